@@ -1,0 +1,3 @@
+from edgecell.cli.main import main
+
+main()

@@ -1,0 +1,59 @@
+"""Write files beside their target and rename them, so a reader sees the old file or the new one.
+
+A crash, SIGKILL or power cut part-way leaves at most a hidden `.<name>.partial-*` file, never a
+truncated artifact under the real name.
+"""
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def replacing(target: Path, suffix: str = ""):
+    """Yield a temporary path beside `target`; on success fsync it and rename it over `target`.
+
+    `suffix` keeps an extension writers insist on (Keras saves only to names ending `.keras`).
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.partial-", suffix=suffix, dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+        _fsync_dir(target.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_bytes(target: Path, data: bytes) -> Path:
+    with replacing(target) as tmp:
+        tmp.write_bytes(data)
+    return Path(target)
+
+
+def write_text(target: Path, text: str) -> Path:
+    return write_bytes(target, text.encode("utf-8"))
+
+
+def write_json(target: Path, obj) -> Path:
+    return write_text(target, json.dumps(obj, indent=2, sort_keys=False) + "\n")
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

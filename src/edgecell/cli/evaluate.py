@@ -1,0 +1,24 @@
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from edgecell.cli.errors import user_errors
+
+
+def evaluate(
+    model_dir: Path = typer.Argument(..., help="Model folder written by `edgecell train`."),
+    data: Optional[Path] = typer.Option(None, help="Evaluate on this class-folder dataset instead of the held-out split."),
+    batch_size: int = typer.Option(32, min=1),
+):
+    """Test loss, accuracy and the per-class table, on the recorded held-out split or another folder."""
+    from edgecell.evaluation import evaluate as run
+    from edgecell.metrics import format_table
+
+    with user_errors():
+        result = run(model_dir, data, batch_size)
+    if result["skipped"]:
+        typer.echo(f"Skipped {len(result['skipped'])} file(s) that could not be decoded.")
+    typer.echo(f"Test loss: {result['loss']:.4f}")
+    typer.echo(f"Test accuracy: {result['accuracy']:.4f} ({result['images']} images)")
+    typer.echo(format_table(result["per_class"]))

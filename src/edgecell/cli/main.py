@@ -1,0 +1,38 @@
+"""The `edgecell` command: wires one file per command; the work lives in the library."""
+
+import typer
+
+from edgecell import __version__
+from edgecell.cli.demo import demo
+from edgecell.cli.evaluate import evaluate
+from edgecell.cli.train import train
+
+app = typer.Typer(
+    name="edgecell",
+    help="Train an image classifier, export it to quantized TFLite, and run it on a board.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool):
+    if value:
+        typer.echo(f"edgecell {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+):
+    """Train an image classifier, export it to quantized TFLite, and run it on a board."""
+
+
+app.command()(demo)
+app.command()(train)
+app.command()(evaluate)
+
+
+def main():
+    app()

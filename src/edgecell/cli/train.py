@@ -1,0 +1,35 @@
+from pathlib import Path
+
+import typer
+
+from edgecell.cli.errors import user_errors
+from edgecell.config import TrainConfig
+from edgecell.networks import Arch, Weights
+
+
+def train(
+    data_dir: Path = typer.Argument(..., help="Folder with one subfolder of images per class."),
+    out: Path = typer.Option(None, "--out", help="Model folder to write [default: models/<dataset name>]."),
+    arch: Arch = typer.Option(Arch.edge, help="edge: small int8-friendly CNN; seed: the tutorial's CNN; mobilenetv2."),
+    weights: Weights = typer.Option(Weights.none, help="Start mobilenetv2 from ImageNet weights (downloads once)."),
+    img_size: int = typer.Option(200, min=16, help="Images are resized to this square size."),
+    epochs: int = typer.Option(5, min=1),
+    batch_size: int = typer.Option(16, min=1),
+    test_split: float = typer.Option(0.2, help="Fraction of each class held out for testing."),
+    val_split: float = typer.Option(0.1, help="Fraction of the training part used for early stopping."),
+    seed: int = typer.Option(4, help="Seed of the split, initialisation and shuffling."),
+    augment: bool = typer.Option(False, help="Random flips, rotations, zoom and brightness while training."),
+    patience: int = typer.Option(3, min=1, help="Epochs without improvement before stopping early."),
+):
+    """Train a classifier on a class-folder dataset and evaluate it on a held-out split."""
+    from edgecell.training import train as run
+
+    out = out or Path("models") / data_dir.resolve().name
+    config = TrainConfig(
+        data_dir=str(data_dir), out_dir=str(out), arch=arch.value, weights=weights.value, img_size=img_size,
+        epochs=epochs, batch_size=batch_size, test_split=test_split, val_split=val_split, seed=seed,
+        augment=augment, patience=patience,
+    )
+    with user_errors():
+        run(config, log=typer.echo)
+    typer.echo(f"Wrote {out}/ (model.keras, labels.txt, split.json, config.json, train_report.json, curves.png, confusion.png).")

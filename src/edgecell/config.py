@@ -1,0 +1,36 @@
+"""How a training run was made, saved as `config.json` beside the model it produced."""
+
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+CONFIG_FILE = "config.json"
+
+
+@dataclass
+class TrainConfig:
+    data_dir: str  # class-folder dataset: one subfolder per class
+    out_dir: str  # where model.keras and its reports go
+    arch: str = "edge"  # edge | seed (the tutorial's network) | mobilenetv2
+    weights: str = "none"  # none | imagenet (mobilenetv2 only)
+    img_size: int = 200  # square input, as in the tutorial
+    epochs: int = 5
+    batch_size: int = 16
+    test_split: float = 0.2  # held out for testing, stratified
+    val_split: float = 0.1  # of the training part, for early stopping
+    seed: int = 4  # the tutorial's seed: split, weight init and shuffling
+    augment: bool = False  # random flips, rotations, zoom and brightness while training
+    patience: int = 3  # epochs without val_loss improvement before stopping early
+    learning_rate: float = 1e-3  # Adam
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    @classmethod
+    def read(cls, model_dir) -> "TrainConfig":
+        return cls.from_json(json.loads((Path(model_dir) / CONFIG_FILE).read_text()))

@@ -1,0 +1,55 @@
+"""The model folder `edgecell train` writes, and how later stages read it."""
+
+from pathlib import Path
+
+from edgecell import requires
+from edgecell.errors import EdgecellError
+
+MODEL_FILE = "model.keras"
+LABELS_FILE = "labels.txt"
+REPORT_FILE = "train_report.json"
+CURVES_FILE = "curves.png"
+CONFUSION_FILE = "confusion.png"
+
+
+def read_labels(path) -> list:
+    path = Path(path)
+    try:
+        labels = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except FileNotFoundError:
+        raise EdgecellError(f"Labels file {path} does not exist.") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise EdgecellError(f"Labels file {path} cannot be read ({error}).") from None
+    if not labels:
+        raise EdgecellError(f"Labels file {path} is empty; it needs one class name a line.")
+    return labels
+
+
+def check(model_dir) -> Path:
+    model_dir = Path(model_dir)
+    if not (model_dir / MODEL_FILE).is_file():
+        raise EdgecellError(
+            f"{model_dir} is not a trained model folder (no {MODEL_FILE}); give the folder `edgecell train` wrote."
+        )
+    return model_dir
+
+
+def load_keras(model_dir):
+    """Load `model.keras` in Keras' safe mode (code inside the file is never run) and check it
+    against `labels.txt`."""
+    model_dir = check(model_dir)
+    keras = requires.keras("Loading a Keras model")
+    path = model_dir / MODEL_FILE
+    try:
+        model = keras.models.load_model(path, safe_mode=True, compile=False)
+    except Exception as error:  # Keras raises ValueError, OSError, zipfile errors ... for a bad file
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise EdgecellError(f"{path} cannot be loaded as a Keras model ({first[:300]}).") from None
+    labels = read_labels(model_dir / LABELS_FILE)
+    outputs = model.outputs[0].shape[-1]
+    if outputs != len(labels):
+        raise EdgecellError(
+            f"{path} has {outputs} outputs but {model_dir / LABELS_FILE} lists {len(labels)} labels; "
+            "they must match one to one."
+        )
+    return model, labels

@@ -1,0 +1,27 @@
+"""Optional dependencies, imported only by the functions that need them."""
+
+import os
+
+from edgecell.errors import EdgecellError
+
+TRAIN_EXTRA = "pip install 'edgecell[train]'"
+
+
+def tensorflow(needed_for: str):
+    """Import TensorFlow, or explain in one sentence how to install it."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the output
+    try:
+        import tensorflow as tf
+    except ImportError as error:
+        raise EdgecellError(
+            f"{needed_for} needs TensorFlow, which is not installed here ({error.msg}); "
+            f"install it with: {TRAIN_EXTRA}"
+        ) from None
+    return tf
+
+
+def keras(needed_for: str):
+    tensorflow(needed_for)
+    import keras
+
+    return keras
