@@ -1,0 +1,127 @@
+"""A .tflite image classifier on the device: load once, then pixels in, scores out.
+
+The preprocessing comes from the model's edgecell metadata (labels, input size, normalisation),
+or, for a classifier from elsewhere, from `labels`, `mean` and `std` given by the user. Both
+float and quantized (uint8/int8) inputs and outputs are handled. `edgecell export`'s accuracy
+check and `edgecell infer` both classify through this class, so they see the same numbers.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from edgecell.device import image, metadata, runtime
+from edgecell.device.classify import dequantize
+from edgecell.errors import EdgecellError
+from edgecell.modeldir import read_labels
+
+
+class Classifier:
+    def __init__(self, model_path, labels=None, mean=None, std=None, threads=None,
+                 runtime_name: runtime.Runtime = runtime.Runtime.auto):
+        self.path = Path(model_path)
+        try:
+            content = self.path.read_bytes()
+        except FileNotFoundError:
+            raise EdgecellError(f"Model file {self.path} does not exist.") from None
+        except IsADirectoryError:
+            raise EdgecellError(f"Model path {self.path} is a folder; give a .tflite file.") from None
+        except OSError as error:
+            raise EdgecellError(f"Model file {self.path} cannot be read ({error.strerror}).") from None
+        self.size_bytes = len(content)
+        try:
+            self.metadata = metadata.read(content)
+        except metadata.MetadataError as error:
+            raise EdgecellError(f"Model file {self.path} is not usable: {error}.") from None
+        self.interpreter, self.runtime = runtime.load(content, str(self.path), runtime_name, threads)
+        self.threads = threads
+        self._input = self.interpreter.get_input_details()[0]
+        self._output = self.interpreter.get_output_details()[0]
+        self._check_shapes()
+        self.labels = self._labels(labels)
+        self._set_normalisation(mean, std)
+
+    # --- what the model expects -------------------------------------------------------------
+    @property
+    def input_size(self):
+        """(height, width) of the model's input."""
+        return int(self._input["shape"][1]), int(self._input["shape"][2])
+
+    @property
+    def input_dtype(self):
+        return self._input["dtype"]
+
+    @property
+    def output_dtype(self):
+        return self._output["dtype"]
+
+    @property
+    def num_classes(self) -> int:
+        return int(self._output["shape"][-1])
+
+    def _check_shapes(self):
+        shape, out = self._input["shape"], self._output["shape"]
+        if len(shape) != 4 or shape[3] != 3 or len(out) != 2:
+            raise EdgecellError(
+                f"{self.path} is not an image classifier: it takes {list(shape)} and gives {list(out)}, "
+                "where edgecell expects [1, height, width, 3] in and [1, classes] out."
+            )
+        if shape[0] != 1:
+            self.interpreter.resize_tensor_input(self._input["index"], [1, *shape[1:]])
+            self.interpreter.allocate_tensors()
+            self._input = self.interpreter.get_input_details()[0]
+            self._output = self.interpreter.get_output_details()[0]
+
+    def _labels(self, labels):
+        source = "its metadata"
+        if labels is not None:
+            source = str(labels)
+            labels = read_labels(labels)
+        elif self.metadata is not None:
+            labels = [str(label) for label in self.metadata["labels"]]
+        if labels is not None and len(labels) != self.num_classes:
+            raise EdgecellError(
+                f"{self.path} has {self.num_classes} outputs but {source} lists {len(labels)} labels; "
+                "they must match one to one."
+            )
+        return labels
+
+    def _set_normalisation(self, mean, std):
+        meta_input = (self.metadata or {}).get("input", {})
+        mean = meta_input.get("mean", 0.0) if mean is None else mean
+        std = meta_input.get("std", 1.0) if std is None else std
+        self.mean = np.asarray(mean, dtype=np.float32).reshape(-1)
+        self.std = np.asarray(std, dtype=np.float32).reshape(-1)
+        if np.any(self.std == 0):
+            raise EdgecellError("--std must not be zero.")
+        scale, zero_point = self._input["quantization"]
+        raw = np.all(self.mean == 0) and np.all(self.std == 1)
+        # A full-integer model made by edgecell takes uint8 pixels as they are (scale 1, zero point 0).
+        self._raw_uint8 = raw and self.input_dtype == np.uint8 and scale == 1.0 and zero_point == 0
+
+    # --- the per-image path -------------------------------------------------------------------
+    def preprocess(self, rgb: np.ndarray) -> np.ndarray:
+        """An 8-bit RGB image of any size to the input tensor (batch of one)."""
+        pixels = image.resize(rgb, self.input_size)
+        if self._raw_uint8:
+            return pixels[None]
+        values = (pixels.astype(np.float32) - self.mean) / self.std
+        if self.input_dtype == np.float32:
+            return values[None]
+        scale, zero_point = self._input["quantization"]
+        info = np.iinfo(self.input_dtype)
+        quantized = np.round(values / scale) + zero_point if scale else values
+        return np.clip(quantized, info.min, info.max).astype(self.input_dtype)[None]
+
+    def invoke(self, tensor: np.ndarray) -> np.ndarray:
+        self.interpreter.set_tensor(self._input["index"], tensor)
+        self.interpreter.invoke()
+        return self.interpreter.get_tensor(self._output["index"])
+
+    def scores(self, raw: np.ndarray) -> np.ndarray:
+        scale, zero_point = self._output["quantization"]
+        return dequantize(raw[0], scale, zero_point)
+
+    def classify(self, rgb: np.ndarray) -> np.ndarray:
+        """Scores (probabilities for a softmax model) of one RGB image."""
+        return self.scores(self.invoke(self.preprocess(rgb)))

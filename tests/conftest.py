@@ -1,0 +1,30 @@
+import shutil
+
+import pytest
+
+from imagegen import colour_dataset
+
+
+@pytest.fixture(scope="session")
+def colour_data(tmp_path_factory):
+    """Three classes (blue, green, red) that differ only by colour, 20 PNGs each at 32x32."""
+    return colour_dataset(tmp_path_factory.mktemp("colours") / "data")
+
+
+@pytest.fixture(scope="session")
+def trained_dir(tmp_path_factory, colour_data):
+    """A small edge network trained on `colour_data`: the model folder `edgecell train` writes."""
+    pytest.importorskip("tensorflow")
+    from edgecell.config import TrainConfig
+    from edgecell.training import train
+
+    out = tmp_path_factory.mktemp("trained") / "model"
+    config = TrainConfig(data_dir=str(colour_data), out_dir=str(out), img_size=32, epochs=8, batch_size=8)
+    train(config, verbose=0, log=lambda *_: None)
+    return out
+
+
+@pytest.fixture
+def model_copy(trained_dir, tmp_path):
+    """A throwaway copy of `trained_dir` a test may change."""
+    return shutil.copytree(trained_dir, tmp_path / "model")

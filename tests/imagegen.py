@@ -1,0 +1,34 @@
+"""Tiny generated datasets for the tests: real files, written with OpenCV."""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+# Classes that differ only by colour: a pipeline that swaps BGR and RGB anywhere gets them wrong.
+COLOURS = {"blue": (30, 60, 220), "green": (40, 200, 60), "red": (220, 40, 40)}  # RGB
+
+
+def colour_image(rgb, size=32, rng=None) -> np.ndarray:
+    """A textured image of one colour: noise and a random bright/dark blob, so it is not trivial."""
+    rng = rng or np.random.default_rng(0)
+    base = np.array(rgb, dtype=np.float32)
+    image = base * rng.uniform(0.7, 1.1) + rng.normal(0, 12, (size, size, 3))
+    centre = tuple(int(v) for v in rng.integers(4, size - 4, 2))
+    cv2.circle(image, centre, int(rng.integers(3, size // 3)), tuple(float(v) for v in base * 0.5), -1)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def write_rgb(path: Path, rgb: np.ndarray) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(path), np.ascontiguousarray(rgb[:, :, ::-1])):  # OpenCV writes BGR
+        raise OSError(f"could not write {path}")
+    return path
+
+
+def colour_dataset(root: Path, per_class=20, size=32, seed=0, ext=".png", colours=COLOURS) -> Path:
+    rng = np.random.default_rng(seed)
+    for name, rgb in colours.items():
+        for i in range(per_class):
+            write_rgb(root / name / f"{name}_{i:03d}{ext}", colour_image(rgb, size, rng))
+    return root
