@@ -28,3 +28,17 @@ def trained_dir(tmp_path_factory, colour_data):
 def model_copy(trained_dir, tmp_path):
     """A throwaway copy of `trained_dir` a test may change."""
     return shutil.copytree(trained_dir, tmp_path / "model")
+
+
+@pytest.fixture(scope="session")
+def tflite_runtime_python():
+    """The python of a venv with tflite-runtime 2.14, numpy < 2 and this repo (as on many boards).
+
+    Built once under ~/.cache/edgecell-tests/ (a minute of pip installs) and reused after that.
+    """
+    from venvs import TFLITE_RUNTIME_214, runtime_venv
+
+    try:
+        return runtime_venv("tflite-runtime-2.14", TFLITE_RUNTIME_214)
+    except RuntimeError as error:
+        pytest.fail(f"Could not build the tflite-runtime 2.14 test venv: {error}")

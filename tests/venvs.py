@@ -1,0 +1,70 @@
+"""Test virtual environments with another TFLite runtime, built once and reused.
+
+Many boards still run tflite-runtime 2.14 (with numpy < 2). The tests that prove a model loads
+there run it in a venv of its own under ~/.cache/edgecell-tests/, with this repository installed
+without dependencies, so `edgecell.device` runs exactly as on such a board.
+"""
+
+import contextlib
+import fcntl
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CACHE = Path(os.environ.get("EDGECELL_TEST_CACHE", Path.home() / ".cache" / "edgecell-tests"))
+
+TFLITE_RUNTIME_214 = (
+    "tflite-runtime==2.14.0",
+    "numpy<2",
+    "opencv-python-headless<4.11",
+)
+
+
+@contextlib.contextmanager
+def _locked(path: Path):
+    """One builder at a time: other pytest runs (helpers, CI) wait rather than build beside it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _run(command, what: str):
+    done = subprocess.run([str(c) for c in command], capture_output=True, text=True)
+    if done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+        raise RuntimeError(f"{what} failed (exit {done.returncode}):\n{tail}")
+    return done.stdout
+
+
+def runtime_venv(name: str, requirements) -> Path:
+    """The python of venv `name` with `requirements` and this repo (editable, no deps) installed.
+
+    Built once under CACHE and reused; a venv whose editable install points at another clone of
+    the repository is pointed at this one again.
+    """
+    venv = CACHE / name
+    python = venv / "bin" / "python"
+    ready = venv / ".edgecell-ready"
+    with _locked(CACHE / f".{name}.lock"):
+        if not ready.exists():
+            if venv.exists():
+                _run([sys.executable, "-c", f"import shutil; shutil.rmtree({str(venv)!r})"], "removing a half-built venv")
+            _run([sys.executable, "-m", "venv", venv], f"creating the venv {venv}")
+            _run([python, "-m", "pip", "install", "-q", *requirements], f"pip install {' '.join(requirements)}")
+            ready.write_text("\n".join(requirements) + "\n")
+        if _edgecell_repo(python) != REPO:
+            _run([python, "-m", "pip", "install", "-q", "--no-deps", "-e", REPO], f"pip install --no-deps -e {REPO}")
+    return python
+
+
+def _edgecell_repo(python: Path):
+    """The repository the venv's edgecell comes from, or None when it has none."""
+    code = "import edgecell, pathlib; print(pathlib.Path(edgecell.__file__).resolve().parents[2])"
+    done = subprocess.run([str(python), "-c", code], capture_output=True, text=True)
+    return Path(done.stdout.strip()) if done.returncode == 0 else None
