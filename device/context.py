@@ -47,7 +47,9 @@ def throttled():
         out = subprocess.run(["vcgencmd", "get_throttled"], capture_output=True, text=True, timeout=2)
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip().split("=")[-1] or None if out.returncode == 0 else None
+    if out.returncode != 0:
+        return None
+    return out.stdout.strip().split("=")[-1] or None
 
 
 def run_context(runtime=None, threads=None) -> dict:

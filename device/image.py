@@ -11,6 +11,8 @@ import cv2
 import numpy as np
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
+# Decode straight to RGB where OpenCV can (4.11 and newer); older boards' OpenCV gets a swap.
+_IMREAD_RGB = getattr(cv2, "IMREAD_COLOR_RGB", cv2.IMREAD_COLOR)
 
 
 class ImageError(ValueError):
@@ -50,11 +52,13 @@ def decode_rgb(data: bytes) -> np.ndarray:
         raise ImageError("truncated JPEG (no end-of-image marker)")
     buffer = np.frombuffer(data, dtype=np.uint8)
     try:
-        image = cv2.imdecode(buffer, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR_RGB)
+        image = cv2.imdecode(buffer, cv2.IMREAD_ANYDEPTH | _IMREAD_RGB)
     except cv2.error as error:
         raise ImageError(f"cannot be decoded: {error.err or error}") from None
     if image is None or image.size == 0:
         raise ImageError("not a decodable image (unknown format or corrupt data)")
+    if _IMREAD_RGB == cv2.IMREAD_COLOR and image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)  # OpenCV before 4.11 decodes to BGR only
     return to_uint8_rgb(image)
 
 
