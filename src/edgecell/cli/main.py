@@ -3,8 +3,10 @@
 import typer
 
 from edgecell import __version__
+from edgecell.cli.bench import bench
 from edgecell.cli.demo import demo
 from edgecell.cli.evaluate import evaluate
+from edgecell.cli.infer import infer
 from edgecell.cli.train import train
 
 app = typer.Typer(
@@ -32,6 +34,8 @@ def root(
 app.command()(demo)
 app.command()(train)
 app.command()(evaluate)
+app.command()(infer)
+app.command()(bench)
 
 
 def main():

@@ -1,0 +1,100 @@
+"""The images and models the suite measures, made once and kept in a work folder.
+
+Images: four classes of textured 320x240 JPEGs (the size of the tutorial's blood-cell pictures),
+told apart by colour, so a model trained for one epoch is already better than chance.
+Models: the default edge network and the tutorial's seed network, trained briefly with
+`edgecell train`, then exported to float32 and full-integer int8 TFLite. Speed does not depend on
+how well a network is trained, only on its graph, so a short training is enough to time it.
+"""
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+CLASSES = {"EOSINOPHIL": (200, 80, 160), "LYMPHOCYTE": (90, 60, 200), "MONOCYTE": (150, 150, 210),
+           "NEUTROPHIL": (210, 120, 120)}  # RGB
+VARIANTS = ("float32", "int8")
+
+
+def write_images(root: Path, per_class: int = 25, size=(240, 320), seed: int = 0) -> Path:
+    """`per_class` JPEGs per class: a tinted background with noise and a few stained 'cells'."""
+    root = Path(root)
+    if root.is_dir() and sum(1 for _ in root.rglob("*.jpeg")) == per_class * len(CLASSES):
+        return root
+    rng = np.random.default_rng(seed)
+    height, width = size
+    for name, rgb in CLASSES.items():
+        (root / name).mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            picture = np.full((height, width, 3), 235.0) + rng.normal(0, 10, (height, width, 3))
+            for _ in range(int(rng.integers(2, 6))):
+                centre = (int(rng.integers(20, width - 20)), int(rng.integers(20, height - 20)))
+                tint = tuple(float(c) for c in np.array(rgb) * rng.uniform(0.8, 1.1))
+                cv2.circle(picture, centre, int(rng.integers(12, 40)), tint, -1)
+            picture = np.clip(picture, 0, 255).astype(np.uint8)
+            cv2.imwrite(str(root / name / f"{name.lower()}_{i:03d}.jpeg"), picture[:, :, ::-1])
+    return root
+
+
+def model_dir(work: Path, arch: str, data: Path, img_size: int = 200, epochs: int = 1) -> Path:
+    """The folder `edgecell train --arch ARCH` writes, trained once and reused."""
+    out = Path(work) / f"{arch}_{img_size}"
+    if (out / "model.keras").is_file() and (out / "split.json").is_file():
+        return out
+    from edgecell.config import TrainConfig
+    from edgecell.training import train
+
+    config = TrainConfig(data_dir=str(data), out_dir=str(out), arch=arch, img_size=img_size, epochs=epochs,
+                         batch_size=16, patience=1)
+    train(config, verbose=0, log=lambda *_: None)
+    return out
+
+
+def tflite(folder: Path, variant: str) -> Path:
+    """`folder`'s model as a .tflite of `variant` (float32 or int8), exported once and reused."""
+    out = Path(folder) / f"bench_{variant}.tflite"
+    if not out.is_file():
+        out.write_bytes(_convert(Path(folder), variant))
+    return out
+
+
+def _convert(folder: Path, variant: str) -> bytes:
+    """float32: the plain conversion; int8: full-integer, uint8 pixels in, calibrated on training images."""
+    import tensorflow as tf
+
+    from edgecell import modeldir
+    from edgecell.dataset import read_split
+    from edgecell.device.image import load_resized
+
+    model, _ = modeldir.load_keras(folder)
+    size = int(model.inputs[0].shape[1]), int(model.inputs[0].shape[2])
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if variant == "int8":
+        split = read_split(folder)
+        paths = [Path(split.root) / s.path for s in split.train][:64]
+
+        def representative():
+            for path in paths:
+                yield [load_resized(path, size).astype(np.float32)[None]]
+
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = representative
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.uint8
+        converter.inference_output_type = tf.uint8
+    return converter.convert()
+
+
+def prepare(work: Path, img_size: int = 200, per_class: int = 25, archs=("edge", "seed")) -> dict:
+    """{"images": folder, arch: {"dir": model folder, "float32": path, "int8": path}} for each arch."""
+    work = Path(work)
+    images = write_images(work / "images", per_class)
+    made = {"images": images}
+    for arch in archs:
+        folder = model_dir(work, arch, images, img_size)
+        made[arch] = {"dir": folder, **{variant: tflite(folder, variant) for variant in VARIANTS}}
+    (work / "models.json").write_text(json.dumps({k: str(v) if isinstance(v, Path) else {n: str(p) for n, p in v.items()}
+                                                   for k, v in made.items()}, indent=2))
+    return made

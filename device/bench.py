@@ -1,0 +1,245 @@
+"""`edgecell bench`: how fast a .tflite runs here, at what accuracy, in how much memory.
+
+Like TensorFlow Lite's benchmark tool (init, first inference, warm-up, timed runs), but in
+Python through the same `Classifier` that `edgecell infer` uses, and with real images when given
+a dataset: then it also reports accuracy and the end-to-end latency of decode + preprocess +
+invoke + scores. Without images the inputs are random values of the model's input type.
+
+Peak memory is the operating system's high-water mark of this process (VmHWM), so with several
+models in one run each row is the peak so far, not that model's alone. Nothing here imports
+TensorFlow; only the optional Keras baseline (`keras_baseline`) does.
+"""
+
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import NamedTuple, Optional
+
+import numpy as np
+
+from edgecell import dataset as ds
+from edgecell.device import image, runtime
+from edgecell.device.model import Classifier
+from edgecell.device.stats import Latency, latency, per_second
+from edgecell.errors import EdgecellError
+
+MAX_INPUTS = 32  # distinct input tensors cycled through the timed invokes
+
+
+class Run(NamedTuple):
+    """One model at one thread count."""
+
+    name: str  # file name, or "keras predict" / "keras call"
+    variant: str  # the metadata's variant (int8, float32, ...) or the input type
+    runtime: str
+    threads: Optional[int]  # None: the runtime's default
+    size_bytes: int
+    init_ms: float  # load and allocate tensors
+    first_ms: float  # the first inference, before warm-up
+    invoke: Latency  # the timed runs: inference alone, input already preprocessed
+    per_second: float  # timed runs per second of wall time
+    peak_memory_mb: float  # the process's high-water mark after this run
+    images: int = 0  # with --data: images classified end to end
+    accuracy: Optional[float] = None
+    end_to_end: Optional[Latency] = None  # decode + preprocess + invoke + scores, per image
+
+    def as_dict(self) -> dict:
+        out = self._asdict()
+        out["invoke"] = self.invoke.as_dict()
+        out["end_to_end"] = self.end_to_end.as_dict() if self.end_to_end else None
+        return out
+
+
+class Images(NamedTuple):
+    paths: list
+    labels: list  # class index of each path
+    classes: list
+
+
+def peak_memory_mb() -> float:
+    """The high-water mark of this process's resident memory, as the kernel counts it."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError, IndexError):
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux, bytes on macOS
+    return peak / (1024.0 * 1024.0) if sys.platform == "darwin" else peak / 1024.0
+
+
+def parse_threads(text: Optional[str]) -> list:
+    """'1,2,4' -> [1, 2, 4]; empty or None -> [None] (the runtime's default)."""
+    if not text:
+        return [None]
+    try:
+        counts = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        counts = []
+    if not counts or any(n < 1 for n in counts):
+        raise EdgecellError(f"--threads {text!r} is not a list of thread counts; give e.g. 1 or 1,2,4.")
+    return counts
+
+
+def find_images(data) -> Images:
+    """The images of `data`: a model folder's held-out split (split.json), or a class folder."""
+    data = Path(data)
+    if (data / ds.SPLIT_FILE).is_file():
+        split = ds.read_split(data)
+        root = Path(split.root)
+        if not root.is_dir():
+            raise EdgecellError(f"The dataset folder recorded in {data / ds.SPLIT_FILE} ({root}) is gone; "
+                                "give the class folder itself with --data.")
+        return Images([str(root / s.path) for s in split.test], [s.label for s in split.test], split.classes)
+    folder = ds.scan(data, validate=False)
+    return Images([folder.abspath(s) for s in folder.samples], [s.label for s in folder.samples], folder.classes)
+
+
+def random_inputs(shape, dtype, count: int = 8, seed: int = 0) -> list:
+    """Random tensors of the model's input type: pixels 0..255 for float, the full range for integers."""
+    rng = np.random.default_rng(seed)
+    dtype = np.dtype(dtype)
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        return [rng.integers(info.min, info.max, shape, endpoint=True).astype(dtype) for _ in range(count)]
+    return [rng.uniform(0, 255, shape).astype(dtype) for _ in range(count)]
+
+
+def variant_of(classifier: Classifier) -> str:
+    meta = classifier.metadata or {}
+    return str(meta.get("variant") or f"{np.dtype(classifier.input_dtype).name} in")
+
+
+def bench_tflite(path, threads=None, runs: int = 200, warmup: int = 20, images: Optional[Images] = None,
+                 runtime_name: runtime.Runtime = runtime.Runtime.auto) -> Run:
+    """Init, first inference, warm-up, `runs` timed invokes; with `images`, accuracy and end to end."""
+    start = time.perf_counter()
+    classifier = Classifier(path, threads=threads, runtime_name=runtime_name)
+    init_ms = (time.perf_counter() - start) * 1000
+    if images is not None:
+        _check_classes(classifier, images)
+        inputs = [classifier.preprocess(rgb) for rgb in _decoded(images.paths[:MAX_INPUTS])]
+    else:
+        h, w = classifier.input_size
+        inputs = random_inputs((1, h, w, 3), classifier.input_dtype)
+    first_ms, invoke, rate = _timed(classifier.invoke, inputs, runs, warmup)
+    accuracy, end_to_end = None, None
+    if images is not None:
+        def classify(path):
+            return classifier.scores(classifier.invoke(classifier.preprocess(image.load_rgb(path))))
+
+        accuracy, end_to_end = _end_to_end(classify, images)
+    return Run(Path(path).name, variant_of(classifier), f"{classifier.runtime.name} {classifier.runtime.version}",
+               threads, classifier.size_bytes, init_ms, first_ms, invoke, rate, peak_memory_mb(),
+               len(images.paths) if images else 0, accuracy, end_to_end)
+
+
+def _check_classes(classifier: Classifier, images: Images):
+    if classifier.labels is not None and list(classifier.labels) != list(images.classes):
+        raise EdgecellError(
+            f"The classes of the --data images ({', '.join(images.classes)}) are not the classes of "
+            f"{classifier.path.name} ({', '.join(classifier.labels)}); give images of the model's own classes."
+        )
+    if classifier.num_classes != len(images.classes):
+        raise EdgecellError(f"{classifier.path.name} has {classifier.num_classes} outputs but the --data images "
+                            f"have {len(images.classes)} classes; they must match one to one.")
+
+
+def _decoded(paths):
+    for path in paths:
+        try:
+            yield image.load_rgb(path)
+        except image.ImageError:
+            continue
+
+
+def _timed(call, inputs, runs: int, warmup: int):
+    """(first inference ms, Latency of `runs` timed calls, calls per second) cycling through `inputs`."""
+    if not inputs:
+        raise EdgecellError("None of the --data images could be decoded; give a folder of JPEG, PNG or BMP images.")
+    start = time.perf_counter()
+    call(inputs[0])
+    first_ms = (time.perf_counter() - start) * 1000
+    for i in range(warmup):
+        call(inputs[i % len(inputs)])
+    timings = []
+    begin = time.perf_counter()
+    for i in range(runs):
+        start = time.perf_counter()
+        call(inputs[i % len(inputs)])
+        timings.append((time.perf_counter() - start) * 1000)
+    return first_ms, latency(timings), per_second(runs, time.perf_counter() - begin)
+
+
+def _end_to_end(classify, images: Images):
+    """(accuracy, per-image Latency) of `classify(path) -> scores` over every image; undecodable ones skipped."""
+    timings, correct = [], 0
+    for path, label in zip(images.paths, images.labels):
+        start = time.perf_counter()
+        try:
+            scores = classify(path)
+        except image.ImageError:
+            continue
+        timings.append((time.perf_counter() - start) * 1000)
+        correct += int(np.argmax(scores) == label)
+    accuracy = correct / len(timings) if timings else None
+    return accuracy, latency(timings)
+
+
+def keras_baseline(model_dir, runs: int = 200, warmup: int = 20, images: Optional[Images] = None) -> list:
+    """The Keras model timed as a tutorial user runs it (`model.predict` on one image) and as a
+    careful one would (`model(x, training=False)`): two Runs. Imports TensorFlow."""
+    from edgecell import modeldir
+
+    start = time.perf_counter()
+    model, labels = modeldir.load_keras(model_dir)
+    init_ms = (time.perf_counter() - start) * 1000
+    import tensorflow as tf
+
+    size = int(model.inputs[0].shape[1]), int(model.inputs[0].shape[2])
+    if images is not None and list(labels) != list(images.classes):
+        raise EdgecellError(f"The classes of the --data images ({', '.join(images.classes)}) are not the classes "
+                            f"of {model_dir} ({', '.join(labels)}); give images of the model's own classes.")
+    if images is not None:
+        inputs = [image.resize(rgb, size).astype(np.float32)[None] for rgb in _decoded(images.paths[:MAX_INPUTS])]
+    else:
+        inputs = random_inputs((1, *size, 3), np.float32)
+    file_size = (Path(model_dir) / modeldir.MODEL_FILE).stat().st_size
+    name = f"tensorflow {tf.__version__}"
+    calls = {
+        "keras predict": lambda x: model.predict(x, verbose=0),
+        "keras call": lambda x: np.asarray(model(x, training=False)),
+    }
+    rows = []
+    for label, call in calls.items():
+        first_ms, invoke, rate = _timed(call, inputs, runs, warmup)
+        accuracy, end_to_end = None, None
+        if images is not None:
+            def classify(path, call=call):
+                return call(image.load_resized(path, size).astype(np.float32)[None])[0]
+
+            accuracy, end_to_end = _end_to_end(classify, images)
+        rows.append(Run(label, "keras float32", name, None, file_size, init_ms if not rows else 0.0, first_ms,
+                        invoke, rate, peak_memory_mb(), len(images.paths) if images else 0, accuracy, end_to_end))
+    return rows
+
+
+def bench(models, threads=(None,), runs: int = 200, warmup: int = 20, data=None, keras_dir=None,
+          runtime_name: runtime.Runtime = runtime.Runtime.auto, on_run=lambda run: None) -> list:
+    """Every model at every thread count, the Keras baseline first when asked for; `on_run` sees
+    each Run as soon as it is measured."""
+    if runs < 1 or warmup < 0:
+        raise EdgecellError(f"--runs {runs} / --warmup {warmup}: give at least one run and no negative warm-up.")
+    images = find_images(data) if data is not None else None
+    rows = []
+    if keras_dir is not None:
+        for run in keras_baseline(keras_dir, runs, warmup, images):
+            on_run(run)
+            rows.append(run)
+    for model in models:
+        for count in threads:
+            run = bench_tflite(model, count, runs, warmup, images, runtime_name)
+            on_run(run)
+            rows.append(run)
+    return rows

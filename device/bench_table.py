@@ -1,0 +1,74 @@
+"""What `edgecell bench` prints and writes: one block per run, one comparison table, one JSON.
+
+Pure functions over `bench.Run` rows, so the tests check the text without timing anything.
+"""
+
+import math
+
+
+def _ms(value) -> str:
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.2f}"
+
+
+def _size(size_bytes: int) -> str:
+    if size_bytes >= 1024 * 1024:
+        return f"{size_bytes / (1024 * 1024):.1f} MB"
+    return f"{size_bytes / 1024:.0f} kB"
+
+
+def _threads(threads) -> str:
+    return "default" if threads is None else str(threads)
+
+
+def details(run) -> list:
+    """The lines of one run, in the order TFLite's benchmark tool prints them."""
+    inv = run.invoke
+    lines = [
+        f"{run.name} ({run.variant}, {run.runtime}, threads {_threads(run.threads)}, {_size(run.size_bytes)})",
+        f"  init {_ms(run.init_ms)} ms, first inference {_ms(run.first_ms)} ms",
+        f"  invoke over {inv.count} runs (ms): mean {_ms(inv.mean)}  std {_ms(inv.std)}  min {_ms(inv.min)}  "
+        f"p50 {_ms(inv.p50)}  p90 {_ms(inv.p90)}  p99 {_ms(inv.p99)}  max {_ms(inv.max)}",
+        f"  {run.per_second:.1f} inferences per second, peak memory of the process {run.peak_memory_mb:.1f} MB",
+    ]
+    if run.end_to_end is not None and run.accuracy is not None:
+        e2e = run.end_to_end
+        lines.append(
+            f"  {e2e.count} of {run.images} images, accuracy {run.accuracy:.4f}; end to end per image "
+            f"(decode + preprocess + invoke) (ms): mean {_ms(e2e.mean)}  p50 {_ms(e2e.p50)}  "
+            f"p90 {_ms(e2e.p90)}  p99 {_ms(e2e.p99)}"
+        )
+    return lines
+
+
+def comparison(runs) -> list:
+    """One table for every run: speed-up is the first row's median invoke time over this row's
+    (the median, because a busy machine inflates the mean with a few stalls)."""
+    header = ["model", "variant", "threads", "size", "accuracy", "invoke p50 ms", "invoke mean ms",
+              "end-to-end p50 ms", "speed-up"]
+    base = runs[0].invoke.p50 if runs else float("nan")
+    rows = []
+    for run in runs:
+        speedup = base / run.invoke.p50 if run.invoke.p50 > 0 else float("nan")
+        rows.append([
+            run.name, run.variant, _threads(run.threads), _size(run.size_bytes),
+            "-" if run.accuracy is None else f"{run.accuracy:.4f}",
+            _ms(run.invoke.p50), _ms(run.invoke.mean),
+            _ms(run.end_to_end.p50) if run.end_to_end is not None else "-",
+            f"{speedup:.2f}x",
+        ])
+    return markdown(header, rows)
+
+
+def markdown(header, rows) -> list:
+    """A Markdown table, columns padded so it also reads as plain text."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+
+    def line(cells):
+        return "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"
+
+    return [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *(line(r) for r in rows)]
+
+
+def report(runs, context: dict, settings: dict) -> dict:
+    """Everything `--json` writes: where it ran, how, and every number."""
+    return {"context": context, "settings": settings, "runs": [run.as_dict() for run in runs]}
