@@ -6,7 +6,6 @@ from edgecell import __version__
 from edgecell.cli.bench import bench
 from edgecell.cli.demo import demo
 from edgecell.cli.evaluate import evaluate
-from edgecell.cli.infer import infer
 from edgecell.cli.train import train
 
 app = typer.Typer(
@@ -34,7 +33,6 @@ def root(
 app.command()(demo)
 app.command()(train)
 app.command()(evaluate)
-app.command()(infer)
 app.command()(bench)
 
 
