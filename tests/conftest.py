@@ -43,3 +43,25 @@ def tflite_runtime_python():
         return runtime_venv("tflite-runtime-2.14", TFLITE_RUNTIME_214)
     except RuntimeError as error:
         pytest.fail(f"Could not build the tflite-runtime 2.14 test venv: {error}")
+
+
+@pytest.fixture(scope="session")
+def foreign_tflite(tmp_path_factory, trained_dir, colour_data):
+    """{'float', 'int8', 'labels'}: classifiers of `colour_data` without edgecell metadata that take
+    (pixel - 127.5) / 127.5 (tests/tflite_models.py)."""
+    from tflite_models import foreign_models
+
+    return foreign_models(trained_dir, colour_data, tmp_path_factory.mktemp("foreign"))
+
+
+@pytest.fixture(scope="session")
+def device_model(request):
+    """(model, extra `edgecell infer` arguments): the shipped demo model, or, where it is not
+    there yet, `foreign_tflite`'s float model with its labels and normalisation (needs TensorFlow)."""
+    from edgecell.models import DEMO_MODEL
+
+    if DEMO_MODEL.exists():
+        return DEMO_MODEL, []
+    pytest.importorskip("tensorflow")
+    paths = request.getfixturevalue("foreign_tflite")
+    return paths["float"], ["--labels", str(paths["labels"]), "--mean", "127.5", "--std", "127.5"]

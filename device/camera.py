@@ -1,0 +1,225 @@
+"""Live frames: a USB/V4L2 camera through OpenCV, or the Pi camera through picamera2.
+
+A live loop must classify the newest frame, not the oldest one waiting in a queue. The OpenCV
+camera runs a grabber thread that keeps only the latest frame (a slow model skips frames rather
+than falling behind); picamera2's `capture_array` already returns the next frame the sensor
+delivers. `stream` turns either into `Frame`s, capped by `max_fps`, and when frames stop it
+retries with back-off (reopening the camera), reporting each retry; after `Retry.attempts`
+failed retries in a row it yields one failed frame and ends, so the run closes with its summary.
+"""
+
+import threading
+import time
+from typing import NamedTuple, Optional
+
+import cv2
+import numpy as np
+
+from edgecell.device.sources import Frame, bgr_to_rgb
+from edgecell.errors import EdgecellError
+
+# picamera2's formats are named after DRM fourccs, which list channels from the least
+# significant byte: "BGR888" is [R, G, B] in memory (what the model wants), "RGB888" is [B, G, R].
+PICAMERA_RGB_FORMAT = "BGR888"
+
+
+class Retry(NamedTuple):
+    attempts: int = 5  # failed retries in a row before giving up
+    first_wait: float = 0.25  # seconds before the first retry, doubled at each one
+    max_wait: float = 4.0
+    frame_timeout: float = 2.0  # no frame for this long counts as a stall
+
+
+class OpenCvCamera:
+    """A camera index (`0` is /dev/video0), a device path or stream URL, or a video file.
+
+    A video file is played at its own frame rate, as a camera would deliver it; at its end it
+    stops delivering frames like an unplugged camera.
+    """
+
+    def __init__(self, device):
+        self.device = int(device) if str(device).isdigit() else str(device)
+        self.name = f"camera {self.device}"
+        self.reconnects = self.stalls = 0
+        self._ready = threading.Condition()
+        self._latest: Optional[np.ndarray] = None
+        self._seq = 0
+        self._taken = 0
+        self._ended = False
+        self._capture = None
+        self._thread = None
+        if not self._open():
+            raise EdgecellError(
+                f"Camera {self.device} cannot be opened; check that it is connected and free "
+                "(ls /dev/video*), or try another --camera index."
+            )
+
+    def _open(self) -> bool:
+        capture = cv2.VideoCapture(self.device)
+        if not capture.isOpened():
+            capture.release()
+            return False
+        capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # V4L2 honours it; others ignore it
+        is_file = isinstance(self.device, str) and "://" not in self.device and not self.device.startswith("/dev/")
+        fps = capture.get(cv2.CAP_PROP_FPS) if is_file else 0
+        self._capture, self._ended = capture, False
+        self._thread = threading.Thread(target=self._grab, args=(capture, fps), daemon=True, name="camera-grabber")
+        self._thread.start()
+        return True
+
+    def _grab(self, capture, fps):
+        period = 1.0 / fps if fps and fps > 0 else 0.0
+        next_at = time.monotonic()
+        while True:
+            ok, bgr = capture.read()
+            with self._ready:
+                if self._capture is not capture:  # closed or reopened meanwhile
+                    return
+                if not ok or bgr is None:
+                    self._ended = True
+                    self._ready.notify_all()
+                    return
+                self._seq += 1
+                self._latest = bgr
+                self._ready.notify_all()
+            if period:
+                next_at += period
+                time.sleep(max(0.0, next_at - time.monotonic()))
+
+    def read(self, timeout: float):
+        """(sequence number, RGB) of the newest frame not yet read, or None after `timeout` s."""
+        with self._ready:
+            if not self._ready.wait_for(lambda: self._seq > self._taken or self._ended, timeout):
+                return None
+            if self._seq <= self._taken:
+                return None
+            seq = self._taken = self._seq
+            bgr = self._latest
+        return seq, bgr_to_rgb(bgr)
+
+    def reopen(self) -> bool:
+        self._release()
+        self.reconnects += 1
+        return self._open()
+
+    def _release(self):
+        with self._ready:
+            capture, self._capture = self._capture, None
+            self._ready.notify_all()
+        if capture is not None:
+            if self._thread is not None:
+                self._thread.join(timeout=2.0)
+            capture.release()
+
+    def close(self):
+        self._release()
+
+
+class PiCamera:
+    """The Raspberry Pi camera through picamera2, configured for RGB so no channel swap is needed."""
+
+    def __init__(self, camera_num: int = 0, size=(640, 480)):
+        try:
+            from picamera2 import Picamera2
+        except ImportError:
+            raise EdgecellError(
+                "--picamera needs picamera2, which is installed with: sudo apt install python3-picamera2 "
+                "(in a virtual environment made with --system-site-packages)."
+            ) from None
+        self._factory = Picamera2
+        self.camera_num, self.size = camera_num, tuple(size)
+        self.name = f"picamera {camera_num}"
+        self.reconnects = self.stalls = 0
+        self._seq = 0
+        self._camera = None
+        error = self._open()
+        if error is not None:
+            raise EdgecellError(f"Pi camera {camera_num} cannot be opened ({error}); check the cable and "
+                                "that no other program uses it (rpicam-hello --list-cameras).")
+
+    def _open(self):
+        """None when the camera is running, else the reason it is not."""
+        try:
+            camera = self._factory(self.camera_num)
+        except Exception as error:  # picamera2 raises IndexError, RuntimeError ... when no camera answers
+            return str(error) or type(error).__name__
+        try:
+            config = camera.create_preview_configuration(main={"format": PICAMERA_RGB_FORMAT, "size": self.size})
+            camera.configure(config)
+            camera.start()
+        except Exception as error:
+            _quietly(camera.close)
+            return str(error) or type(error).__name__
+        self._camera = camera
+        return None
+
+    def read(self, timeout: float):
+        """(sequence number, RGB) of the next frame the sensor delivers, or None after `timeout` s."""
+        if self._camera is None:
+            return None
+        try:
+            job = self._camera.capture_array("main", wait=False)
+            array = self._camera.wait(job, timeout=timeout)
+        except TimeoutError:
+            return None
+        except Exception:  # the camera went away under us: treat as a stall, retried by `stream`
+            return None
+        if array is None or array.ndim != 3 or array.shape[2] < 3:
+            return None
+        height, width = self.size[1], self.size[0]
+        self._seq += 1
+        return self._seq, np.ascontiguousarray(array[:height, :width, :3])
+
+    def reopen(self) -> bool:
+        self.close()
+        self.reconnects += 1
+        return self._open() is None
+
+    def close(self):
+        camera, self._camera = self._camera, None
+        if camera is not None:
+            _quietly(camera.stop)
+            _quietly(camera.close)
+
+
+def _quietly(action):
+    try:
+        action()
+    except Exception:
+        pass
+
+
+def stream(camera, retry: Retry = Retry(), max_fps: Optional[float] = None, stop=None, log=None):
+    """Frames from `camera`, newest first-come, at most `max_fps` a second, until `stop` is set.
+
+    Each frame is named `<camera name>#<sequence>`; gaps in the sequence are frames the camera
+    delivered while the model was busy, skipped on purpose. `camera.stalls` counts stalls.
+    """
+    stop = stop or threading.Event()
+    log = log or (lambda message: None)
+    camera.stalls = 0
+    period = 1.0 / max_fps if max_fps else 0.0
+    failures, wait, next_at = 0, retry.first_wait, time.monotonic()
+    while not stop.is_set():
+        if period:
+            if stop.wait(max(0.0, next_at - time.monotonic())):
+                return
+            next_at = max(next_at + period, time.monotonic())
+        start = time.perf_counter()
+        got = camera.read(retry.frame_timeout)
+        if got is not None:
+            failures, wait = 0, retry.first_wait
+            seq, rgb = got
+            yield Frame(f"{camera.name}#{seq}", rgb, None, (time.perf_counter() - start) * 1000.0)
+            continue
+        camera.stalls += 1
+        if failures >= retry.attempts:
+            yield Frame(camera.name, None, f"stopped delivering frames; gave up after {failures} retries")
+            return
+        failures += 1
+        log(f"{camera.name}: no frame; retry {failures} of {retry.attempts} in {wait:g} s")
+        if stop.wait(wait):
+            return
+        wait = min(wait * 2, retry.max_wait)
+        if camera.reopen():
+            log(f"{camera.name}: reopened")

@@ -1,0 +1,110 @@
+"""Per-image results as a file: CSV or JSON Lines, one row per image, written as it is produced.
+
+Each row is encoded whole and handed to the operating system in one `write` call, so a crash,
+Ctrl-C or SIGKILL leaves only complete lines; the file is synced to the disk at most once a
+second and at the end, so a power cut loses at most the last second of rows. The results file
+is written in place (it is a log that grows during the run); the summary, written once at the
+end, goes beside its target and is renamed like every other artifact.
+"""
+
+import csv
+import io
+import json
+import os
+import time
+from pathlib import Path
+
+from edgecell.errors import EdgecellError
+
+FORMATS = (".csv", ".jsonl")
+FIELDS = ["source", "status", "label", "score", "top_k",
+          "decode_ms", "preprocess_ms", "invoke_ms", "postprocess_ms", "total_ms", "error"]
+SYNC_EVERY_S = 1.0
+
+
+def row(result) -> dict:
+    """One result as a flat dict; `top_k` is a list of {label, score, index}."""
+    best = result.classes[0] if result.classes else None
+    timing = result.timing
+    return {
+        "source": result.name,
+        "status": "ok" if result.error is None else "failed",
+        "label": best.label if best else None,
+        "score": round(best.score, 6) if best else None,
+        "top_k": [{"label": c.label, "score": round(c.score, 6), "index": c.index} for c in result.classes],
+        "decode_ms": _ms(timing.decode),
+        "preprocess_ms": _ms(timing.preprocess),
+        "invoke_ms": _ms(timing.invoke),
+        "postprocess_ms": _ms(timing.postprocess),
+        "total_ms": _ms(timing.total),
+        "error": result.error,
+    }
+
+
+def _ms(value):
+    return None if value is None else round(value, 4)
+
+
+class ResultWriter:
+    """Appends rows to a CSV or JSONL file; use as a context manager."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        suffix = self.path.suffix.lower()
+        if suffix not in FORMATS:
+            raise EdgecellError(f"--output {self.path} must end in .csv or .jsonl (one row per image).")
+        self.format = suffix[1:]
+        if self.path.is_dir():
+            raise EdgecellError(f"--output {self.path} is a folder; give a file name ending in .csv or .jsonl.")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        except OSError as error:
+            raise EdgecellError(f"--output {self.path} cannot be written ({error.strerror}).") from None
+        self._synced = time.monotonic()
+        self.rows = 0
+        if self.format == "csv":
+            self._write(self._csv_line(FIELDS))
+
+    def write(self, result):
+        values = row(result)
+        if self.format == "csv":
+            values["top_k"] = ";".join(f"{c['label']}:{c['score']:.6f}" for c in values["top_k"])
+            line = self._csv_line(["" if values[k] is None else values[k] for k in FIELDS])
+        else:
+            line = json.dumps(values, ensure_ascii=False) + "\n"
+        self._write(line)
+        self.rows += 1
+        if time.monotonic() - self._synced >= SYNC_EVERY_S:
+            self.sync()
+
+    @staticmethod
+    def _csv_line(values) -> str:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow(values)
+        return buffer.getvalue()
+
+    def _write(self, line: str):
+        data = line.encode("utf-8")
+        written = os.write(self._fd, data)
+        while written < len(data):  # a short write (rare on regular files): finish the line
+            written += os.write(self._fd, data[written:])
+
+    def sync(self):
+        os.fsync(self._fd)
+        self._synced = time.monotonic()
+
+    def close(self):
+        if self._fd is not None:
+            try:
+                self.sync()
+            finally:
+                os.close(self._fd)
+                self._fd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False

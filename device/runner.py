@@ -1,0 +1,204 @@
+"""The inference loop of `edgecell infer`: frames in, timed results out, a summary at the end.
+
+The interpreter is built once. While one image runs through the model, a background thread
+decodes the next ones (OpenCV and the TFLite runtime release the GIL), so on a multi-core board
+the rate approaches the slower of decoding and inference rather than their sum. Live cameras
+are not prefetched: a frame decoded ahead would be stale by the time the model saw it.
+
+Every image's latency is split into decode, preprocess (resize, normalise, quantize), invoke and
+postprocess (dequantize, rank), in milliseconds. Warm-up runs come first and stay out of the
+statistics; the first inference, which pays for delegate and memory setup, is reported apart.
+The loop ends at the end of its frames, at `limit`, or when `stop` is set (Ctrl-C, SIGTERM),
+and always returns its summary.
+"""
+
+import contextlib
+import queue
+import signal
+import threading
+import time
+from typing import NamedTuple, Optional
+
+import numpy as np
+
+from edgecell.device import stats
+from edgecell.device.classify import top_k as rank
+from edgecell.device.context import run_context
+
+
+class Timing(NamedTuple):
+    """Milliseconds per stage; None for stages a failed image never reached."""
+
+    decode: Optional[float] = None
+    preprocess: Optional[float] = None
+    invoke: Optional[float] = None
+    postprocess: Optional[float] = None
+    total: Optional[float] = None
+
+
+class Result(NamedTuple):
+    name: str
+    classes: list  # [classify.Class], best first
+    timing: Timing
+    error: Optional[str] = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class Stop(threading.Event):
+    """A stop request with its reason (e.g. 'SIGINT'); the loop ends after the current image."""
+
+    reason: Optional[str] = None
+
+    def set(self, reason: str = "stopped"):
+        if self.reason is None:
+            self.reason = reason
+        super().set()
+
+
+@contextlib.contextmanager
+def stopping_on_signals(stop: Stop):
+    """SIGINT and SIGTERM set `stop` (a second Ctrl-C interrupts at once); main thread only."""
+    def handler(signum, frame):
+        name = signal.Signals(signum).name
+        if signum == signal.SIGINT and stop.is_set():
+            raise KeyboardInterrupt
+        stop.set(name)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def warm_up(classifier, runs: int) -> list:
+    """Milliseconds of `runs` invocations on a blank input (the first pays the setup cost)."""
+    tensor = classifier.preprocess(np.zeros((*classifier.input_size, 3), dtype=np.uint8))
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        classifier.invoke(tensor)
+        times.append(_since(start))
+    return times
+
+
+def classify(classifier, frame, k: int = 1, threshold: float = 0.0) -> Result:
+    """One decoded (or failed) frame through preprocess, invoke and postprocess, timed."""
+    if frame.rgb is None:
+        return Result(frame.name, [], Timing(decode=frame.decode_ms), frame.error)
+    start = time.perf_counter()
+    tensor = classifier.preprocess(frame.rgb)
+    preprocessed = time.perf_counter()
+    raw = classifier.invoke(tensor)
+    invoked = time.perf_counter()
+    classes = rank(classifier.scores(raw), classifier.labels, k, threshold)
+    done = time.perf_counter()
+    pre, inv, post = (preprocessed - start) * 1e3, (invoked - preprocessed) * 1e3, (done - invoked) * 1e3
+    return Result(frame.name, classes, Timing(frame.decode_ms, pre, inv, post, frame.decode_ms + pre + inv + post))
+
+
+def run(classifier, frames, *, top_k: int = 1, threshold: float = 0.0, warmup: int = 1,
+        limit: Optional[int] = None, prefetch: int = 4, stop: Optional[Stop] = None, on_result=None) -> dict:
+    """Classify every frame of `frames`; call `on_result(result)` for each; return the summary."""
+    stop = stop if stop is not None else Stop()
+    warm = warm_up(classifier, warmup)
+    results, failures = [], []
+    first_invoke = warm[0] if warm else None
+    frames = _prefetched(frames, prefetch, stop) if prefetch > 0 else iter(frames)
+    started = time.perf_counter()
+    try:
+        for frame in frames:
+            result = classify(classifier, frame, top_k, threshold)
+            if first_invoke is None and result.ok:
+                first_invoke = result.timing.invoke
+            (results if result.ok else failures).append(result)
+            if on_result is not None:
+                on_result(result)
+            if limit is not None and len(results) + len(failures) >= limit:
+                stop.set("limit")
+            if stop.is_set():
+                break
+    finally:
+        close = getattr(frames, "close", None)
+        if close is not None:
+            close()
+    wall = time.perf_counter() - started
+    return summary(classifier, results, failures, warm, first_invoke, wall, stop.reason)
+
+
+def summary(classifier, results, failures, warm, first_invoke, wall, stopped_by) -> dict:
+    def column(stage):
+        return stats.latency(getattr(r.timing, stage) for r in results).as_dict()
+
+    return {
+        "model": str(classifier.path),
+        "model_bytes": classifier.size_bytes,
+        "runtime": classifier.runtime.name,
+        "runtime_version": classifier.runtime.version,
+        "threads": classifier.threads,
+        "images": {"done": len(results), "failed": len(failures)},
+        "stopped_by": stopped_by,
+        "warmup": {"runs": len(warm), "first_invoke_ms": _round(first_invoke),
+                   "mean_ms": _round(float(np.mean(warm))) if warm else None},
+        "latency_ms": {stage: column(stage) for stage in Timing._fields},
+        "images_per_second": round(stats.per_second(len(results), wall), 3) if results else 0.0,
+        "wall_seconds": round(wall, 4),
+        "failures": [{"source": r.name, "error": r.error} for r in failures[:1000]],
+        "context": run_context(classifier.runtime, classifier.threads),
+    }
+
+
+def _prefetched(frames, depth: int, stop: Stop):
+    """`frames` produced by a background thread, at most `depth` ahead of the consumer."""
+    buffer = queue.Queue(maxsize=depth)
+    done = object()
+    finished = threading.Event()
+
+    def offer(item) -> bool:
+        while not finished.is_set():
+            try:
+                buffer.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce():
+        try:
+            for frame in frames:
+                if not offer(frame):
+                    return
+        except BaseException as error:  # surfaced in the consumer, not lost in the thread
+            offer(error)
+            return
+        offer(done)
+
+    thread = threading.Thread(target=produce, daemon=True, name="decode-ahead")
+    thread.start()
+    try:
+        while True:
+            try:
+                item = buffer.get(timeout=0.1)
+            except queue.Empty:
+                if stop.is_set():
+                    return
+                continue
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        finished.set()
+
+
+def _since(start: float) -> float:
+    return (time.perf_counter() - start) * 1000.0
+
+
+def _round(value):
+    return None if value is None else round(value, 4)

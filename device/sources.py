@@ -1,0 +1,152 @@
+"""What `edgecell infer` classifies: image files, folders, globs and video files, as frames.
+
+`expand` turns the SOURCE arguments into a list of inputs in a stable order: a folder is walked
+recursively (sorted, images only, by extension), a glob is expanded and sorted, a video file is
+read frame by frame. `frames` then yields one `Frame` per image or video frame, decoded to RGB or
+carrying the reason it could not be. A bad input is a failed frame, never an exception, so one
+broken file does not stop a run over thousands.
+"""
+
+import glob
+import os
+import time
+from pathlib import Path
+from typing import NamedTuple, Optional
+
+import cv2
+import numpy as np
+
+from edgecell.device import image
+from edgecell.errors import EdgecellError
+
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".mpg", ".mpeg", ".h264")
+_GLOB_CHARS = "*?["
+
+
+class Frame(NamedTuple):
+    """One image to classify: its name, its RGB pixels or the reason there are none."""
+
+    name: str
+    rgb: Optional[np.ndarray]
+    error: Optional[str] = None
+    decode_ms: float = 0.0
+
+
+class Input(NamedTuple):
+    """One expanded SOURCE entry: a path to decode as an image or read as a video, or an error."""
+
+    path: str
+    kind: str  # "image", "video" or "error"
+    error: Optional[str] = None
+
+
+def is_video_name(path) -> bool:
+    return Path(path).suffix.lower() in VIDEO_EXTENSIONS
+
+
+def expand(sources) -> list:
+    """The `Input`s named by SOURCE arguments, in a stable order.
+
+    Raises EdgecellError (a usage error) when the arguments name nothing at all to classify.
+    """
+    inputs = []
+    for source in sources:
+        source = str(source)
+        path = Path(source)
+        if path.is_dir() and not image.is_image_name(path):
+            found = walk(path)
+            if not found:
+                raise EdgecellError(
+                    f"Folder {source} holds no image files (looked for {', '.join(image.IMAGE_EXTENSIONS)} "
+                    "in it and its subfolders)."
+                )
+            inputs.extend(found)
+        elif os.path.lexists(source):
+            # A named file is tried whatever its extension; a folder or broken link named like
+            # an image fails with its reason when it is read.
+            inputs.append(Input(source, "video" if is_video_name(source) else "image"))
+        elif any(c in source for c in _GLOB_CHARS):
+            matches = sorted(glob.glob(source, recursive=True))
+            if not matches:
+                inputs.append(Input(source, "error", "no file matches this pattern"))
+            for match in matches:
+                if Path(match).is_dir() and not image.is_image_name(match):
+                    inputs.extend(walk(Path(match)))
+                else:
+                    inputs.append(Input(match, "video" if is_video_name(match) else "image"))
+        else:
+            inputs.append(Input(source, "error", "file not found"))
+    return inputs
+
+
+def walk(folder: Path) -> list:
+    """Image-named entries under `folder`, recursively, sorted by path.
+
+    Entries are chosen by name: a broken link or a folder named like an image is listed too, and
+    fails with its reason when read, rather than vanishing from the count. Symbolic links to
+    folders are not followed (no loops).
+    """
+    found, unreadable = [], []
+
+    def failed(error: OSError):
+        unreadable.append(Input(error.filename, "error", f"folder cannot be read: {error.strerror}"))
+
+    for root, dirs, files in os.walk(folder, onerror=failed, followlinks=False):
+        dirs.sort()
+        for name in sorted(files) + [d for d in dirs if image.is_image_name(d)]:
+            if image.is_image_name(name):
+                found.append(os.path.join(root, name))
+    return [Input(path, "image") for path in sorted(found, key=lambda p: Path(p).parts)] + unreadable
+
+
+def frames(inputs):
+    """Decode `inputs` one after the other, yielding a `Frame` for each image or video frame."""
+    for item in inputs:
+        if item.kind == "error":
+            yield Frame(item.path, None, item.error)
+        elif item.kind == "video":
+            yield from video_frames(item.path)
+        else:
+            yield decode(item.path)
+
+
+def decode(path: str) -> Frame:
+    start = time.perf_counter()
+    try:
+        rgb = image.load_rgb(path)
+    except image.ImageError as error:
+        return Frame(path, None, str(error), _ms(start))
+    return Frame(path, rgb, None, _ms(start))
+
+
+def video_frames(path: str):
+    """Every frame of a video file, named `path#N` (N from 0)."""
+    capture = cv2.VideoCapture(path)
+    try:
+        if not capture.isOpened():
+            yield Frame(path, None, "cannot be opened as a video (unknown format or corrupt data)")
+            return
+        index = 0
+        while True:
+            start = time.perf_counter()
+            ok, bgr = capture.read()
+            if not ok or bgr is None:
+                break
+            yield Frame(f"{path}#{index}", bgr_to_rgb(bgr), None, _ms(start))
+            index += 1
+        if index == 0:
+            yield Frame(path, None, "video holds no decodable frame")
+    finally:
+        capture.release()
+
+
+def bgr_to_rgb(bgr: np.ndarray) -> np.ndarray:
+    """An OpenCV capture frame (BGR, or grey, or BGRA) as 8-bit RGB."""
+    if bgr.ndim == 2 or bgr.shape[2] == 1:
+        return image.to_uint8_rgb(bgr)
+    code = cv2.COLOR_BGRA2RGB if bgr.shape[2] == 4 else cv2.COLOR_BGR2RGB
+    return image.to_uint8_rgb(cv2.cvtColor(bgr, code))
+
+
+def _ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000.0

@@ -1,0 +1,112 @@
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from edgecell.cli.errors import user_errors
+from edgecell.device.runtime import Runtime
+from edgecell.errors import EdgecellError
+from edgecell.models import DEMO_MODEL
+
+PROGRESS_BAR_FROM = 200  # inputs; fewer get a line each
+
+
+def _channels(value: Optional[str]):
+    """'127.5' or '123.7,116.3,103.5' as floats (one value, or one per RGB channel)."""
+    if value is None:
+        return None
+    try:
+        numbers = [float(part) for part in value.split(",")]
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a number or three comma-separated numbers (R,G,B).") from None
+    if len(numbers) not in (1, 3):
+        raise typer.BadParameter(f"{value!r} has {len(numbers)} values; give one, or three (R,G,B).")
+    return numbers
+
+
+def infer(
+    sources: Optional[List[str]] = typer.Argument(
+        None, show_default=False, help="Image files, folders (walked recursively), globs or video files."),
+    model: Path = typer.Option(DEMO_MODEL, "--model", "-m", help="The .tflite classifier [default: the shipped digits demo]."),
+    labels: Optional[Path] = typer.Option(None, help="Labels file (one class a line) for a model without edgecell metadata."),
+    mean: Optional[str] = typer.Option(None, callback=_channels, help="Subtracted from 0..255 pixels before the model: one value or R,G,B [default: from metadata, else 0]."),
+    std: Optional[str] = typer.Option(None, callback=_channels, help="Divides pixels after --mean: one value or R,G,B [default: from metadata, else 1]."),
+    top_k: int = typer.Option(1, min=1, help="Classes shown per image."),
+    threshold: float = typer.Option(0.0, min=0.0, help="Hide classes scoring below this."),
+    threads: Optional[int] = typer.Option(None, min=1, help="Interpreter threads [default: the runtime's]."),
+    limit: Optional[int] = typer.Option(None, min=1, help="Stop after this many images or frames."),
+    warmup: int = typer.Option(1, min=0, help="Inferences run first and kept out of the statistics."),
+    runtime: Runtime = typer.Option(Runtime.auto, help="TFLite runtime: auto takes litert, then tflite-runtime."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Results file, one row per image: .csv or .jsonl."),
+    summary: Optional[Path] = typer.Option(None, help="Write the closing summary (latency, rate, context) as JSON."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No line per image and no progress bar."),
+    camera: Optional[str] = typer.Option(None, help="Classify live frames: camera index (0 is /dev/video0), device path or stream URL."),
+    picamera: bool = typer.Option(False, help="Classify live frames from the Raspberry Pi camera (picamera2)."),
+    max_fps: Optional[float] = typer.Option(None, min=0.01, help="Classify at most this many camera frames a second."),
+):
+    """Classify images, videos or camera frames with a .tflite model, timing every image."""
+    from edgecell import atomic
+    from edgecell.device import camera as cameras
+    from edgecell.device import report, runner, sources as inputs
+    from edgecell.device.model import Classifier
+    from edgecell.device.results import ResultWriter
+
+    live = camera is not None or picamera
+    with user_errors():
+        if live and sources:
+            raise EdgecellError("Give SOURCEs or a camera (--camera, --picamera), not both.")
+        if camera is not None and picamera:
+            raise EdgecellError("Give --camera or --picamera, not both.")
+        if not live and not sources:
+            raise EdgecellError("Nothing to classify: give image files, folders, globs or videos, or --camera N or --picamera.")
+        if max_fps is not None and not live:
+            raise EdgecellError("--max-fps applies to a camera (--camera, --picamera); files are read as fast as they classify.")
+        if model == DEMO_MODEL and not model.exists():
+            raise EdgecellError(f"The demo model {model} is not installed here; give --model MODEL.tflite.")
+        classifier = Classifier(model, labels=labels, mean=mean, std=std, threads=threads, runtime_name=runtime)
+        stop = runner.Stop()
+        log = lambda message: typer.echo(message, err=True)  # noqa: E731
+        if live:
+            source = cameras.PiCamera() if picamera else cameras.OpenCvCamera(camera)
+            frames, total, prefetch = cameras.stream(source, max_fps=max_fps, stop=stop, log=log), None, 0
+        else:
+            source = None
+            expanded = inputs.expand(sources)
+            frames, total, prefetch = inputs.frames(expanded), len(expanded), 4
+        if limit is not None and total is not None:
+            total = min(total, limit)
+
+        bar = None
+        if not quiet and total is not None and total >= PROGRESS_BAR_FROM and sys.stderr.isatty():
+            bar = report.Progress(total)
+        writer = ResultWriter(output) if output is not None else None
+        try:
+            def on_result(result):
+                if writer is not None:
+                    writer.write(result)
+                if bar is not None:
+                    bar.update(result)
+                elif not quiet:
+                    typer.echo(report.line(result))
+
+            with runner.stopping_on_signals(stop):
+                result = runner.run(classifier, frames, top_k=top_k, threshold=threshold, warmup=warmup,
+                                    limit=limit, prefetch=prefetch, stop=stop, on_result=on_result)
+        finally:
+            if bar is not None:
+                bar.close()
+            if writer is not None:
+                writer.close()
+            if source is not None:
+                source.close()
+        if source is not None:
+            result["camera"] = {"name": source.name, "stalls": source.stalls, "reconnects": source.reconnects}
+        if output is not None:
+            result["output"] = str(output)
+        if summary is not None:
+            atomic.write_json(summary, result)
+    typer.echo(report.summary_text(result))
+    if result["stopped_by"] == "SIGINT":
+        raise typer.Exit(130)
+    raise typer.Exit(1 if result["images"]["failed"] else 0)
