@@ -1,2 +1,6 @@
-"""The export stage: a trained Keras model folder to TFLite models, each checked for what
-quantization cost. Needs TensorFlow (the `train` extra); imported inside the functions."""
+"""Export: a trained Keras model folder to TFLite models for a board, each checked on held-out images.
+
+Installed as `edgecell.converters`. TensorFlow is imported inside the functions that convert
+and check (`convert.py`, `check.py`, `export.py`), never at module level: `opcodes.py`,
+`compat.py` and `info.py` also run on a board, for `edgecell info`.
+"""

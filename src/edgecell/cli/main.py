@@ -6,6 +6,7 @@ from edgecell import __version__
 from edgecell.cli.bench import bench
 from edgecell.cli.demo import demo
 from edgecell.cli.evaluate import evaluate
+from edgecell.cli.export import export
 from edgecell.cli.infer import infer
 from edgecell.cli.train import train
 
@@ -34,6 +35,7 @@ def root(
 app.command()(demo)
 app.command()(train)
 app.command()(evaluate)
+app.command()(export)
 app.command()(infer)
 app.command()(bench)
 

@@ -1,0 +1,162 @@
+"""`edgecell export`: a trained model folder to checked TFLite models, a report, and a verdict.
+
+Everything the user can get wrong (not a model folder, labels that do not match the outputs, no
+held-out images, no training images to calibrate on) is found before the first file is written.
+Each variant is then converted, given its metadata, written beside and renamed, loaded and run on
+every held-out image by the device runtime, and checked against the Keras model and the budget.
+"""
+
+import json
+import time
+from pathlib import Path
+
+from edgecell import atomic, modeldir
+from edgecell.config import CONFIG_FILE
+from edgecell.converters import calibration, check, compat, convert, granularity, metadata, report
+from edgecell.converters.compat import Target
+from edgecell.converters.convert import Variant
+from edgecell.dataset import SPLIT_FILE, read_split
+from edgecell.device.context import cpu_model
+from edgecell.errors import EdgecellError
+from edgecell.evaluation import held_out as held_out_images
+
+EXPORT_DIR = "export"
+DEFAULT_MAX_DROP = 1.0
+
+
+def model_file(variant: Variant) -> str:
+    return f"model_{Variant(variant).value}.tflite"
+
+
+def export(model_dir, variants=(Variant.int8,), max_drop: float = DEFAULT_MAX_DROP,
+           calib_samples: int = calibration.DEFAULT_SAMPLES, data=None, target=None, threads=None,
+           log=print) -> dict:
+    """Export `variants` of the model in `model_dir` to `model_dir/export/`; returns the report.
+
+    A variant over `max_drop` points below Keras (or, with `target`, one the target runtime cannot
+    load) is still written, and listed in `report["failed"]`.
+    """
+    started = time.perf_counter()
+    model_dir = Path(model_dir)
+    variants = list(dict.fromkeys(Variant(v) for v in variants))
+    target = Target(target) if target else None
+    if not variants:
+        raise EdgecellError("No variant to export; give --quantize int8|float16|dynamic|float32 or --all.")
+    if max_drop < 0:
+        raise EdgecellError(f"--max-drop {max_drop:g} is negative; give the accuracy points a variant may lose, e.g. 1.0.")
+    if calib_samples < 1:
+        raise EdgecellError(f"--calib-samples {calib_samples} is too small; give at least 1 (default 300).")
+
+    model, classes = modeldir.load_keras(model_dir)
+    input_size = (int(model.inputs[0].shape[1]), int(model.inputs[0].shape[2]))
+    paths, labels, _, skipped = held_out_images(model_dir, data)
+    if not paths:
+        where = data or model_dir / SPLIT_FILE
+        raise EdgecellError(f"{where} holds no held-out images, so no accuracy can be checked; give a class-folder "
+                            "dataset with --data.")
+    images = check.load_held_out(paths, labels, input_size)
+    calibrated = validation = None
+    if Variant.int8 in variants:
+        split = read_split(model_dir)
+        calibrated = calibration.load(split, calib_samples, input_size)
+        validation = _validation(split, input_size)
+        if calibrated.warning:
+            log(f"Warning: {calibrated.warning}")
+
+    keras_scores = check.keras_probabilities(model, images)
+    keras_accuracy = check.accuracy(keras_scores, images.labels)
+    log(f"Keras model: accuracy {100 * keras_accuracy:.2f}% on {len(images.labels)} held-out images.")
+    arch = _arch(model_dir)
+    out = model_dir / EXPORT_DIR
+    rows = []
+    for variant in variants:
+        granularity_choice = None
+        if variant is Variant.int8:
+            granularity_choice = granularity.int8(model, calibration.representative(calibrated), validation, threads)
+            content = granularity_choice.content
+        else:
+            content = convert.convert(model, variant)
+        meta = metadata.describe(classes, variant.value, input_size, arch, keras_accuracy, len(images.labels),
+                                 str(model_dir))
+        content = metadata.embed(content, meta)
+        path = atomic.write_bytes(out / model_file(variant), content)
+        result = check.check(path, keras_scores, images, classes, threads)
+        rows.append(_row(variant, path, content, result, max_drop, target))
+        if granularity_choice is not None:
+            rows[-1]["int8_weights"] = granularity_choice.as_dict()
+        log(_line(rows[-1]))
+    atomic.write_text(out / modeldir.LABELS_FILE, "\n".join(classes) + "\n")
+
+    result = {
+        "model_dir": str(model_dir),
+        "export_dir": str(out),
+        "classes": classes,
+        "held_out": f"--data {data}" if data else f"test split of {SPLIT_FILE}",
+        "test_images": int(len(images.labels)),
+        "skipped": [s["path"] for s in skipped] + images.unreadable,
+        "keras": {"accuracy": keras_accuracy,
+                  "per_class": check.per_class_accuracy(keras_scores, images.labels, classes)},
+        "max_drop": max_drop,
+        "target": target.value if target else None,
+        "calibration": None if calibrated is None else {
+            "images": len(calibrated.paths), "requested": calib_samples, "per_class": calibrated.per_class,
+            "warning": calibrated.warning or None},
+        "variants": rows,
+        "failed": [row["variant"] for row in rows if not row["passed"]],
+        "ship": report.ship(rows),
+        "runtime": rows[0]["runtime"],
+        "machine": cpu_model(),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    report.write(out, result)
+    return result
+
+
+def _row(variant, path, content, result, max_drop, target) -> dict:
+    compatibility = compat.check(content)
+    failures = []
+    if result.drop_points > max_drop:
+        failures.append(f"{result.drop_points:.2f} points below Keras, over the budget of {max_drop:g}")
+    if target and not compatibility.loads:
+        failures.append(f"it does not load on {target.value}: {compatibility.sentence()}")
+    return {
+        "variant": variant.value,
+        "file": str(path),
+        "size_bytes": len(content),
+        "accuracy": result.accuracy,
+        "drop_points": result.drop_points,
+        "agreement": result.agreement,
+        "per_class_change": result.per_class_change,
+        "max_probability_diff": result.max_probability_diff,
+        "latency_ms_p50": result.latency_ms_p50,
+        "runtime": result.runtime,
+        "ops": [f"{op.name}/{op.version}" for op in compat.ops(content)],
+        "tflite_runtime_2_14": {"loads": compatibility.loads, "problems": compatibility.problems},
+        "passed": not failures,
+        "failures": failures,
+    }
+
+
+def _line(row: dict) -> str:
+    verdict = "passed" if row["passed"] else "FAILED: " + "; ".join(row["failures"])
+    return (f"{row['variant']}: {row['size_bytes'] / 1024:.1f} KiB, accuracy {100 * row['accuracy']:.2f}% "
+            f"({row['drop_points']:+.2f} points against Keras), agreement {100 * row['agreement']:.1f}%, "
+            f"median invoke {row['latency_ms_p50']:.3f} ms; {verdict}.")
+
+
+def _validation(split, input_size):
+    """The validation (early-stopping) images of the split, to choose int8 weight granularity on."""
+    paths = [str(Path(split.root) / s.path) for s in split.val]
+    if not paths:
+        return None
+    try:
+        return check.load_held_out(paths, [s.label for s in split.val], input_size)
+    except EdgecellError:
+        return None
+
+
+def _arch(model_dir: Path) -> str:
+    try:
+        return json.loads((model_dir / CONFIG_FILE).read_text()).get("arch", "unknown")
+    except (OSError, ValueError):
+        return "unknown"

@@ -1,0 +1,64 @@
+"""Edit a .tflite flatbuffer: unpack it with the TFLite schema's object API, change it, pack it.
+
+The schema comes with ai-edge-litert (`ai_edge_litert.schema_py_generated`), so editing a model
+needs neither TensorFlow nor a schema file of our own.
+"""
+
+import flatbuffers
+import numpy as np
+from ai_edge_litert import schema_py_generated as schema
+
+FILE_IDENTIFIER = b"TFL3"
+
+
+def unpack(content: bytes) -> "schema.ModelT":
+    return schema.ModelT.InitFromPackedBuf(bytearray(content), 0)
+
+
+def pack(model: "schema.ModelT") -> bytes:
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=FILE_IDENTIFIER)
+    return bytes(builder.Output())
+
+
+def set_metadata(content: bytes, name: str, data: bytes) -> bytes:
+    """`content` with metadata entry `name` holding `data` (an entry of that name is replaced)."""
+    model = unpack(content)
+    model.buffers = model.buffers or []
+    model.metadata = [m for m in (model.metadata or []) if _text(m.name) != name]
+    model.buffers.append(schema.BufferT(data=np.frombuffer(data, dtype=np.uint8)))
+    model.metadata.append(schema.MetadataT(name=name, buffer=len(model.buffers) - 1))
+    return pack(model)
+
+
+def set_input_quantization(content: bytes, scale: float, zero_point: int) -> bytes:
+    """`content` with the (only) input tensor's quantization set to `scale` and `zero_point`.
+
+    Safe only where the input feeds QUANTIZE ops, which requantize from whatever the input's
+    parameters say to the calibrated ones inside; anything else is refused.
+    """
+    model = unpack(content)
+    graph = model.subgraphs[0]
+    index = graph.inputs[0]
+    quantize = _builtin_code("QUANTIZE")
+    for op in graph.operators:
+        if index in list(op.inputs):
+            code = model.operatorCodes[op.opcodeIndex]
+            if max(code.builtinCode, code.deprecatedBuiltinCode) != quantize:
+                raise ValueError("the model's input feeds an op other than QUANTIZE; its scale cannot be changed")
+    tensor = graph.tensors[index]
+    if tensor.quantization is None:
+        tensor.quantization = schema.QuantizationParametersT()
+    tensor.quantization.scale = np.array([scale], dtype=np.float32)
+    tensor.quantization.zeroPoint = np.array([zero_point], dtype=np.int64)
+    tensor.quantization.min = None
+    tensor.quantization.max = None
+    return pack(model)
+
+
+def _builtin_code(name: str) -> int:
+    return getattr(schema.BuiltinOperator, name)
+
+
+def _text(value) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)

@@ -1,0 +1,45 @@
+"""The edgecell metadata written into each exported .tflite, so a board needs nothing but the file.
+
+One JSON document under the flatbuffer metadata name `edgecell` (the format is in
+`edgecell.device.metadata`, which reads it back without TensorFlow).
+"""
+
+import json
+
+from edgecell import __version__
+from edgecell.converters import flatbuffer
+from edgecell.device.metadata import FORMAT, METADATA_NAME
+
+# What the model does to the pixels itself: the first layer of each network edgecell builds.
+NORMALIZATION = {"edge": "x / 255", "seed": "x / 255", "mobilenetv2": "x / 127.5 - 1"}
+
+
+def describe(labels, variant: str, input_size, arch: str, keras_accuracy, test_images: int, model_dir: str) -> dict:
+    height, width = input_size
+    return {
+        "format": FORMAT,
+        "labels": list(labels),
+        "variant": variant,
+        "input": {
+            "height": int(height),
+            "width": int(width),
+            "color": "RGB",
+            "pixel_range": [0, 255],
+            "mean": 0.0,  # what a runner applies before the model: nothing, raw pixels go in
+            "std": 1.0,
+            "normalization_in_model": NORMALIZATION.get(arch, "unknown"),
+        },
+        "source": {
+            "arch": arch,
+            "keras_accuracy": None if keras_accuracy is None else round(float(keras_accuracy), 6),
+            "test_images": int(test_images),
+            "model_dir": str(model_dir),
+        },
+        "edgecell_version": __version__,
+    }
+
+
+def embed(content: bytes, meta: dict) -> bytes:
+    """`content` (a .tflite) carrying `meta` as its edgecell metadata entry."""
+    data = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return flatbuffer.set_metadata(content, METADATA_NAME, data)

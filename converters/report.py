@@ -1,0 +1,62 @@
+"""export_report.json and export_report.md: one row per variant, and which one to ship."""
+
+from pathlib import Path
+
+from edgecell import atomic
+
+JSON_FILE = "export_report.json"
+MARKDOWN_FILE = "export_report.md"
+
+
+def ship(variants: list):
+    """The variant to ship: among those that passed, the smallest, then the fastest."""
+    passed = [v for v in variants if v["passed"]]
+    if not passed:
+        return None
+    return min(passed, key=lambda v: (v["size_bytes"], v["latency_ms_p50"]))["variant"]
+
+
+def markdown(report: dict) -> str:
+    keras = report["keras"]
+    lines = [
+        f"# Export of {report['model_dir']}",
+        "",
+        f"Keras model: accuracy {100 * keras['accuracy']:.2f}% on {report['test_images']} held-out images "
+        f"({report['held_out']}). Budget: at most {report['max_drop']:g} points below Keras.",
+        "",
+        "| variant | size | accuracy | drop (points) | agreement with Keras | max prob. diff | "
+        "median invoke | tflite-runtime 2.14 | passed |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for v in report["variants"]:
+        lines.append(
+            f"| {v['variant']} | {v['size_bytes'] / 1024:.1f} KiB | {100 * v['accuracy']:.2f}% | "
+            f"{v['drop_points']:+.2f} | {100 * v['agreement']:.2f}% | {v['max_probability_diff']:.4f} | "
+            f"{v['latency_ms_p50']:.3f} ms | {'loads' if v['tflite_runtime_2_14']['loads'] else 'no'} | "
+            f"{'yes' if v['passed'] else 'NO'} |"
+        )
+    lines.append("")
+    lines.append(f"Ship: **{report['ship']}**." if report["ship"] else "Ship: none, no variant passed.")
+    for v in report["variants"]:
+        if v["failures"]:
+            lines.append(f"- {v['variant']} failed: {'; '.join(v['failures'])}.")
+        if not v["tflite_runtime_2_14"]["loads"]:
+            lines.append(f"- {v['variant']} does not load on tflite-runtime 2.14: "
+                         f"{'; '.join(v['tflite_runtime_2_14']['problems'])}.")
+    lines += ["", "Per-class accuracy change against Keras (points):", "",
+              "| class | " + " | ".join(v["variant"] for v in report["variants"]) + " |",
+              "|---|" + "---:|" * len(report["variants"])]
+    for label in report["classes"]:
+        cells = [v["per_class_change"].get(label) for v in report["variants"]]
+        lines.append(f"| {label} | " + " | ".join("n/a" if c is None else f"{c:+.2f}" for c in cells) + " |")
+    if report.get("calibration"):
+        calibration = report["calibration"]
+        lines += ["", f"int8 calibration: {calibration['images']} training images "
+                      f"({', '.join(f'{k} {n}' for k, n in calibration['per_class'].items())})."]
+    lines += ["", f"Measured with {report['runtime']} on {report['machine']}; export took {report['seconds']:.1f} s.", ""]
+    return "\n".join(lines)
+
+
+def write(folder: Path, report: dict) -> None:
+    atomic.write_json(Path(folder) / JSON_FILE, report)
+    atomic.write_text(Path(folder) / MARKDOWN_FILE, markdown(report))
