@@ -10,10 +10,12 @@ import os
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from edgecell.cli.main import app
-from edgecell.device import sources
+from edgecell.device import sources, stats
 from imagegen import COLOURS, colour_image, write_rgb
 
 runner = CliRunner()
@@ -167,3 +169,9 @@ def test_labels_that_do_not_match_are_a_usage_error(device_model, tmp_path):
     result = infer(img, "--model", model, "--labels", tmp_path / "labels.txt")
     assert result.exit_code == 2
     assert "lists 2 labels" in result.output
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(0, 1e6, allow_nan=False), min_size=1, max_size=50))
+def test_percentiles_match_numpy(values):
+    assert np.allclose(stats.percentiles(values, (0, 50, 90, 99, 100)), np.percentile(values, (0, 50, 90, 99, 100)))
