@@ -49,10 +49,14 @@ def demo_config(workdir: Path, epochs: int = DEMO_EPOCHS) -> TrainConfig:
 
 
 def run(workdir: Path, epochs: int = DEMO_EPOCHS, verbose: int = 2, log=print) -> dict:
+    """Write the dataset, train, then export int8 and check it against Keras on the held-out digits."""
+    from edgecell.converters.convert import Variant
+    from edgecell.converters.export import export
     from edgecell.training import train
 
     config = demo_config(workdir, epochs)
     write_digits(Path(config.data_dir))
     log(f"Wrote scikit-learn's 1,797 handwritten digits as a class-folder dataset in {config.data_dir}.")
     report = train(config, verbose=verbose, log=log)
-    return {"train": report, "model_dir": config.out_dir}
+    exported = export(config.out_dir, [Variant.int8], log=log)
+    return {"train": report, "export": exported, "model_dir": config.out_dir}

@@ -4,6 +4,7 @@ import typer
 
 from edgecell.cli.errors import user_errors
 from edgecell.demo import DEMO_EPOCHS
+from edgecell.errors import BUDGET
 
 
 def demo(
@@ -15,4 +16,7 @@ def demo(
 
     with user_errors():
         result = run(workdir, epochs, log=typer.echo)
-    typer.echo(f"Demo done: model folder {result['model_dir']}.")
+    typer.echo(f"Demo done: model folder {result['model_dir']}, int8 model in {result['export']['export_dir']}.")
+    if result["export"]["failed"]:
+        typer.secho("The int8 model is over its accuracy budget; see export_report.md.", err=True, fg=typer.colors.RED)
+        raise typer.Exit(BUDGET)
