@@ -32,6 +32,20 @@ def model_copy(trained_dir, tmp_path):
 
 
 @pytest.fixture(scope="session")
+def exported_dir(tmp_path_factory, trained_dir):
+    """A copy of `trained_dir` after `edgecell export --all` (~20 s): the models are in
+    `exported_dir / "export"` (model_float32/float16/dynamic/int8.tflite, labels.txt,
+    export_report.json); `exported_dir / "export" / "export_report.json"` says how each did."""
+    pytest.importorskip("tensorflow")
+    from edgecell.converters.convert import ALL
+    from edgecell.converters.export import export
+
+    out = shutil.copytree(trained_dir, tmp_path_factory.mktemp("exported") / "model")
+    export(out, ALL, log=lambda *_: None)
+    return out
+
+
+@pytest.fixture(scope="session")
 def tflite_runtime_python():
     """The python of a venv with tflite-runtime 2.14, numpy < 2 and this repo (as on many boards).
 
