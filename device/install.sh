@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# Install edgecell on a Raspberry Pi-class board: a virtual environment holding the base edgecell
+# (never TensorFlow) and the TFLite runtime that publishes wheels for this board's CPU.
+#
+#   aarch64 (Pi 4/5, 64-bit OS)   ai-edge-litert, numpy and OpenCV wheels from PyPI
+#   armv7l  (32-bit OS, Pi 2..5)  tflite-runtime 2.14 from PyPI with numpy<2; numpy and OpenCV
+#                                 from Debian (python3-numpy, python3-opencv): PyPI has no
+#                                 armv7l wheels of them
+#   armv6l  (Pi Zero/1)           not supported: no TFLite runtime publishes wheels for it
+#
+# Run it with --help for the options. It prints every command it runs, then what it did and how
+# to undo it. It writes nothing outside --prefix unless --apt is given.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+prefix="${HOME}/edgecell"
+python="python3"
+from=""
+picamera=0
+system_site=0
+no_deps=0
+apt=0
+dry_run=0
+machine="$(uname -m)"
+
+usage() {
+    cat <<EOF
+Usage: bash install.sh [options]
+
+  --prefix DIR        where everything goes: DIR/venv, DIR/results, DIR/edgecell-infer.service
+                      (default: \$HOME/edgecell)
+  --from SPEC         what pip installs as edgecell: a wheel file or a source folder
+                      (default: the edgecell checkout holding this script)
+  --picamera          use the Raspberry Pi camera: the venv sees the system's site packages,
+                      where apt's python3-picamera2 lives, and keeps numpy below 2 like it
+  --system-site-packages
+                      let the venv see the system's site packages (implied by --picamera
+                      and on 32-bit ARM)
+  --apt               install the Debian packages this board needs with apt-get (uses sudo
+                      when not root); without it a missing one stops the script with the command
+  --python PY         the Python that makes the venv (default: python3)
+  --no-deps           install edgecell alone, no dependencies and no runtime (you manage them)
+  --machine NAME      plan for this CPU instead of \`uname -m\` (aarch64, armv7l, x86_64)
+  --dry-run           print the commands without running them
+  -h, --help          this text
+EOF
+}
+
+die() { echo "install.sh: $1" >&2; exit "${2:-2}"; }
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --prefix) prefix="${2:?--prefix needs a folder}"; shift 2 ;;
+        --from) from="${2:?--from needs a wheel or a folder}"; shift 2 ;;
+        --picamera) picamera=1; system_site=1; shift ;;
+        --system-site-packages) system_site=1; shift ;;
+        --apt) apt=1; shift ;;
+        --python) python="${2:?--python needs an interpreter}"; shift 2 ;;
+        --no-deps) no_deps=1; shift ;;
+        --machine) machine="${2:?--machine needs a name}"; shift 2 ;;
+        --dry-run) dry_run=1; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) die "unknown option $1; see --help for the options." ;;
+    esac
+done
+
+run() {
+    echo "+$(printf ' %q' "$@")"
+    if [ "$dry_run" = 0 ]; then "$@"; fi
+}
+
+# ---- what this board needs -------------------------------------------------------------------
+debian_packages=()     # apt packages whose Python modules the venv uses
+pip_extra=()           # requirements installed beside edgecell
+pip_no_deps=0          # install edgecell itself without its dependencies
+case "$machine" in
+    aarch64|arm64|x86_64|amd64)
+        runtime="ai-edge-litert"
+        if [ "$picamera" = 1 ]; then
+            # apt's picamera2 and its compiled helpers are built against numpy 1.x.
+            pip_extra+=("numpy<2")
+            debian_packages+=(python3-picamera2)
+        fi
+        ;;
+    armv7l|armv8l)
+        runtime="tflite-runtime"
+        system_site=1
+        debian_packages+=(python3-numpy python3-opencv)
+        [ "$picamera" = 1 ] && debian_packages+=(python3-picamera2)
+        # edgecell's own requirements name opencv-python-headless and ai-edge-litert, neither of
+        # which has an armv7l wheel: install it alone, then what it needs on this CPU.
+        pip_no_deps=1
+        pip_extra+=("tflite-runtime==2.14.0" "numpy<2" "typer>=0.12")
+        ;;
+    armv6l)
+        die "this CPU is armv6l (Pi Zero or Pi 1): neither ai-edge-litert nor tflite-runtime publishes wheels for it; use a Pi Zero 2 W or newer, or build tflite-runtime from source." 3
+        ;;
+    *)
+        die "no TFLite runtime plan for CPU '$machine'; supported: aarch64, armv7l, x86_64 (pass --machine to override)." 3
+        ;;
+esac
+
+if [ -z "$from" ]; then
+    if [ -f "$here/../pyproject.toml" ] && grep -q '^name = "edgecell"' "$here/../pyproject.toml"; then
+        from="$(cd "$here/.." && pwd)"
+    else
+        die "no edgecell source next to this script; pass --from with a wheel (python -m build --wheel makes one) or a checkout."
+    fi
+elif [ ! -e "$from" ]; then
+    die "--from $from does not exist; pass a wheel file or an edgecell source folder."
+fi
+
+if [ "$dry_run" = 0 ]; then
+    command -v "$python" >/dev/null || die "--python $python is not on PATH; install python3 or pass another interpreter."
+    "$python" -c 'import venv, ensurepip' 2>/dev/null \
+        || die "$python cannot make a virtual environment with pip; install it with: sudo apt install python3-venv"
+    if [ "$runtime" = "tflite-runtime" ]; then
+        version="$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+        case "$version" in 3.8|3.9|3.10|3.11) ;;
+            *) die "tflite-runtime 2.14 has armv7l wheels for Python 3.8 to 3.11, and $python is $version; use Raspberry Pi OS Bookworm (Python 3.11)." 3 ;;
+        esac
+    fi
+fi
+
+# ---- Debian packages -------------------------------------------------------------------------
+apt_installed=()
+missing=()
+for package in "${debian_packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$package")
+    fi
+done
+if [ "${#missing[@]}" -gt 0 ] && [ "$no_deps" = 0 ]; then
+    if [ "$apt" = 1 ]; then
+        sudo=""
+        [ "$(id -u)" = 0 ] || sudo="sudo"
+        run $sudo apt-get install -y "${missing[@]}"
+        apt_installed=("${missing[@]}")
+    elif [ "$dry_run" = 1 ]; then
+        echo "(needs the Debian packages ${missing[*]}: sudo apt install ${missing[*]}, or --apt)"
+    else
+        die "this board needs the Debian packages ${missing[*]}; install them with: sudo apt install ${missing[*]} (or rerun with --apt)."
+    fi
+fi
+
+# ---- the virtual environment -----------------------------------------------------------------
+venv="$prefix/venv"
+created_venv=0
+if [ -f "$venv/pyvenv.cfg" ]; then
+    if [ "$system_site" = 1 ] && ! grep -qi '^include-system-site-packages *= *true' "$venv/pyvenv.cfg"; then
+        die "$venv was made without --system-site-packages, which $([ "$picamera" = 1 ] && echo --picamera || echo "$machine") needs; remove it (rm -rf $venv) or choose another --prefix."
+    fi
+    echo "Reusing the virtual environment $venv"
+else
+    venv_args=()
+    [ "$system_site" = 1 ] && venv_args+=(--system-site-packages)
+    run mkdir -p "$prefix"
+    run "$python" -m venv "${venv_args[@]}" "$venv"
+    created_venv=1
+fi
+pip=("$venv/bin/python" -m pip install --disable-pip-version-check)
+
+if [ "$no_deps" = 1 ]; then
+    run "${pip[@]}" --no-deps "$from"
+    runtime="none (--no-deps)"
+elif [ "$pip_no_deps" = 1 ]; then
+    run "${pip[@]}" --no-deps "$from"
+    run "${pip[@]}" "${pip_extra[@]}"
+else
+    run "${pip[@]}" "$from" "${pip_extra[@]}"
+fi
+run mkdir -p "$prefix/results"
+
+# ---- the service file, filled in for this install ---------------------------------------------
+camera_args="--camera 0"
+[ "$picamera" = 1 ] && camera_args="--picamera"
+unit="$prefix/edgecell-infer.service"
+if [ "$dry_run" = 0 ]; then
+    model="$("$venv/bin/python" -c 'from edgecell.models import DEMO_MODEL; print(DEMO_MODEL)')"
+    sed -e "s|@VENV@|$venv|g" -e "s|@PREFIX@|$prefix|g" -e "s|@USER@|$(id -un)|g" \
+        -e "s|@MODEL@|$model|g" -e "s|@CAMERA@|$camera_args|g" \
+        "$here/edgecell-infer.service" > "$unit.tmp"
+    mv "$unit.tmp" "$unit"
+fi
+
+# ---- what was done, and how to undo it --------------------------------------------------------
+if [ "$dry_run" = 1 ]; then
+    echo "Dry run: nothing was changed."
+    exit 0
+fi
+version="$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("edgecell"))')"
+echo
+echo "Installed edgecell $version for $machine with runtime $runtime into $venv"
+if [ "$system_site" = 1 ]; then
+    echo "  (the venv sees the system's site packages${debian_packages[*]:+, for ${debian_packages[*]}})"
+fi
+cat <<EOF
+Try it on the shipped demo model and images:
+  $venv/bin/edgecell infer $(dirname "$model")/images
+Service file written (not enabled): $unit
+  to run it at boot: sudo install -m 644 $unit /etc/systemd/system/ && sudo systemctl daemon-reload && sudo systemctl enable --now edgecell-infer
+  its log: journalctl -u edgecell-infer -f      its results: $prefix/results/
+
+To undo:
+EOF
+echo "  sudo systemctl disable --now edgecell-infer; sudo rm -f /etc/systemd/system/edgecell-infer.service   # if you enabled it"
+if [ "$created_venv" = 1 ]; then
+    echo "  rm -rf $venv $unit $prefix/results   # the results folder too"
+else
+    echo "  rm -rf $venv $unit $prefix/results   # the venv existed before: this removes it whole"
+fi
+if [ "${#apt_installed[@]}" -gt 0 ]; then
+    echo "  sudo apt-get remove ${apt_installed[*]}"
+fi
