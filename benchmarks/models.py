@@ -16,6 +16,7 @@ import numpy as np
 CLASSES = {"EOSINOPHIL": (200, 80, 160), "LYMPHOCYTE": (90, 60, 200), "MONOCYTE": (150, 150, 210),
            "NEUTROPHIL": (210, 120, 120)}  # RGB
 VARIANTS = ("float32", "int8")
+MADE = "models.json"
 
 
 def write_images(root: Path, per_class: int = 25, size=(240, 320), seed: int = 0) -> Path:
@@ -53,10 +54,22 @@ def model_dir(work: Path, arch: str, data: Path, img_size: int = 200, epochs: in
 
 
 def tflite(folder: Path, variant: str) -> Path:
-    """`folder`'s model as a .tflite of `variant` (float32 or int8), exported once and reused."""
-    out = Path(folder) / f"bench_{variant}.tflite"
+    """`folder`'s model as a .tflite of `variant` (float32 or int8), exported once and reused:
+    by `edgecell export` (both variants at once, metadata included), or where the converters are
+    not installed, by a plain TFLiteConverter run."""
+    folder = Path(folder)
+    try:
+        from edgecell.converters.export import export, model_file
+    except ImportError:
+        export = None
+    if export is not None:
+        out = folder / "export" / model_file(variant)
+        if not out.is_file():
+            export(folder, variants=VARIANTS, log=lambda *_: None)
+        return out
+    out = folder / f"bench_{variant}.tflite"
     if not out.is_file():
-        out.write_bytes(_convert(Path(folder), variant))
+        out.write_bytes(_convert(folder, variant))
     return out
 
 
@@ -88,13 +101,31 @@ def _convert(folder: Path, variant: str) -> bytes:
 
 
 def prepare(work: Path, img_size: int = 200, per_class: int = 25, archs=("edge", "seed")) -> dict:
-    """{"images": folder, arch: {"dir": model folder, "float32": path, "int8": path}} for each arch."""
+    """{"images": folder, arch: {"dir": model folder, "float32": path, "int8": path}} for each arch;
+    also written to work/models.json for `load`."""
     work = Path(work)
     images = write_images(work / "images", per_class)
-    made = {"images": images}
+    made = {"images": str(images)}
     for arch in archs:
         folder = model_dir(work, arch, images, img_size)
-        made[arch] = {"dir": folder, **{variant: tflite(folder, variant) for variant in VARIANTS}}
-    (work / "models.json").write_text(json.dumps({k: str(v) if isinstance(v, Path) else {n: str(p) for n, p in v.items()}
-                                                   for k, v in made.items()}, indent=2))
-    return made
+        made[arch] = {"dir": str(folder), **{variant: str(tflite(folder, variant)) for variant in VARIANTS}}
+    (work / MADE).write_text(json.dumps(made, indent=2))
+    return load(work)
+
+
+def load(work: Path):
+    """What `prepare` made in `work`, as Paths, or None when something is missing."""
+    try:
+        made = json.loads((Path(work) / MADE).read_text())
+    except (OSError, ValueError):
+        return None
+    made = {key: Path(value) if isinstance(value, str) else {k: Path(v) for k, v in value.items()}
+            for key, value in made.items()}
+    files = [made["images"]] + [p for key, value in made.items() if key != "images" for p in value.values()]
+    return made if all(p.exists() for p in files) else None
+
+
+if __name__ == "__main__":  # python -m benchmarks.models WORK IMG_SIZE: made in a process of its own
+    import sys
+
+    prepare(Path(sys.argv[1]), int(sys.argv[2]))

@@ -44,14 +44,14 @@ def test_bench_float32_and_int8_with_random_inputs(tiny, tmp_path):
     result = runner.invoke(app, ["bench", str(tiny["float32"]), str(tiny["int8"]), "--runs", "7", "--warmup", "2",
                                  "--threads", "1,2", "--json", str(out)])
     assert result.exit_code == 0, result.output
-    table = [line for line in result.output.splitlines() if line.startswith("| bench_")]
-    assert len(table) == 4 and "| 1.00x" in table[0]
+    f32, int8 = tiny["float32"].name, tiny["int8"].name
+    table = [line for line in result.output.splitlines() if line.startswith(("| " + f32, "| " + int8))]
+    assert len(table) == 4 and table[0].split("|")[-2].strip() == "1.00x"
     report = json.loads(out.read_text())
     assert report["context"]["runtime"] and report["context"]["cpu"]
     assert report["settings"]["threads"] == [1, 2]
     runs = report["runs"]
-    assert [(r["name"], r["threads"]) for r in runs] == [
-        ("bench_float32.tflite", 1), ("bench_float32.tflite", 2), ("bench_int8.tflite", 1), ("bench_int8.tflite", 2)]
+    assert [(r["name"], r["threads"]) for r in runs] == [(f32, 1), (f32, 2), (int8, 1), (int8, 2)]
     for run in runs:
         _sane(run["invoke"], 7)
         assert run["init_ms"] > 0 and run["first_ms"] > 0 and run["per_second"] > 0
@@ -62,28 +62,30 @@ def test_bench_float32_and_int8_with_random_inputs(tiny, tmp_path):
 
 
 @pytest.mark.tf
-@pytest.mark.parametrize("variant", ["float32", "int8"])
-def test_bench_with_the_held_out_split_reports_accuracy_and_end_to_end(tiny, variant):
-    run = bench.bench([tiny[variant]], runs=5, warmup=1, data=tiny["dir"])[0]
-    assert run.images == 12 and run.end_to_end.count == 12  # the recorded test split: 4 per class
+@pytest.mark.parametrize("variant, where, images", [("float32", "split", 12), ("int8", "folder", 60)])
+def test_bench_with_data_reports_accuracy_and_end_to_end(tiny, colour_data, variant, where, images):
+    """--data as the model folder (its held-out split: 4 per class) or as a class folder (all 60)."""
+    data = tiny["dir"] if where == "split" else colour_data
+    run = bench.bench([tiny[variant]], runs=5, warmup=1, data=data)[0]
+    assert run.images == images and run.end_to_end.count == images
     assert run.accuracy >= 0.9  # the colour classes are learned; int8 keeps them
     assert run.end_to_end.p50 > 0 and run.invoke.count == 5
 
 
 @pytest.mark.tf
-def test_bench_on_a_class_folder_and_the_keras_baseline(tiny, colour_data, tmp_path):
+def test_bench_with_the_keras_baseline_first(tiny, tmp_path):
     out = tmp_path / "b.json"
-    result = runner.invoke(app, ["bench", str(tiny["int8"]), "--data", str(colour_data), "--keras", str(tiny["dir"]),
+    result = runner.invoke(app, ["bench", str(tiny["int8"]), "--data", str(tiny["dir"]), "--keras", str(tiny["dir"]),
                                  "--runs", "3", "--warmup", "1", "--json", str(out)])
     assert result.exit_code == 0, result.output
     runs = json.loads(out.read_text())["runs"]
-    assert [r["name"] for r in runs] == ["keras predict", "keras call", "bench_int8.tflite"]
+    assert [r["name"] for r in runs] == ["keras predict", "keras call", tiny["int8"].name]
     for run in runs:
-        assert run["images"] == 60 and run["end_to_end"]["count"] == 60
+        assert run["images"] == 12 and run["end_to_end"]["count"] == 12
         assert run["accuracy"] >= 0.9
         _sane(run["invoke"], 3)
     assert runs[0]["runtime"].startswith("tensorflow") and runs[2]["runtime"].startswith("ai-edge-litert")
-    assert "accuracy 1.0000" in result.output or "accuracy 0.9" in result.output
+    assert runs[0]["init_ms"] > 0 and runs[0]["size_bytes"] == (tiny["dir"] / "model.keras").stat().st_size
 
 
 @pytest.mark.tf
@@ -93,7 +95,7 @@ def test_bench_refuses_images_of_other_classes(tiny, tmp_path):
     other = colour_dataset(tmp_path / "other", per_class=2, colours={"cyan": (0, 200, 200), "grey": (90, 90, 90)})
     result = runner.invoke(app, ["bench", str(tiny["int8"]), "--data", str(other), "--runs", "2"])
     assert result.exit_code == 2
-    assert "outputs but the --data images have 2 classes" in result.output
+    assert "--data images" in result.output and "(cyan, grey)" in result.output or "2 classes" in result.output
 
 
 def test_bad_thread_list_is_one_sentence(tmp_path):
@@ -122,3 +124,23 @@ def test_comparison_table_speed_up_is_against_the_first_row():
     assert lines[0].startswith("| model") and len(lines) == 4
     assert lines[2].split("|")[-2].strip() == "1.00x" and lines[3].split("|")[-2].strip() == "4.00x"
     assert "2 kB" in lines[2] and not math.isnan(latency([1.0]).mean)
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_the_suite_runs_on_a_tiny_model(tiny, colour_data):
+    """Every item of benchmarks/run.py on the 32x32 model, a few runs each: present and sane."""
+    from benchmarks import run
+
+    rows = run.suite({"images": colour_data, "edge": tiny}, runs=3, repeats=1, img_size=32, log=lambda _: None)
+    by_item = {item: [r for r in rows if r.item == item] for item in range(1, 6)}
+    assert all(by_item.values()), by_item
+    for row in by_item[2] + by_item[3] + by_item[5]:
+        assert 0 < row.value < 100 and row.detail, row
+    assert by_item[3][1].met is not None and " MB" in by_item[3][1].detail
+    opencv_float, opencv_int8 = by_item[4]
+    assert opencv_float.value > 0 or "cannot" in opencv_float.detail
+    assert "cannot" in opencv_int8.detail or "runs it" in opencv_int8.detail
+    assert "ESTIMATE" in by_item[5][0].detail and "not measured" in by_item[5][0].detail
+    lines = run.table(rows)
+    assert len(lines) == 2 + len(rows) and "verdict" in lines[0]
