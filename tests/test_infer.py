@@ -4,6 +4,7 @@ Real runtime, real files: every image is written to disk and decoded by OpenCV.
 """
 
 import csv
+import io
 import json
 import os
 
@@ -175,3 +176,20 @@ def test_labels_that_do_not_match_are_a_usage_error(device_model, tmp_path):
 @given(st.lists(st.floats(0, 1e6, allow_nan=False), min_size=1, max_size=50))
 def test_percentiles_match_numpy(values):
     assert np.allclose(stats.percentiles(values, (0, 50, 90, 99, 100)), np.percentile(values, (0, 50, 90, 99, 100)))
+
+
+def test_progress_bar_and_lines():
+    from edgecell.device.classify import Class
+    from edgecell.device.report import Progress, line
+    from edgecell.device.runner import Result, Timing
+
+    good = Result("a.png", [Class(2, "cat", 0.9125), Class(0, "dog", 0.05)], Timing(3.1, 0.4, 2.2, 0.01, 5.71))
+    bad = Result("b.png", [], Timing(decode=0.2), "empty file (0 bytes)")
+    assert line(good) == "ok  a.png  cat 0.912, dog 0.050  [decode 3.1 + pre 0.4 + invoke 2.2 + post 0.0 = 5.7 ms]"
+    assert line(bad) == "FAILED  b.png: empty file (0 bytes)"
+    stream = io.StringIO()
+    bar = Progress(4, stream)
+    for result in (good, bad, good, good):
+        bar.update(result)
+    bar.close()
+    assert stream.getvalue().split("\r")[-1].startswith(f"[{'#' * 30}] 4/4  failed 1")

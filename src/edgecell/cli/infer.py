@@ -28,13 +28,13 @@ def _channels(value: Optional[str]):
 def infer(
     sources: Optional[List[str]] = typer.Argument(
         None, show_default=False, help="Image files, folders (walked recursively), globs or video files."),
-    model: Path = typer.Option(DEMO_MODEL, "--model", "-m", help="The .tflite classifier [default: the shipped digits demo]."),
+    model: Path = typer.Option(DEMO_MODEL, "--model", "-m", show_default=False, help="The .tflite classifier (default: the digits demo model shipped with edgecell)."),
     labels: Optional[Path] = typer.Option(None, help="Labels file (one class a line) for a model without edgecell metadata."),
-    mean: Optional[str] = typer.Option(None, callback=_channels, help="Subtracted from 0..255 pixels before the model: one value or R,G,B [default: from metadata, else 0]."),
-    std: Optional[str] = typer.Option(None, callback=_channels, help="Divides pixels after --mean: one value or R,G,B [default: from metadata, else 1]."),
+    mean: Optional[str] = typer.Option(None, callback=_channels, help="Subtracted from 0..255 pixels before the model: one value or R,G,B (default: the metadata's, else 0)."),
+    std: Optional[str] = typer.Option(None, callback=_channels, help="Divides pixels after --mean: one value or R,G,B (default: the metadata's, else 1)."),
     top_k: int = typer.Option(1, min=1, help="Classes shown per image."),
     threshold: float = typer.Option(0.0, min=0.0, help="Hide classes scoring below this."),
-    threads: Optional[int] = typer.Option(None, min=1, help="Interpreter threads [default: the runtime's]."),
+    threads: Optional[int] = typer.Option(None, min=1, help="Interpreter threads (default: the runtime's choice)."),
     limit: Optional[int] = typer.Option(None, min=1, help="Stop after this many images or frames."),
     warmup: int = typer.Option(1, min=0, help="Inferences run first and kept out of the statistics."),
     runtime: Runtime = typer.Option(Runtime.auto, help="TFLite runtime: auto takes litert, then tflite-runtime."),
@@ -42,7 +42,7 @@ def infer(
     summary: Optional[Path] = typer.Option(None, help="Write the closing summary (latency, rate, context) as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No line per image and no progress bar."),
     camera: Optional[str] = typer.Option(None, help="Classify live frames: camera index (0 is /dev/video0), device path or stream URL."),
-    picamera: bool = typer.Option(False, help="Classify live frames from the Raspberry Pi camera (picamera2)."),
+    picamera: bool = typer.Option(False, "--picamera", help="Classify live frames from the Raspberry Pi camera (picamera2)."),
     max_fps: Optional[float] = typer.Option(None, min=0.01, help="Classify at most this many camera frames a second."),
 ):
     """Classify images, videos or camera frames with a .tflite model, timing every image."""
