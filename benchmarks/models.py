@@ -3,7 +3,7 @@
 Images: four classes of textured 320x240 JPEGs (the size of the tutorial's blood-cell pictures),
 told apart by colour, so a model trained for one epoch is already better than chance.
 Models: the default edge network and the tutorial's seed network, trained briefly with
-`edgecell train`, then exported to float32 and full-integer int8 TFLite. Speed does not depend on
+`edgecell train`, then exported to float32 and full-integer int8 TFLite with `edgecell export`. Speed does not depend on
 how well a network is trained, only on its graph, so a short training is enough to time it.
 """
 
@@ -54,50 +54,14 @@ def model_dir(work: Path, arch: str, data: Path, img_size: int = 200, epochs: in
 
 
 def tflite(folder: Path, variant: str) -> Path:
-    """`folder`'s model as a .tflite of `variant` (float32 or int8), exported once and reused:
-    by `edgecell export` (both variants at once, metadata included), or where the converters are
-    not installed, by a plain TFLiteConverter run."""
-    folder = Path(folder)
-    try:
-        from edgecell.converters.export import export, model_file
-    except ImportError:
-        export = None
-    if export is not None:
-        out = folder / "export" / model_file(variant)
-        if not out.is_file():
-            export(folder, variants=VARIANTS, log=lambda *_: None)
-        return out
-    out = folder / f"bench_{variant}.tflite"
+    """`folder`'s model as a .tflite of `variant` (float32 or int8), made by `edgecell export`
+    (both variants at once, metadata included) once and reused."""
+    from edgecell.converters.export import export, model_file
+
+    out = Path(folder) / "export" / model_file(variant)
     if not out.is_file():
-        out.write_bytes(_convert(folder, variant))
+        export(folder, variants=VARIANTS, log=lambda *_: None)
     return out
-
-
-def _convert(folder: Path, variant: str) -> bytes:
-    """float32: the plain conversion; int8: full-integer, uint8 pixels in, calibrated on training images."""
-    import tensorflow as tf
-
-    from edgecell import modeldir
-    from edgecell.dataset import read_split
-    from edgecell.device.image import load_resized
-
-    model, _ = modeldir.load_keras(folder)
-    size = int(model.inputs[0].shape[1]), int(model.inputs[0].shape[2])
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    if variant == "int8":
-        split = read_split(folder)
-        paths = [Path(split.root) / s.path for s in split.train][:64]
-
-        def representative():
-            for path in paths:
-                yield [load_resized(path, size).astype(np.float32)[None]]
-
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = representative
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = tf.uint8
-        converter.inference_output_type = tf.uint8
-    return converter.convert()
 
 
 def prepare(work: Path, img_size: int = 200, per_class: int = 25, archs=("edge", "seed")) -> dict:

@@ -6,7 +6,6 @@ that learned its classes), never for speed: speed claims live in benchmarks/.
 
 import json
 import math
-import shutil
 import sys
 from pathlib import Path
 
@@ -24,12 +23,10 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def tiny(trained_dir, tmp_path_factory):
-    """The trained colour model's folder (a copy) with float32 and int8 exports beside it."""
-    from benchmarks import models
-
-    folder = shutil.copytree(trained_dir, tmp_path_factory.mktemp("bench") / "model")
-    return {"dir": folder, **{variant: models.tflite(folder, variant) for variant in models.VARIANTS}}
+def tiny(exported_dir):
+    """The trained colour model's folder with its float32 and int8 exports (`edgecell export`)."""
+    export = exported_dir / "export"
+    return {"dir": exported_dir, "float32": export / "model_float32.tflite", "int8": export / "model_int8.tflite"}
 
 
 def _sane(lat: dict, count: int):
