@@ -1,9 +1,11 @@
 """The inference loop of `edgecell infer`: frames in, timed results out, a summary at the end.
 
 The interpreter is built once. While one image runs through the model, a background thread
-decodes the next ones (OpenCV and the TFLite runtime release the GIL), so on a multi-core board
-the rate approaches the slower of decoding and inference rather than their sum. Live cameras
-are not prefetched: a frame decoded ahead would be stale by the time the model saw it.
+decodes and preprocesses the next ones (OpenCV, numpy and the TFLite runtime release the GIL),
+so on a multi-core board the rate approaches the slower of the two rather than their sum. The
+thread is not free (queue hand-offs, GIL contention), so the first images run one after the
+other and reading ahead starts only where the split of their timings says it can pay. Live
+cameras are never read ahead: a frame taken early would be stale by the time the model saw it.
 
 Every image's latency is split into decode, preprocess (resize, normalise, quantize), invoke and
 postprocess (dequantize, rank), in milliseconds. Warm-up runs come first and stay out of the
@@ -13,6 +15,7 @@ and always returns its summary.
 """
 
 import contextlib
+import os
 import queue
 import signal
 import threading
@@ -24,6 +27,9 @@ import numpy as np
 from edgecell.device import stats
 from edgecell.device.classify import top_k as rank
 from edgecell.device.context import run_context
+
+PROBE = 8  # images run one after the other before deciding to read ahead
+WORTH_IT = 0.15  # read ahead when that could save at least this share of the time per image
 
 
 class Timing(NamedTuple):
@@ -88,30 +94,45 @@ def warm_up(classifier, runs: int) -> list:
 
 def classify(classifier, frame, k: int = 1, threshold: float = 0.0) -> Result:
     """One decoded (or failed) frame through preprocess, invoke and postprocess, timed."""
-    if frame.rgb is None:
+    if frame.rgb is None and frame.tensor is None:
         return Result(frame.name, [], Timing(decode=frame.decode_ms), frame.error)
+    if frame.tensor is None:
+        frame = prepare(classifier, frame)
     start = time.perf_counter()
-    tensor = classifier.preprocess(frame.rgb)
-    preprocessed = time.perf_counter()
-    raw = classifier.invoke(tensor)
+    raw = classifier.invoke(frame.tensor)
     invoked = time.perf_counter()
     classes = rank(classifier.scores(raw), classifier.labels, k, threshold)
     done = time.perf_counter()
-    pre, inv, post = (preprocessed - start) * 1e3, (invoked - preprocessed) * 1e3, (done - invoked) * 1e3
+    pre, inv, post = frame.preprocess_ms, (invoked - start) * 1e3, (done - invoked) * 1e3
     return Result(frame.name, classes, Timing(frame.decode_ms, pre, inv, post, frame.decode_ms + pre + inv + post))
+
+
+def prepare(classifier, frame):
+    """`frame` with its input tensor (resized, normalised, quantized) and the time that took."""
+    if frame.rgb is None:
+        return frame
+    start = time.perf_counter()
+    tensor = classifier.preprocess(frame.rgb)
+    return frame._replace(rgb=None, tensor=tensor, preprocess_ms=_since(start))
 
 
 def run(classifier, frames, *, top_k: int = 1, threshold: float = 0.0, warmup: int = 1,
         limit: Optional[int] = None, prefetch: int = 4, stop: Optional[Stop] = None, on_result=None) -> dict:
-    """Classify every frame of `frames`; call `on_result(result)` for each; return the summary."""
+    """Classify every frame of `frames`; call `on_result(result)` for each; return the summary.
+
+    With `prefetch` > 0, the first `PROBE` images run one after the other; if reading ahead could
+    save at least `WORTH_IT` of the time per image, the rest are decoded and preprocessed up to
+    `prefetch` images ahead in a thread. With 0 (cameras), never.
+    """
     stop = stop if stop is not None else Stop()
     warm = warm_up(classifier, warmup)
     results, failures = [], []
     first_invoke = warm[0] if warm else None
-    frames = _prefetched(frames, prefetch, stop) if prefetch > 0 else iter(frames)
+    source = current = iter(frames)
+    decide = prefetch > 0 and (os.cpu_count() or 1) > 1
     started = time.perf_counter()
     try:
-        for frame in frames:
+        for frame in _chain(lambda: current):
             result = classify(classifier, frame, top_k, threshold)
             if first_invoke is None and result.ok:
                 first_invoke = result.timing.invoke
@@ -122,15 +143,37 @@ def run(classifier, frames, *, top_k: int = 1, threshold: float = 0.0, warmup: i
                 stop.set("limit")
             if stop.is_set():
                 break
+            if decide and len(results) >= PROBE:
+                decide = False
+                if overlap_gain(results) >= WORTH_IT:
+                    current = _prefetched((prepare(classifier, f) for f in source), prefetch, stop)
     finally:
-        close = getattr(frames, "close", None)
+        close = getattr(current, "close", None)
         if close is not None:
             close()
     wall = time.perf_counter() - started
-    return summary(classifier, results, failures, warm, first_invoke, wall, stop.reason)
+    return summary(classifier, results, failures, warm, first_invoke, wall, stop.reason,
+                   read_ahead=current is not source)
 
 
-def summary(classifier, results, failures, warm, first_invoke, wall, stopped_by) -> dict:
+def overlap_gain(results) -> float:
+    """The share of per-image time that overlapping reading with inference could save:
+    min(read, infer) / (read + infer), with read = decode + preprocess, infer = invoke + postprocess."""
+    read = sum(r.timing.decode + r.timing.preprocess for r in results)
+    infer = sum(r.timing.invoke + r.timing.postprocess for r in results)
+    return min(read, infer) / (read + infer) if read + infer > 0 else 0.0
+
+
+def _chain(current):
+    """Items of `current()`, which may be swapped for another iterator between two items."""
+    while True:
+        try:
+            yield next(current())
+        except StopIteration:
+            return
+
+
+def summary(classifier, results, failures, warm, first_invoke, wall, stopped_by, read_ahead=False) -> dict:
     def column(stage):
         return stats.latency(getattr(r.timing, stage) for r in results).as_dict()
 
@@ -147,6 +190,7 @@ def summary(classifier, results, failures, warm, first_invoke, wall, stopped_by)
         "latency_ms": {stage: column(stage) for stage in Timing._fields},
         "images_per_second": round(stats.per_second(len(results), wall), 3) if results else 0.0,
         "wall_seconds": round(wall, 4),
+        "read_ahead": read_ahead,
         "failures": [{"source": r.name, "error": r.error} for r in failures[:1000]],
         "context": run_context(classifier.runtime, classifier.threads),
     }

@@ -30,6 +30,8 @@ class Frame(NamedTuple):
     rgb: Optional[np.ndarray]
     error: Optional[str] = None
     decode_ms: float = 0.0
+    tensor: Optional[np.ndarray] = None  # the model's input, when preprocessed ahead (runner.py)
+    preprocess_ms: Optional[float] = None
 
 
 class Input(NamedTuple):
