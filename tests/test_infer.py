@@ -193,3 +193,32 @@ def test_progress_bar_and_lines():
         bar.update(result)
     bar.close()
     assert stream.getvalue().split("\r")[-1].startswith(f"[{'#' * 30}] 4/4  failed 1")
+
+
+def test_read_ahead_keeps_order_and_every_result(device_model, mixed_folder, tmp_path, monkeypatch):
+    """Forced to read ahead after 2 images, the runner gives the same rows, in the same order."""
+    from edgecell.device import runner
+
+    model, extra = device_model
+    root, _ = mixed_folder
+    rows = {}
+    for name, worth_it in (("serial", 2.0), ("ahead", 0.0)):
+        monkeypatch.setattr(runner, "PROBE", 2)
+        monkeypatch.setattr(runner, "WORTH_IT", worth_it)
+        out = tmp_path / f"{name}.jsonl"
+        result = infer(root, "--model", model, *extra, "-o", out, "--summary", tmp_path / f"{name}.json", "-q")
+        assert result.exit_code == 1, result.output
+        assert json.loads((tmp_path / f"{name}.json").read_text())["read_ahead"] == (name == "ahead")
+        rows[name] = [(r["source"], r["status"], r["label"], r["score"]) for r in map(json.loads, out.read_text().splitlines())]
+    assert rows["ahead"] == rows["serial"] and len(rows["ahead"]) == 10
+
+
+def test_overlap_gain():
+    from edgecell.device.runner import Result, Timing, overlap_gain
+
+    def timed(decode, pre, invoke, post):
+        return Result("x", [], Timing(decode, pre, invoke, post, decode + pre + invoke + post))
+
+    assert overlap_gain([timed(1.0, 0.0, 1.0, 0.0)] * 3) == 0.5  # halves the time per image
+    assert overlap_gain([timed(9.0, 0.5, 0.4, 0.1)]) == pytest.approx(0.05)
+    assert overlap_gain([]) == 0.0
