@@ -37,16 +37,17 @@ def ops(content: bytes) -> list:
 def check(content: bytes, target: Target = Target.tflite_runtime_2_14) -> Compatibility:
     target = Target(target)
     table = TABLES[target]
+    runtime = target.value.replace("-2.", " 2.")  # tflite-runtime 2.14
     by_code = {code: (name, low, high) for name, (code, low, high) in table.items()}
     problems = []
     for op in ops(content):
         if op.custom:
-            problems.append(f"custom op {op.custom} needs a kernel registered by hand on {target.value}")
+            problems.append(f"custom op {op.custom} needs a kernel registered by hand on {runtime}")
         elif op.code not in by_code:
-            problems.append(f"op {op.name} does not exist in {target.value}")
+            problems.append(f"op {op.name} does not exist in {runtime}")
         else:
             name, low, high = by_code[op.code]
             if not low <= op.version <= high:
-                problems.append(f"op {name} version {op.version} is not in {target.value}, "
+                problems.append(f"op {name} version {op.version} is not in {runtime}, "
                                 f"which runs versions {low} to {high}")
     return Compatibility(target.value, not problems, problems)

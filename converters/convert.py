@@ -14,6 +14,7 @@ import io
 import os
 import sys
 import tempfile
+import warnings
 from enum import Enum
 
 from edgecell import requires
@@ -55,7 +56,9 @@ def convert(model, variant: Variant, representative=None, per_channel: bool = Tr
         converter.inference_output_type = tf.uint8
         # The converter's only switch for this is private; it has kept its name since TF 2.4.
         converter._experimental_disable_per_channel = not per_channel
-    with _quiet() as chatter:
+    with _quiet() as chatter, warnings.catch_warnings():
+        # "Statistics for quantized inputs were expected": the uint8 input's range comes from calibration.
+        warnings.simplefilter("ignore", UserWarning)
         try:
             content = converter.convert()
         except Exception as error:  # ConverterError, ValueError ... each with the converter's own words

@@ -7,6 +7,7 @@ from edgecell.cli.bench import bench
 from edgecell.cli.demo import demo
 from edgecell.cli.evaluate import evaluate
 from edgecell.cli.export import export
+from edgecell.cli.info import info
 from edgecell.cli.infer import infer
 from edgecell.cli.train import train
 
@@ -36,6 +37,7 @@ app.command()(demo)
 app.command()(train)
 app.command()(evaluate)
 app.command()(export)
+app.command()(info)
 app.command()(infer)
 app.command()(bench)
 
