@@ -81,14 +81,20 @@ def infer(
         if not quiet and total is not None and total >= PROGRESS_BAR_FROM and sys.stderr.isatty():
             bar = report.Progress(total)
         writer = ResultWriter(output) if output is not None else None
+        lines = not quiet and bar is None
         try:
             def on_result(result):
+                nonlocal lines
                 if writer is not None:
                     writer.write(result)
                 if bar is not None:
                     bar.update(result)
-                elif not quiet:
-                    typer.echo(report.line(result))
+                elif lines:
+                    try:
+                        typer.echo(report.line(result))
+                    except BrokenPipeError:  # `edgecell infer ... | head`: stop printing, keep classifying
+                        lines = False
+                        _discard_stdout()
 
             with runner.stopping_on_signals(stop):
                 result = runner.run(classifier, frames, top_k=top_k, threshold=threshold, warmup=warmup,
@@ -106,7 +112,17 @@ def infer(
             result["output"] = str(output)
         if summary is not None:
             atomic.write_json(summary, result)
-    typer.echo(report.summary_text(result))
+    try:
+        typer.echo(report.summary_text(result))
+    except BrokenPipeError:
+        _discard_stdout()
     if result["stopped_by"] == "SIGINT":
         raise typer.Exit(130)
     raise typer.Exit(1 if result["images"]["failed"] else 0)
+
+
+def _discard_stdout():
+    """Point stdout at /dev/null once its reader has gone, so no later write or flush fails."""
+    import os
+
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
