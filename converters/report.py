@@ -53,6 +53,12 @@ def markdown(report: dict) -> str:
         calibration = report["calibration"]
         lines += ["", f"int8 calibration: {calibration['images']} training images "
                       f"({', '.join(f'{k} {n}' for k, n in calibration['per_class'].items())})."]
+    for v in report["variants"]:
+        weights = v.get("int8_weights")
+        if weights and weights["validation_images"]:
+            lines.append(f"int8 weights: {weights['weights']} (on {weights['validation_images']} validation images, "
+                         f"per-channel {100 * weights['per_channel_accuracy']:.2f}%, "
+                         f"per-tensor {100 * weights['per_tensor_accuracy']:.2f}%; per-tensor is kept when no less accurate).")
     lines += ["", f"Measured with {report['runtime']} on {report['machine']}; export took {report['seconds']:.1f} s.", ""]
     return "\n".join(lines)
 
