@@ -237,9 +237,12 @@ def bench(models, threads=(None,), runs: int = 200, warmup: int = 20, data=None,
         for run in keras_baseline(keras_dir, runs, warmup, images):
             on_run(run)
             rows.append(run)
+    unique = len({Path(m).name for m in models}) == len(models)
     for model in models:
         for count in threads:
             run = bench_tflite(model, count, runs, warmup, images, runtime_name)
+            if not unique:  # edge/export/model_int8.tflite and seed/export/model_int8.tflite
+                run = run._replace(name=str(model))
             on_run(run)
             rows.append(run)
     return rows
