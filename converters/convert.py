@@ -18,7 +18,6 @@ import warnings
 from enum import Enum
 
 from edgecell import requires
-from edgecell.converters import flatbuffer
 from edgecell.errors import EdgecellError
 
 
@@ -65,6 +64,8 @@ def convert(model, variant: Variant, representative=None, per_channel: bool = Tr
             reason = str(error).strip().splitlines()[0] if str(error).strip() else chatter()[-300:]
             raise EdgecellError(f"TFLite conversion to {variant.value} failed ({reason[:300]}).") from None
     if variant is Variant.int8:
+        from edgecell.converters import flatbuffer  # ai-edge-litert's schema: not on every board
+
         # Calibration gives the uint8 input the range the images happened to span (e.g. 3..250);
         # a scale of exactly 1 lets the board feed decoder pixels as they are. The QUANTIZE op
         # after the input requantizes into the calibrated int8 range either way.

@@ -1,14 +1,14 @@
 """Bad input to `edgecell export`: one sentence, exit 2, nothing written."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
 
 from edgecell.cli.main import app
 from edgecell.converters.export import EXPORT_DIR
-
-pytestmark = pytest.mark.tf
 
 runner = CliRunner()
 
@@ -30,11 +30,13 @@ def test_a_folder_that_is_not_a_trained_model(tmp_path):
     _refused(_export(tmp_path), tmp_path, "not a trained model folder", "model.keras")
 
 
+@pytest.mark.tf
 def test_labels_that_do_not_match_the_outputs(model_copy):
     (model_copy / "labels.txt").write_text("blue\ngreen\nred\npurple\n")
     _refused(_export(model_copy), model_copy, "3 outputs", "4 labels")
 
 
+@pytest.mark.tf
 def test_an_empty_held_out_set(model_copy):
     split = json.loads((model_copy / "split.json").read_text())
     split["test"] = []
@@ -42,6 +44,7 @@ def test_an_empty_held_out_set(model_copy):
     _refused(_export(model_copy, "--all"), model_copy, "no held-out images", "--data")
 
 
+@pytest.mark.tf
 def test_a_held_out_folder_with_other_classes(model_copy, tmp_path):
     from imagegen import colour_dataset
 
@@ -49,9 +52,35 @@ def test_a_held_out_folder_with_other_classes(model_copy, tmp_path):
     _refused(_export(model_copy, "--data", other), model_copy, "cyan", "not the model's classes")
 
 
+@pytest.mark.tf
 def test_an_unknown_quantize_value(model_copy):
     _refused(_export(model_copy, "--quantize", "int4"), model_copy, "int4", "float16")
 
 
+@pytest.mark.tf
 def test_a_negative_budget(model_copy):
     _refused(_export(model_copy, "--max-drop", "-1"), model_copy, "--max-drop -1")
+
+
+@pytest.mark.parametrize("command", ["export", "info"])
+def test_help(command):
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0 and "Usage" in result.output
+
+
+_BOARD_IMPORT = """
+import sys
+for name in ("tensorflow", "ai_edge_litert", "flatbuffers"):
+    sys.modules[name] = None  # a 32-bit Pi with tflite-runtime has none of these
+from edgecell.cli.main import app
+try:
+    app(["export", "--help"])
+except SystemExit as stop:
+    assert stop.code == 0, stop.code
+"""
+
+
+def test_the_command_line_loads_without_tensorflow_or_ai_edge_litert():
+    done = subprocess.run([sys.executable, "-c", _BOARD_IMPORT], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "--calib-samples" in done.stdout
