@@ -22,6 +22,9 @@ class TrainConfig:
     augment: bool = False  # random flips, rotations, zoom and brightness while training
     patience: int = 3  # epochs without val_loss improvement before stopping early
     learning_rate: float = 1e-3  # Adam
+    distribute: str = "none"  # none | mirrored (every GPU or logical CPU of one machine) | multiworker (TF_CONFIG)
+    resume: bool = False  # continue from <out_dir>/backup/, written after every epoch, if a run was interrupted
+    cache: str = ""  # file prefix (or folder) for decoded images, written on the first epoch; "" streams from disk
 
     def to_json(self) -> dict:
         return asdict(self)

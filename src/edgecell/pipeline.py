@@ -3,22 +3,41 @@
 Only file paths are held in memory; images are decoded (with the device's own `load_resized`,
 so training sees the pixels the board will see) a batch at a time in parallel and prefetched
 a bounded number of batches ahead. Peak memory does not grow with the number of images.
+
+With `cache`, the decoded uint8 images are written to a file on the first pass and read back
+from it afterwards (tf.data's file cache), for data that is slow to decode; the reshuffle of
+later passes then uses a buffer bounded in bytes, so memory stays bounded too.
 """
+
+import hashlib
+from pathlib import Path
 
 from edgecell import requires
 from edgecell.device.image import load_resized
 
 PREFETCH_BATCHES = 2
+CACHE_SHUFFLE_BYTES = 64 * 2**20  # the reshuffle buffer of a cached pipeline holds at most this much
 
 
 def image_batches(paths, labels, img_size: int, batch_size: int, shuffle: bool = False, seed: int = 4,
-                  augment: bool = False):
+                  augment: bool = False, shard=(1, 0), cache=None, drop_remainder: bool = False):
+    """Batches of (float32 RGB pixels in 0..255, label).
+
+    `shard` is (shards, index): this pipeline reads only every shards-th file, from `index` on
+    (one shard per worker of a distributed training); every shard is cut to the same length
+    (at most shards - 1 files are left out), so that all workers run the same number of steps.
+    `cache` is a file prefix (see `cache_prefix`).
+    """
     tf = requires.tensorflow("The training input pipeline")
     size = (img_size, img_size)
     paths = [str(p) for p in paths]
     ds = tf.data.Dataset.from_tensor_slices((paths, list(labels)))
-    if shuffle:
-        ds = ds.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
+    shards, index = shard
+    count = len(paths) // shards if shards > 1 else len(paths)
+    if shards > 1:
+        ds = ds.shard(shards, index).take(count)  # before decoding: a worker never decodes another's images
+    if shuffle:  # only paths are shuffled here, so the buffer costs bytes per image, not pixels
+        ds = ds.shuffle(max(count, 1), seed=seed, reshuffle_each_iteration=cache is None)
 
     def load(path):
         return load_resized(path.decode("utf-8"), size)
@@ -26,13 +45,38 @@ def image_batches(paths, labels, img_size: int, batch_size: int, shuffle: bool =
     def decode(path, label):
         image = tf.numpy_function(load, [path], tf.uint8, stateful=False)
         image.set_shape((img_size, img_size, 3))
-        return tf.cast(image, tf.float32), label
+        return image, label
 
     ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    ds = ds.batch(batch_size)
+    if cache is not None:
+        ds = ds.cache(str(cache))
+        if shuffle:
+            ds = ds.shuffle(max(1, min(count, CACHE_SHUFFLE_BYTES // (img_size * img_size * 3))), seed=seed)
+    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    ds = ds.map(lambda images, labels: (tf.cast(images, tf.float32), labels), num_parallel_calls=tf.data.AUTOTUNE)
     if augment:
         ds = ds.map(_augmenter(seed), num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(PREFETCH_BATCHES)
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF  # sharded above
+    return ds.with_options(options).prefetch(PREFETCH_BATCHES)
+
+
+def cache_prefix(cache, part: str, paths, labels, img_size: int, shard=(1, 0)) -> str:
+    """The cache file prefix of one part of one run: `--cache` plus what the cached tensors depend on.
+
+    A cache made from other files, another image size or another shard is never read back by
+    mistake: it has another name. `cache` may be a folder (the files go inside it) or a file prefix.
+    """
+    cache = Path(cache)
+    if cache.is_dir():
+        cache = cache / "edgecell"
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(repr((img_size, tuple(shard), [str(p) for p in paths], list(labels))).encode())
+    prefix = f"{cache}.{part}-{img_size}px-{shard[1]}of{shard[0]}-{digest.hexdigest()[:12]}"
+    if not Path(f"{prefix}.index").exists():  # a first pass that was interrupted leaves a lock behind
+        for leftover in cache.parent.glob(f"{Path(prefix).name}_*"):
+            leftover.unlink(missing_ok=True)
+    return prefix
 
 
 def _augmenter(seed: int):

@@ -3,7 +3,7 @@
 import time
 from pathlib import Path
 
-from edgecell import __version__, atomic, modeldir, networks, plots, requires
+from edgecell import __version__, atomic, distribute, modeldir, networks, plots, requires, resume
 from edgecell import dataset as ds
 from edgecell.config import CONFIG_FILE, TrainConfig
 from edgecell.evaluation import evaluate_model
@@ -12,10 +12,14 @@ from edgecell.evaluation import evaluate_model
 def train(config: TrainConfig, verbose: int = 1, log=print) -> dict:
     """Scan, split, train with early stopping (best weights kept), evaluate, write every artifact.
 
-    Returns the training report (also written to `train_report.json`).
+    Under `config.distribute` the model and optimizer are built in the strategy's scope and each
+    worker reads its own shard of the images; the chief alone writes the backup and the model
+    folder. With `config.resume`, training continues after the last epoch backed up in
+    `<out_dir>/backup/`. Returns the training report (also written to `train_report.json`).
     """
     requires.tensorflow("`edgecell train`")
     keras = requires.keras("`edgecell train`")
+    run = distribute.plan(config.distribute)  # before any other TensorFlow operation
     started = time.perf_counter()
 
     data = ds.scan(config.data_dir)
@@ -26,35 +30,46 @@ def train(config: TrainConfig, verbose: int = 1, log=print) -> dict:
     parts = ds.split(data, config.test_split, config.val_split, config.seed)
     log(f"{len(data.classes)} classes, {len(data.samples)} images: "
         f"{len(parts.train)} train, {len(parts.val)} validation, {len(parts.test)} test.")
+    if run.distributed:
+        log(f"Training on {run.replicas} replica(s) in sync ({run.kind}); this is worker {run.worker} "
+            f"of {run.workers}{', the chief' if run.chief else ''}.")
 
-    def batches(samples, shuffle):
-        return _batches(data, samples, config, shuffle)
+    def batches(samples, training, part):
+        make = _pipeline(data, samples, config, training, part)
+        return distribute.batches(run, make, config.batch_size, len(samples), training)
+
+    train_input = batches(parts.train, True, "train")
+    val_input = batches(parts.val, False, "val") if parts.val else None
+    if parts.val and val_input is None:
+        log(f"{len(parts.val)} validation images are too few to split among {run.replicas} replicas; "
+            f"early stopping watches the training loss.")
 
     keras.utils.set_random_seed(config.seed)
-    model = networks.build(config.arch, len(data.classes), config.img_size, config.weights)
-    model.compile(
-        optimizer=keras.optimizers.Adam(config.learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    monitor = "val_loss" if parts.val else "loss"
+    with run.strategy.scope():
+        model = networks.build(config.arch, len(data.classes), config.img_size, config.weights)
+        model.compile(
+            optimizer=keras.optimizers.Adam(config.learning_rate),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+    distribute.prepare(model, run)
+    monitor = "val_loss" if val_input is not None else "loss"
     stop = keras.callbacks.EarlyStopping(monitor=monitor, patience=config.patience, restore_best_weights=True)
+    done, history, finished = _resume(config, run, model, stop, data.classes, log)
+    backup = resume.callback(resume.folder(config.out_dir), stop, config, data.classes, history, run.chief)
+    fit_started = time.perf_counter()
     fit = model.fit(
-        batches(parts.train, shuffle=True),
-        validation_data=batches(parts.val, shuffle=False) if parts.val else None,
-        epochs=config.epochs,
-        callbacks=[stop],
+        train_input,
+        validation_data=val_input,
+        epochs=done if finished else config.epochs,
+        initial_epoch=done,
+        callbacks=[stop, backup],  # in this order: the backup records early stopping's decision
         shuffle=False,  # the pipeline shuffles
-        verbose=verbose,
+        verbose=verbose if run.chief else 0,
     )
-    history = {k: [float(v) for v in values] for k, values in fit.history.items()}
-
-    test = evaluate_model(
-        model, [data.abspath(s) for s in parts.test], [s.label for s in parts.test], data.classes,
-        config.img_size, config.batch_size,
-    )
-    log(f"Test loss {test['loss']:.4f}, test accuracy {test['accuracy']:.4f} on {test['images']} images.")
-
+    fit_seconds = time.perf_counter() - fit_started
+    this_run = len(fit.history.get("loss", []))
+    weights = model.get_weights()  # on every worker: reading distributed variables may communicate
     report = {
         "edgecell_version": __version__,
         "arch": config.arch,
@@ -68,23 +83,63 @@ def train(config: TrainConfig, verbose: int = 1, log=print) -> dict:
             "test": data.counts(parts.test),
         },
         "skipped": data.skipped,
+        "distribute": run.describe(),
         "history": history,
         "epochs_run": len(history.get("loss", [])),
+        "resumed_after_epoch": done,  # epochs restored from the backup (0: a fresh run)
+        "epochs_this_run": this_run,
         "best_epoch": _best_epoch(history, monitor),
-        "test": test,
-        "seconds": round(time.perf_counter() - started, 1),
+        "train_images_per_second": round(len(parts.train) * this_run / fit_seconds, 1) if this_run else None,
     }
+    if not run.chief:
+        return report
+
+    if run.distributed:  # evaluate and save a plain single-device copy: the same artifact as a single-process run
+        model = keras.models.clone_model(model)
+        model.set_weights(weights)
+    test = evaluate_model(
+        model, [data.abspath(s) for s in parts.test], [s.label for s in parts.test], data.classes,
+        config.img_size, config.batch_size,
+    )
+    log(f"Test loss {test['loss']:.4f}, test accuracy {test['accuracy']:.4f} on {test['images']} images.")
+    report["test"] = test
+    report["seconds"] = round(time.perf_counter() - started, 1)
     write_artifacts(Path(config.out_dir), model, data.classes, parts, config, report)
+    resume.remove(resume.folder(config.out_dir))
     return report
 
 
-def _batches(data, samples, config, shuffle):
-    from edgecell.pipeline import image_batches
+def _resume(config: TrainConfig, run, model, stop, classes, log):
+    """(epochs already run, their history, whether early stopping had ended the run) from the backup."""
+    backup = resume.folder(config.out_dir)
+    state = resume.read(backup)
+    if not config.resume:
+        if state and run.chief:
+            log(f"Starting over; {backup} holds an interrupted run after epoch {state['epoch']}, "
+                f"which --resume would continue.")
+        return 0, {}, False
+    if not state:
+        log(f"Nothing to resume in {backup}; training from the first epoch.")
+        return 0, {}, False
+    with run.strategy.scope():
+        done = resume.restore(model, stop, state, backup, config, classes)
+    log(f"Resuming after epoch {done} of {config.epochs} from {backup}.")
+    return done, state["history"], state["stopped"]
 
-    return image_batches(
-        [data.abspath(s) for s in samples], [s.label for s in samples], config.img_size, config.batch_size,
-        shuffle=shuffle, seed=config.seed, augment=config.augment and shuffle,
-    )
+
+def _pipeline(data, samples, config, shuffle, part):
+    """`make(batch_size, shard, drop_remainder)`: one worker's tf.data pipeline over `samples`."""
+    from edgecell.pipeline import cache_prefix, image_batches
+
+    paths, labels = [data.abspath(s) for s in samples], [s.label for s in samples]
+
+    def make(batch_size, shard, drop_remainder):
+        cache = cache_prefix(config.cache, part, paths, labels, config.img_size, shard) if config.cache else None
+        return image_batches(paths, labels, config.img_size, batch_size, shuffle=shuffle, seed=config.seed,
+                             augment=config.augment and shuffle, shard=shard, cache=cache,
+                             drop_remainder=drop_remainder)
+
+    return make
 
 
 def _best_epoch(history: dict, monitor: str):
