@@ -70,20 +70,10 @@ def export(model_dir, variants=(Variant.int8,), max_drop: float = DEFAULT_MAX_DR
     out = model_dir / EXPORT_DIR
     rows = []
     for variant in variants:
-        granularity_choice = None
-        if variant is Variant.int8:
-            granularity_choice = granularity.int8(model, calibration.representative(calibrated), validation, threads)
-            content = granularity_choice.content
-        else:
-            content = convert.convert(model, variant)
         meta = metadata.describe(classes, variant.value, input_size, arch, keras_accuracy, len(images.labels),
                                  str(model_dir))
-        content = metadata.embed(content, meta)
-        path = atomic.write_bytes(out / model_file(variant), content)
-        result = check.check(path, keras_scores, images, classes, threads)
-        rows.append(_row(variant, path, content, result, max_drop, target))
-        if granularity_choice is not None:
-            rows[-1]["int8_weights"] = granularity_choice.as_dict()
+        rows.append(_variant(variant, model, meta, out, keras_scores, images, calibrated, validation,
+                             max_drop, target, threads))
         log(_line(rows[-1]))
     atomic.write_text(out / modeldir.LABELS_FILE, "\n".join(classes) + "\n")
 
@@ -110,6 +100,24 @@ def export(model_dir, variants=(Variant.int8,), max_drop: float = DEFAULT_MAX_DR
     }
     report.write(out, result)
     return result
+
+
+def _variant(variant, model, meta, out, keras_scores, images, calibrated, validation, max_drop, target,
+             threads) -> dict:
+    """Convert, embed the metadata, write, run on the held-out images: one row of the report."""
+    choice = None
+    if variant is Variant.int8:
+        choice = granularity.int8(model, calibration.representative(calibrated), validation, threads)
+        content = choice.content
+    else:
+        content = convert.convert(model, variant)
+    content = metadata.embed(content, meta)
+    path = atomic.write_bytes(out / model_file(variant), content)
+    result = check.check(path, keras_scores, images, meta["labels"], threads)
+    row = _row(variant, path, content, result, max_drop, target)
+    if choice is not None:
+        row["int8_weights"] = choice.as_dict()
+    return row
 
 
 def _row(variant, path, content, result, max_drop, target) -> dict:
