@@ -51,10 +51,13 @@ def tflite_runtime_python():
 
     Built once under ~/.cache/edgecell-tests/ (a minute of pip installs) and reused after that.
     """
-    from venvs import TFLITE_RUNTIME_214, runtime_venv
+    from venvs import TFLITE_RUNTIME_214, base_python, runtime_venv
 
+    python = base_python()
+    if python is None:
+        pytest.skip("tflite-runtime 2.14 has wheels for Python 3.8 to 3.11 only, and no python3.11 is installed here")
     try:
-        return runtime_venv("tflite-runtime-2.14", TFLITE_RUNTIME_214)
+        return runtime_venv("tflite-runtime-2.14", TFLITE_RUNTIME_214, python)
     except RuntimeError as error:
         pytest.fail(f"Could not build the tflite-runtime 2.14 test venv: {error}")
 

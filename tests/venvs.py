@@ -8,6 +8,7 @@ without dependencies, so `edgecell.device` runs exactly as on such a board.
 import contextlib
 import fcntl
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -42,7 +43,14 @@ def _run(command, what: str):
     return done.stdout
 
 
-def runtime_venv(name: str, requirements) -> Path:
+def base_python(newest=(3, 11)):
+    """A Python that tflite-runtime 2.14 has wheels for (3.8 to 3.11): this one, or python3.11."""
+    if (3, 8) <= sys.version_info[:2] <= newest:
+        return sys.executable
+    return shutil.which(f"python{newest[0]}.{newest[1]}")
+
+
+def runtime_venv(name: str, requirements, python_for_venv=None) -> Path:
     """The python of venv `name` with `requirements` and this repo (editable, no deps) installed.
 
     Built once under CACHE and reused; a venv whose editable install points at another clone of
@@ -55,7 +63,7 @@ def runtime_venv(name: str, requirements) -> Path:
         if not ready.exists():
             if venv.exists():
                 _run([sys.executable, "-c", f"import shutil; shutil.rmtree({str(venv)!r})"], "removing a half-built venv")
-            _run([sys.executable, "-m", "venv", venv], f"creating the venv {venv}")
+            _run([python_for_venv or sys.executable, "-m", "venv", venv], f"creating the venv {venv}")
             _run([python, "-m", "pip", "install", "-q", *requirements], f"pip install {' '.join(requirements)}")
             ready.write_text("\n".join(requirements) + "\n")
         if _edgecell_repo(python) != REPO:
