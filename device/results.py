@@ -86,12 +86,18 @@ class ResultWriter:
 
     def _write(self, line: str):
         data = line.encode("utf-8")
-        written = os.write(self._fd, data)
-        while written < len(data):  # a short write (rare on regular files): finish the line
-            written += os.write(self._fd, data[written:])
+        try:
+            written = os.write(self._fd, data)
+            while written < len(data):  # a short write (rare on regular files): finish the line
+                written += os.write(self._fd, data[written:])
+        except OSError as error:  # name the file: a full disk says where
+            raise OSError(error.errno, error.strerror, str(self.path)) from None
 
     def sync(self):
-        os.fsync(self._fd)
+        try:
+            os.fsync(self._fd)
+        except OSError as error:
+            raise OSError(error.errno, error.strerror, str(self.path)) from None
         self._synced = time.monotonic()
 
     def close(self):

@@ -222,3 +222,12 @@ def test_overlap_gain():
     assert overlap_gain([timed(1.0, 0.0, 1.0, 0.0)] * 3) == 0.5  # halves the time per image
     assert overlap_gain([timed(9.0, 0.5, 0.4, 0.1)]) == pytest.approx(0.05)
     assert overlap_gain([]) == 0.0
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux's /dev/full")
+def test_full_disk_for_results_is_one_sentence(device_model, tmp_path):
+    model, extra = device_model
+    os.symlink("/dev/full", tmp_path / "full.csv")  # every write fails with ENOSPC
+    result = infer(good_images(tmp_path / "imgs", 2)[0], "--model", model, *extra, "-o", tmp_path / "full.csv")
+    assert result.exit_code == 1
+    assert f"no space left on the device while writing {tmp_path / 'full.csv'}" in result.output
