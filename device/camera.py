@@ -109,6 +109,8 @@ class OpenCvCamera:
         if capture is not None:
             if self._thread is not None:
                 self._thread.join(timeout=2.0)
+                if self._thread.is_alive():  # stuck in a driver's read: releasing under it could crash
+                    return
             capture.release()
 
     def close(self):
