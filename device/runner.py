@@ -16,7 +16,6 @@ and always returns its summary.
 
 import contextlib
 import os
-import queue
 import signal
 import threading
 import time
@@ -24,7 +23,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from edgecell.device import stats
+from edgecell.device import readahead, stats
 from edgecell.device.classify import top_k as rank
 from edgecell.device.context import run_context
 
@@ -146,7 +145,7 @@ def run(classifier, frames, *, top_k: int = 1, threshold: float = 0.0, warmup: i
             if decide and len(results) >= PROBE:
                 decide = False
                 if overlap_gain(results) >= WORTH_IT:
-                    current = _prefetched((prepare(classifier, f) for f in source), prefetch, stop)
+                    current = readahead.ahead((prepare(classifier, f) for f in source), prefetch, stop)
     finally:
         close = getattr(current, "close", None)
         if close is not None:
@@ -194,50 +193,6 @@ def summary(classifier, results, failures, warm, first_invoke, wall, stopped_by,
         "failures": [{"source": r.name, "error": r.error} for r in failures[:1000]],
         "context": run_context(classifier.runtime, classifier.threads),
     }
-
-
-def _prefetched(frames, depth: int, stop: Stop):
-    """`frames` produced by a background thread, at most `depth` ahead of the consumer."""
-    buffer = queue.Queue(maxsize=depth)
-    done = object()
-    finished = threading.Event()
-
-    def offer(item) -> bool:
-        while not finished.is_set():
-            try:
-                buffer.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce():
-        try:
-            for frame in frames:
-                if not offer(frame):
-                    return
-        except BaseException as error:  # surfaced in the consumer, not lost in the thread
-            offer(error)
-            return
-        offer(done)
-
-    thread = threading.Thread(target=produce, daemon=True, name="decode-ahead")
-    thread.start()
-    try:
-        while True:
-            try:
-                item = buffer.get(timeout=0.1)
-            except queue.Empty:
-                if stop.is_set():
-                    return
-                continue
-            if item is done:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        finished.set()
 
 
 def _since(start: float) -> float:
