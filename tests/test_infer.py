@@ -231,3 +231,35 @@ def test_full_disk_for_results_is_one_sentence(device_model, tmp_path):
     result = infer(good_images(tmp_path / "imgs", 2)[0], "--model", model, *extra, "-o", tmp_path / "full.csv")
     assert result.exit_code == 1
     assert f"no space left on the device while writing {tmp_path / 'full.csv'}" in result.output
+
+
+def test_read_ahead_thread_order_errors_and_stop():
+    import threading
+
+    from edgecell.device.readahead import ahead
+
+    assert list(ahead(iter(range(50)), 3, threading.Event())) == list(range(50))
+
+    def broken():
+        yield 1
+        raise RuntimeError("decoder bug")
+
+    items = ahead(broken(), 2, threading.Event())
+    assert next(items) == 1
+    with pytest.raises(RuntimeError, match="decoder bug"):
+        next(items)
+
+    produced = []
+
+    def endless():
+        while True:
+            produced.append(len(produced))
+            yield produced[-1]
+
+    stop = threading.Event()
+    items = ahead(endless(), 2, stop)
+    assert [next(items) for _ in range(3)] == [0, 1, 2]
+    items.close()  # the consumer is done: the producer stops, at most `depth` + 1 beyond
+    count = len(produced)
+    threading.Event().wait(0.3)
+    assert len(produced) == count <= 3 + 2 + 1
