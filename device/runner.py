@@ -22,7 +22,6 @@ import time
 from typing import NamedTuple, Optional
 
 import numpy as np
-
 from edgecell.device import readahead, stats
 from edgecell.device.classify import top_k as rank
 from edgecell.device.context import run_context
@@ -131,7 +130,7 @@ def run(classifier, frames, *, top_k: int = 1, threshold: float = 0.0, warmup: i
     decide = prefetch > 0 and (os.cpu_count() or 1) > 1
     started = time.perf_counter()
     try:
-        for frame in _chain(lambda: current):
+        while (frame := next(current, None)) is not None:
             result = classify(classifier, frame, top_k, threshold)
             if first_invoke is None and result.ok:
                 first_invoke = result.timing.invoke
@@ -144,7 +143,7 @@ def run(classifier, frames, *, top_k: int = 1, threshold: float = 0.0, warmup: i
                 break
             if decide and len(results) >= PROBE:
                 decide = False
-                if overlap_gain(results) >= WORTH_IT:
+                if overlap_gain(results) >= WORTH_IT:  # the rest of `source`, read ahead
                     current = readahead.ahead((prepare(classifier, f) for f in source), prefetch, stop)
     finally:
         close = getattr(current, "close", None)
@@ -161,15 +160,6 @@ def overlap_gain(results) -> float:
     read = sum(r.timing.decode + r.timing.preprocess for r in results)
     infer = sum(r.timing.invoke + r.timing.postprocess for r in results)
     return min(read, infer) / (read + infer) if read + infer > 0 else 0.0
-
-
-def _chain(current):
-    """Items of `current()`, which may be swapped for another iterator between two items."""
-    while True:
-        try:
-            yield next(current())
-        except StopIteration:
-            return
 
 
 def summary(classifier, results, failures, warm, first_invoke, wall, stopped_by, read_ahead=False) -> dict:

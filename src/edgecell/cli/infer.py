@@ -48,7 +48,8 @@ def infer(
     """Classify images, videos or camera frames with a .tflite model, timing every image."""
     from edgecell import atomic
     from edgecell.device import camera as cameras
-    from edgecell.device import report, runner, sources as inputs
+    from edgecell.device import report, runner
+    from edgecell.device import sources as inputs
     from edgecell.device.model import Classifier
     from edgecell.device.results import ResultWriter
 
@@ -66,7 +67,10 @@ def infer(
             raise EdgecellError(f"The demo model {model} is not installed here; give --model MODEL.tflite.")
         classifier = Classifier(model, labels=labels, mean=mean, std=std, threads=threads, runtime_name=runtime)
         stop = runner.Stop()
-        log = lambda message: typer.echo(message, err=True)  # noqa: E731
+
+        def log(message):
+            typer.echo(message, err=True)
+
         if live:
             source = cameras.PiCamera() if picamera else cameras.OpenCvCamera(camera)
             frames, total, prefetch = cameras.stream(source, max_fps=max_fps, stop=stop, log=log), None, 0
