@@ -220,7 +220,7 @@ def keras_baseline(model_dir, runs: int = 200, warmup: int = 20, images: Optiona
                 return call(image.load_resized(path, size).astype(np.float32)[None])[0]
 
             accuracy, end_to_end = _end_to_end(classify, images)
-        rows.append(Run(label, "keras float32", name, None, file_size, init_ms if not rows else 0.0, first_ms,
+        rows.append(Run(label, "keras float32", name, None, file_size, init_ms, first_ms,  # one load, both rows
                         invoke, rate, peak_memory_mb(), len(images.paths) if images else 0, accuracy, end_to_end))
     return rows
 

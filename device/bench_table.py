@@ -7,7 +7,9 @@ import math
 
 
 def _ms(value) -> str:
-    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.2f}"
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.3f}" if abs(value) < 1 else f"{value:.2f}"  # a tiny model's invoke is tens of microseconds
 
 
 def _size(size_bytes: int) -> str:
