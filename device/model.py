@@ -63,7 +63,8 @@ class Classifier:
         shape, out = self._input["shape"], self._output["shape"]
         if len(shape) != 4 or shape[3] != 3 or len(out) != 2:
             raise EdgecellError(
-                f"{self.path} is not an image classifier: it takes {list(shape)} and gives {list(out)}, "
+                f"{self.path} is not an image classifier: it takes {[int(v) for v in shape]} and gives "
+                f"{[int(v) for v in out]}, "
                 "where edgecell expects [1, height, width, 3] in and [1, classes] out."
             )
         if shape[0] != 1:

@@ -73,3 +73,13 @@ def test_bad_mean_is_a_usage_error(foreign_tflite, keras_answers, value):
     result = CliRunner().invoke(app, ["infer", list(keras_answers)[0], "--model", str(foreign_tflite["float"]),
                                       "--mean", value])
     assert result.exit_code == 2 and "--mean" in result.output
+
+
+def test_a_model_that_is_not_a_classifier_is_a_usage_error(tmp_path, keras_answers):
+    import tensorflow as tf
+
+    segmenter = tf.keras.Sequential([tf.keras.Input((8, 8, 3)), tf.keras.layers.Conv2D(2, 3, padding="same")])
+    (tmp_path / "segmenter.tflite").write_bytes(tf.lite.TFLiteConverter.from_keras_model(segmenter).convert())
+    result = CliRunner().invoke(app, ["infer", list(keras_answers)[0], "--model", str(tmp_path / "segmenter.tflite")])
+    assert result.exit_code == 2
+    assert "is not an image classifier: it takes [1, 8, 8, 3] and gives [1, 8, 8, 2]" in result.output
