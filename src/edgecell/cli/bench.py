@@ -15,7 +15,7 @@ def bench(
     data: Optional[Path] = typer.Option(None, exists=True, file_okay=False, help="A class-folder dataset, or a "
                                         "model folder (its held-out split): adds accuracy and end-to-end latency. "
                                         "Without it the inputs are random."),
-    threads: Optional[str] = typer.Option(None, help="Thread counts to sweep, e.g. 1,2,4 [default: the runtime's]."),
+    threads: Optional[str] = typer.Option(None, help="Thread counts to sweep, e.g. 1,2,4; without it, the runtime's own default."),
     json_out: Optional[Path] = typer.Option(None, "--json", dir_okay=False, help="Write every number and the "
                                             "machine it ran on to this JSON file."),
     keras: Optional[Path] = typer.Option(None, exists=True, file_okay=False, help="Model folder of `edgecell "
