@@ -107,23 +107,25 @@ def installed(wheel, tmp_path_factory):
     return prefix, done.stdout
 
 
+@pytest.mark.slow
 def test_the_wheel_ships_the_install_script_and_the_unit(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "edgecell/device/install.sh" in names
     assert f"edgecell/device/{UNIT}" in names
 
 
+@pytest.mark.slow
 def test_install_says_what_it_did_and_the_venv_runs_edgecell_from_the_wheel(installed):
     prefix, out = installed
     venv = prefix / "venv"
-    assert f"Installed edgecell 0.1.0 for" in out and f"into {venv}" in out
+    assert "Installed edgecell 0.1.0 for" in out and f"into {venv}" in out
     assert "Reusing the virtual environment" in out
     origin = run(venv / "bin" / "python", "-c", "import edgecell; print(edgecell.__file__)", cwd=prefix).stdout
     assert origin.startswith(str(venv)), origin
     assert (venv / "bin" / "edgecell").exists() and (prefix / "results").is_dir()
 
 
-@pytest.mark.skipif(not DEMO_MODEL.exists(), reason="models/demo/ is not made yet")
+@pytest.mark.slow
 def test_the_installed_command_classifies_the_demo_images_as_here(installed, tmp_path):
     from edgecell.device.image import load_rgb
     from edgecell.device.model import Classifier
@@ -139,6 +141,7 @@ def test_the_installed_command_classifies_the_demo_images_as_here(installed, tmp
         assert rows[path.name]["label"] == best, path.name
 
 
+@pytest.mark.slow
 def test_following_the_undo_lines_removes_the_install(installed, tmp_path):
     prefix, out = installed
     copy = tmp_path / "edgecell"
@@ -188,6 +191,7 @@ def expand(command: str, env: dict) -> list:
     return words
 
 
+@pytest.mark.slow
 def test_the_written_unit_verifies_and_names_this_install(installed):
     prefix, _ = installed
     unit = prefix / UNIT
@@ -202,7 +206,7 @@ def test_the_written_unit_verifies_and_names_this_install(installed):
     assert read_unit(unit)["Install"] == [("WantedBy", "multi-user.target")]
 
 
-@pytest.mark.skipif(not DEMO_MODEL.exists(), reason="models/demo/ is not made yet")
+@pytest.mark.slow
 def test_the_service_command_stops_at_the_size_cap_and_the_restart_keeps_the_full_file(installed, tmp_path):
     """What systemd does, done by hand: the unit's environment, LimitFSIZE as RLIMIT_FSIZE, a
     video file standing in for the camera, then ExecStartPre as the restart runs it."""
