@@ -13,7 +13,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-prefix="${HOME}/edgecell"
+prefix=""
 python="python3"
 from=""
 picamera=0
@@ -64,10 +64,20 @@ while [ $# -gt 0 ]; do
     esac
 done
 
+[ -n "$prefix" ] || prefix="${HOME:?is not set; pass --prefix DIR}/edgecell"
+
 run() {
     echo "+$(printf ' %q' "$@")"
     if [ "$dry_run" = 0 ]; then "$@"; fi
 }
+
+# 32-bit Raspberry Pi OS on a Pi 4 or 5 boots a 64-bit kernel, so `uname -m` says aarch64 while
+# Python and every package are 32-bit: the Python's pointer size decides.
+if [ "$machine" = aarch64 ] && command -v "$python" >/dev/null \
+    && [ "$("$python" -c 'import struct; print(struct.calcsize("P") * 8)' 2>/dev/null)" = 32 ]; then
+    echo "The kernel is 64-bit but $python is 32-bit: installing for armv7l."
+    machine="armv7l"
+fi
 
 # ---- what this board needs -------------------------------------------------------------------
 debian_packages=()     # apt packages whose Python modules the venv uses
