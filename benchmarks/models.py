@@ -17,6 +17,7 @@ CLASSES = {"EOSINOPHIL": (200, 80, 160), "LYMPHOCYTE": (90, 60, 200), "MONOCYTE"
            "NEUTROPHIL": (210, 120, 120)}  # RGB
 VARIANTS = ("float32", "int8")
 MADE = "models.json"
+REFERENCE = "reference"  # the key of MobileNet v2 in models.json
 
 
 def write_images(root: Path, per_class: int = 25, size=(240, 320), seed: int = 0) -> Path:
@@ -64,12 +65,32 @@ def tflite(folder: Path, variant: str) -> Path:
     return out
 
 
+def reference(work: Path, seed: int = 0) -> Path:
+    """MobileNet v2 (1.0, 224x224, 1000 classes, random weights) as full-integer int8: the network
+    of the published Raspberry Pi 4 reference point, to scale the Pi 4 estimates by measured time."""
+    out = Path(work) / "mobilenet_v2_int8.tflite"
+    if out.is_file():
+        return out
+    from edgecell.converters.convert import Variant, convert
+    from edgecell.networks import mobilenetv2
+
+    model = mobilenetv2(1000, 224, "none")  # Keras' MobileNetV2 with its usual head, taking 0..255 pixels
+    rng = np.random.default_rng(seed)
+
+    def representative():
+        for _ in range(8):
+            yield [rng.uniform(0, 255, (1, 224, 224, 3)).astype(np.float32)]
+
+    out.write_bytes(convert(model, Variant.int8, representative))
+    return out
+
+
 def prepare(work: Path, img_size: int = 200, per_class: int = 25, archs=("edge", "seed")) -> dict:
-    """{"images": folder, arch: {"dir": model folder, "float32": path, "int8": path}} for each arch;
-    also written to work/models.json for `load`."""
+    """{"images": folder, "reference": {"int8": MobileNet v2}, arch: {"dir": model folder,
+    "float32": path, "int8": path} for each arch}; also written to work/models.json for `load`."""
     work = Path(work)
     images = write_images(work / "images", per_class)
-    made = {"images": str(images)}
+    made = {"images": str(images), REFERENCE: {"int8": str(reference(work))}}
     for arch in archs:
         folder = model_dir(work, arch, images, img_size)
         made[arch] = {"dir": str(folder), **{variant: str(tflite(folder, variant)) for variant in VARIANTS}}
@@ -86,7 +107,7 @@ def load(work: Path):
     made = {key: Path(value) if isinstance(value, str) else {k: Path(v) for k, v in value.items()}
             for key, value in made.items()}
     files = [made["images"]] + [p for key, value in made.items() if key != "images" for p in value.values()]
-    return made if all(p.exists() for p in files) else None
+    return made if REFERENCE in made and all(p.exists() for p in files) else None
 
 
 if __name__ == "__main__":  # python -m benchmarks.models WORK IMG_SIZE: made in a process of its own

@@ -27,7 +27,8 @@ DEFAULT_WORK = Path.home() / ".cache" / "edgecell-benchmarks"
 
 def suite(made: dict, runs: int, repeats: int, img_size: int, log=print) -> list:
     """Every item of the suite on `made` (what `models.prepare` returns); a list of Ratios."""
-    networks = {arch: paths for arch, paths in made.items() if arch != "images"}
+    networks = {arch: paths for arch, paths in made.items() if arch not in ("images", models.REFERENCE)}
+    reference = made.get(models.REFERENCE, {}).get("int8")
     edge = networks.get("edge") or next(iter(networks.values()))
     images = sorted(str(p) for p in Path(made["images"]).rglob("*.jpeg")) or \
         sorted(str(p) for p in Path(made["images"]).rglob("*.png"))
@@ -39,7 +40,7 @@ def suite(made: dict, runs: int, repeats: int, img_size: int, log=print) -> list
         ("3 cold start and memory", lambda: coldstart.cold_start(edge["int8"], edge["dir"], image, img_size, repeats)),
         ("4 OpenCV DNN", lambda: [r for arch, p in networks.items()
                                   for r in opencv_dnn.against_opencv(p["float32"], p["int8"], image, runs, arch)]),
-        ("5 MACs and parameters", lambda: macs.per_model(networks)),
+        ("5 MACs and parameters", lambda: macs.per_model(networks, reference, max(10, runs // 4))),
     ]
     for name, step in steps:
         started = time.perf_counter()
