@@ -19,8 +19,7 @@ def trained_dir(tmp_path_factory, colour_data):
     from edgecell.training import train
 
     out = tmp_path_factory.mktemp("trained") / "model"
-    config = TrainConfig(data_dir=str(colour_data), out_dir=str(out), img_size=32, epochs=12, batch_size=8,
-                         patience=12)  # so few steps an epoch: batch norm statistics need several epochs to settle
+    config = TrainConfig(data_dir=str(colour_data), out_dir=str(out), img_size=32, epochs=12, batch_size=8)
     train(config, verbose=0, log=lambda *_: None)
     return out
 

@@ -109,3 +109,11 @@ def test_evaluate_on_split_and_on_another_folder(trained_dir, colour_data):
     assert on_split["images"] == 12 and on_split["accuracy"] == 1.0 and on_split["loss"] < 0.5
     on_folder = evaluate(trained_dir, colour_data)
     assert on_folder["images"] == len(scan(colour_data).samples) == 60
+
+
+def test_batch_norm_follows_the_weights_on_small_datasets():
+    from edgecell.networks import batch_norm_momentum
+
+    assert batch_norm_momentum(5) == 0.5  # the colour fixture: 5 steps an epoch
+    assert batch_norm_momentum(81) == pytest.approx(0.95, abs=0.01)  # the digits demo
+    assert batch_norm_momentum(625) == 0.99  # the tutorial's 10,000 training images at batch 16

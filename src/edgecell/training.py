@@ -1,5 +1,6 @@
 """`edgecell train`: a class-folder dataset in, an evaluated Keras model folder out."""
 
+import math
 import time
 from pathlib import Path
 
@@ -46,12 +47,8 @@ def train(config: TrainConfig, verbose: int = 1, log=print) -> dict:
 
     keras.utils.set_random_seed(config.seed)
     with run.strategy.scope():
-        model = networks.build(config.arch, len(data.classes), config.img_size, config.weights)
-        model.compile(
-            optimizer=keras.optimizers.Adam(config.learning_rate),
-            loss="sparse_categorical_crossentropy",
-            metrics=["accuracy"],
-        )
+        model = _compiled(networks.build(config.arch, len(data.classes), config.img_size, config.weights,
+                                        steps_per_epoch=math.ceil(len(parts.train) / config.batch_size)), config)
     distribute.prepare(model, run)
     monitor = "val_loss" if val_input is not None else "loss"
     stop = keras.callbacks.EarlyStopping(monitor=monitor, patience=config.patience, restore_best_weights=True)
@@ -95,7 +92,7 @@ def train(config: TrainConfig, verbose: int = 1, log=print) -> dict:
         return report
 
     if run.distributed:  # evaluate and save a plain single-device copy: the same artifact as a single-process run
-        model = keras.models.clone_model(model)
+        model = _compiled(keras.models.clone_model(model), config)
         model.set_weights(weights)
     test = evaluate_model(
         model, [data.abspath(s) for s in parts.test], [s.label for s in parts.test], data.classes,
@@ -107,6 +104,16 @@ def train(config: TrainConfig, verbose: int = 1, log=print) -> dict:
     write_artifacts(Path(config.out_dir), model, data.classes, parts, config, report)
     resume.remove(resume.folder(config.out_dir))
     return report
+
+
+def _compiled(model, config: TrainConfig):
+    keras = requires.keras("`edgecell train`")
+    model.compile(
+        optimizer=keras.optimizers.Adam(config.learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
 
 
 def _resume(config: TrainConfig, run, model, stop, classes, log):
