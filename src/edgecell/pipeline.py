@@ -16,7 +16,7 @@ from edgecell import requires
 from edgecell.device.image import load_resized
 
 PREFETCH_BATCHES = 2
-CACHE_SHUFFLE_BYTES = 64 * 2**20  # the reshuffle buffer of a cached pipeline holds at most this much
+CACHE_SHUFFLE_BYTES = 8 * 2**20  # the reshuffle buffer of a cached pipeline holds at most this much
 
 
 def image_batches(paths, labels, img_size: int, batch_size: int, shuffle: bool = False, seed: int = 4,
