@@ -20,7 +20,7 @@ from edgecell.errors import EdgecellError
 from imagegen import colour_dataset
 
 ARTIFACTS = ["model.keras", "labels.txt", "split.json", "config.json", "train_report.json", "curves.png", "confusion.png"]
-# The settings of the session's `trained_dir` (one replica), so the two runs can be compared.
+# Small images and batches, as the session's `trained_dir` (one replica) uses.
 SMALL = ["--img-size", "32", "--batch-size", "8"]
 
 
@@ -48,7 +48,7 @@ cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from edgecell.config import TrainConfig
 from edgecell.training import train
-train(TrainConfig({str(colour_data)!r}, {str(out)!r}, img_size=32, epochs=12, batch_size=8, patience=12,
+train(TrainConfig({str(colour_data)!r}, {str(out)!r}, img_size=32, epochs=12, batch_size=8,
                   distribute="mirrored"), verbose=0)
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=240, env=_env())
