@@ -6,6 +6,7 @@ that learned its classes), never for speed: speed claims live in benchmarks/.
 
 import json
 import math
+import subprocess
 import sys
 from pathlib import Path
 
@@ -93,6 +94,17 @@ def test_bench_refuses_images_of_other_classes(tiny, tmp_path):
     result = runner.invoke(app, ["bench", str(tiny["int8"]), "--data", str(other), "--runs", "2"])
     assert result.exit_code == 2
     assert "--data images" in result.output and "(cyan, grey)" in result.output or "2 classes" in result.output
+
+
+@pytest.mark.tf
+def test_bench_without_keras_never_imports_tensorflow(tiny):
+    """The device path stays light: a whole `edgecell bench --data` run in a fresh process."""
+    code = ("import sys; from typer.testing import CliRunner; from edgecell.cli.main import app; "
+            f"r = CliRunner().invoke(app, ['bench', {str(tiny['int8'])!r}, '--runs', '2', '--data', {str(tiny['dir'])!r}]); "
+            "assert r.exit_code == 0, r.output; print('tensorflow' in sys.modules, 'keras' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["False", "False"]
 
 
 def test_bad_thread_list_is_one_sentence(tmp_path):
