@@ -121,6 +121,21 @@ def test_killed_after_an_epoch_resumes_with_the_remaining_epochs(colour_data, tm
 
 
 @pytest.mark.tf
+def test_resume_with_another_image_size_is_refused(colour_data, tmp_path):
+    from edgecell import resume
+    from edgecell.config import TrainConfig
+    from edgecell.training import train
+
+    made = TrainConfig(str(colour_data), str(tmp_path / "model"), img_size=64)
+    backup = resume.folder(made.out_dir)
+    backup.mkdir(parents=True)
+    (backup / resume.STATE_FILE).write_text(json.dumps({"epoch": 1, "settings": resume.settings(made)}))
+    again = TrainConfig(str(colour_data), made.out_dir, img_size=32, resume=True)
+    with pytest.raises(EdgecellError, match="was made with img_size=64, not 32; rerun with the same settings"):
+        train(again, verbose=0, log=lambda *_: None)
+
+
+@pytest.mark.tf
 def test_cache_is_read_back_after_the_first_pass(tmp_path):
     """The second pass reads the cache file: it still yields every image after the files are deleted."""
     from edgecell.pipeline import cache_prefix, image_batches

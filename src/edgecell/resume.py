@@ -40,11 +40,11 @@ def read(backup: Path):
 
 def restore(model, stop, state: dict, backup: Path, config, classes) -> int:
     """Load a backed-up state into `model` and `stop` (EarlyStopping); return the epochs already run."""
-    recorded = state["settings"]
+    recorded, current = state["settings"], settings(config)
     for name in MODEL_SETTINGS:
-        if recorded.get(name) != getattr(config, name):
+        if recorded.get(name) != current[name]:
             raise EdgecellError(
-                f"The backup in {backup} was made with {name}={recorded.get(name)!r}, not {getattr(config, name)!r}; "
+                f"The backup in {backup} was made with {name}={recorded.get(name)!r}, not {current[name]!r}; "
                 f"rerun with the same settings to resume it, or without --resume to start over.")
     if state["classes"] != classes:
         raise EdgecellError(
@@ -58,6 +58,13 @@ def restore(model, stop, state: dict, backup: Path, config, classes) -> int:
         with np.load(Path(backup) / state["best_weights"]) as arrays:
             stop.restored["best_weights"] = [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
     return int(state["epoch"])
+
+
+def settings(config) -> dict:
+    """The MODEL_SETTINGS of `config`, the dataset folder as an absolute path (TRAIN and ./TRAIN are one)."""
+    values = {name: getattr(config, name) for name in MODEL_SETTINGS}
+    values["data_dir"] = str(Path(config.data_dir).resolve())
+    return values
 
 
 def remove(backup: Path) -> None:
@@ -98,7 +105,7 @@ def callback(backup: Path, stop, config, classes, history: dict, chief: bool):
                 "stopping": {"wait": stop.wait, "best": _number(stop.best), "best_epoch": stop.best_epoch},
                 "history": history,
                 "classes": classes,
-                "settings": {name: getattr(config, name) for name in MODEL_SETTINGS},
+                "settings": settings(config),
             }
             atomic.write_json(self.target / STATE_FILE, state)
             for old in self.target.iterdir():  # files of earlier epochs, now superseded
