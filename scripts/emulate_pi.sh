@@ -146,6 +146,19 @@ run_arch() {
     local verdict=0
     python3 "$repo/scripts/pi_check.py" compare "$work/host.json" "$work/$arch.json" \
         --expected "$repo/models/demo/expected.json" || verdict=1
+
+    if [ "$arch" = arm64 ]; then
+        # What `install.sh --picamera` installs on 64-bit, less apt's python3-picamera2 (Raspberry
+        # Pi's archive, not Debian's): the same wheel with numpy kept below 2.
+        say "$arch: the --picamera requirements (numpy<2)"
+        in_root "$arch" bash -c "rm -rf /opt/numpy1 && python3 -m venv --system-site-packages /opt/numpy1 \
+            && /opt/numpy1/bin/pip install -q '/opt/kit/$(basename "$wheel")' 'numpy<2'" >"$work/install-$arch-numpy1.log" 2>&1 \
+            || die "the numpy<2 install failed on $arch; see $work/install-$arch-numpy1.log"
+        in_root "$arch" /opt/numpy1/bin/python /opt/kit/pi_check.py classify /opt/kit/board-numpy1.json
+        cp "$root/opt/kit/board-numpy1.json" "$work/$arch-numpy1.json"
+        python3 "$repo/scripts/pi_check.py" compare "$work/host.json" "$work/$arch-numpy1.json" \
+            --expected "$repo/models/demo/expected.json" || verdict=1
+    fi
     say "$arch: install ${install_s} s, classify ${classify_s} s, total $((SECONDS - started)) s"
     echo "$arch install_s=$install_s classify_s=$classify_s total_s=$((SECONDS - started)) match=$((1 - verdict))" >>"$work/summary.txt"
     return "$verdict"
