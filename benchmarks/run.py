@@ -35,7 +35,8 @@ def suite(made: dict, runs: int, repeats: int, img_size: int, log=print) -> list
     image = images[0]
     rows = []
     steps = [
-        ("1 infer against its floor", lambda: _floor(edge["int8"], images, runs)),
+        # at least 10 rounds over the folder: fewer let one busy second decide the ratio
+        ("1 infer against its floor", lambda: _floor(edge["int8"], images, max(runs, 150))),
         ("2 int8 against float32", lambda: quantized.int8_vs_float32(networks, image, runs)),
         ("3 cold start and memory", lambda: coldstart.cold_start(edge["int8"], edge["dir"], image, img_size, repeats)),
         ("4 OpenCV DNN", lambda: [r for arch, p in networks.items()
