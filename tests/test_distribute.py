@@ -82,6 +82,9 @@ def test_two_workers_on_loopback_and_the_chief_writes(colour_data, tmp_path):
                 worker.wait()
     assert [w.returncode for w in workers] == [0, 0], "\n".join(o[-3000:] for o in outputs)
     assert "worker 0 of 2, the chief" in outputs[0] and "Wrote" in outputs[0]
+    # An epoch takes every whole batch of both shards: 42 training images, 21 a worker, 2 batches
+    # of 8 each, every batch shared between the two replicas: 4 steps of 8 images.
+    assert "4/4" in outputs[0] and "Your input ran out of data" not in outputs[0]
     assert "Worker 1 done; the chief writes" in outputs[1] and "Test loss" not in outputs[1]
     report = _report(out)
     assert report["distribute"] == {"strategy": "multiworker", "replicas": 2, "workers": 2, "worker": 0, "chief": True}

@@ -129,9 +129,16 @@ def batches(run: Plan, make, global_batch: int, images: int, training: bool):
             raise EdgecellError(
                 f"{images} training images give each of {run.workers} worker(s) fewer than one batch of {global_batch}; "
                 f"use a smaller --batch-size or more images.")
-        return make(global_batch, (run.workers, run.worker), True)
+        return _unknown_length(make(global_batch, (run.workers, run.worker), True), run)
     batch = min(global_batch, per_worker) // run.replicas * run.replicas
-    return make(batch, (run.workers, run.worker), True) if batch else None
+    return _unknown_length(make(batch, (run.workers, run.worker), True), run) if batch else None
+
+
+def _unknown_length(dataset, run: Plan):
+    """Keras takes an epoch's steps from the length of a worker's dataset, but with several workers
+    each of its batches makes `workers` steps (every step takes a share of it): Keras would stop
+    each epoch part-way. Of a dataset of unknown length, it runs until the data ends."""
+    return dataset.filter(lambda *element: True) if run.workers > 1 else dataset
 
 
 def prepare(model, run: Plan) -> None:

@@ -2,6 +2,7 @@
 
 import math
 import time
+import warnings
 from pathlib import Path
 
 from edgecell import __version__, atomic, distribute, modeldir, networks, plots, requires, resume
@@ -55,15 +56,17 @@ def train(config: TrainConfig, verbose: int = 1, log=print) -> dict:
     done, history, finished = _resume(config, run, model, stop, data.classes, log)
     backup = resume.callback(resume.folder(config.out_dir), stop, config, data.classes, history, run.chief)
     fit_started = time.perf_counter()
-    fit = model.fit(
-        train_input,
-        validation_data=val_input,
-        epochs=done if finished else config.epochs,
-        initial_epoch=done,
-        callbacks=[stop, backup],  # in this order: the backup records early stopping's decision
-        shuffle=False,  # the pipeline shuffles
-        verbose=verbose if run.chief else 0,
-    )
+    with warnings.catch_warnings():  # Keras warns at the end of each pass over a dataset of unknown length
+        warnings.filterwarnings("ignore", message="Your input ran out of data")
+        fit = model.fit(
+            train_input,
+            validation_data=val_input,
+            epochs=done if finished else config.epochs,
+            initial_epoch=done,
+            callbacks=[stop, backup],  # in this order: the backup records early stopping's decision
+            shuffle=False,  # the pipeline shuffles
+            verbose=verbose if run.chief else 0,
+        )
     fit_seconds = time.perf_counter() - fit_started
     this_run = len(fit.history.get("loss", []))
     weights = model.get_weights()  # on every worker: reading distributed variables may communicate
