@@ -159,6 +159,22 @@ def test_cache_is_read_back_after_the_first_pass(tmp_path):
     assert cache_prefix(tmp_path / "cache", "train", paths, labels, 24) != prefix  # another size, another file
 
 
+@pytest.mark.tf
+def test_train_cache_option_writes_one_cache_per_part(tmp_path):
+    from typer.testing import CliRunner
+
+    from edgecell.cli.main import app
+
+    data = colour_dataset(tmp_path / "data", per_class=6, size=16)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    result = CliRunner().invoke(app, ["train", str(data), "--out", str(tmp_path / "m"), "--img-size", "16",
+                                      "--epochs", "2", "--cache", str(cache)])
+    assert result.exit_code == 0, result.output
+    written = sorted(p.name.split("-")[0] for p in cache.glob("*.index"))
+    assert written == ["edgecell.train", "edgecell.val"] and not list(cache.glob("*lockfile"))
+
+
 @pytest.mark.parametrize("text, message", [
     (None, "TF_CONFIG environment variable, which is not set"),
     ("{cluster", "TF_CONFIG is not valid JSON"),
