@@ -53,7 +53,7 @@ def convert(model, variant: Variant, representative=None, per_channel: bool = Tr
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.uint8
         converter.inference_output_type = tf.uint8
-        # The converter's only switch for this is private; it has kept its name since TF 2.4.
+        # The converter's only switch for this is a private attribute (TFLiteConverterBase, TF 2.21).
         converter._experimental_disable_per_channel = not per_channel
     with _quiet() as chatter, warnings.catch_warnings():
         # "Statistics for quantized inputs were expected": the uint8 input's range comes from calibration.
