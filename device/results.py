@@ -5,6 +5,11 @@ Ctrl-C or SIGKILL leaves only complete lines; the file is synced to the disk at 
 second and at the end, so a power cut loses at most the last second of rows. The results file
 is written in place (it is a log that grows during the run); the summary, written once at the
 end, goes beside its target and is renamed like every other artifact.
+
+A service that runs for months needs a bounded file: with `max_bytes`, a row that would take the
+file past the cap first moves it to `<name>.1` (replacing the older one) and starts a new file,
+so at most twice the cap is on disk and every line stays whole. With `append`, a restarted run
+adds to the file instead of starting it afresh.
 """
 
 import csv
@@ -48,23 +53,42 @@ def _ms(value):
 class ResultWriter:
     """Appends rows to a CSV or JSONL file; use as a context manager."""
 
-    def __init__(self, path):
+    def __init__(self, path, append: bool = False, max_bytes=None):
         self.path = Path(path)
+        self.append = append
+        self.max_bytes = max_bytes
+        self.rotations = 0
         suffix = self.path.suffix.lower()
         if suffix not in FORMATS:
             raise EdgecellError(f"--output {self.path} must end in .csv or .jsonl (one row per image).")
         self.format = suffix[1:]
         if self.path.is_dir():
             raise EdgecellError(f"--output {self.path} is a folder; give a file name ending in .csv or .jsonl.")
+        if max_bytes is not None and max_bytes < 4096:
+            raise EdgecellError(f"A results cap of {max_bytes} bytes is too small; give at least 4 KB.")
+        self._fd = None
+        self.rows = 0
+        self._empty_size = len(self._csv_line(FIELDS).encode("utf-8")) if self.format == "csv" else 0  # no rows yet
+        self._open(truncate=not append)
+
+    def _open(self, truncate: bool):
+        flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if truncate else os.O_APPEND)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            self._fd = os.open(self.path, flags, 0o644)
+            self._size = os.fstat(self._fd).st_size
         except OSError as error:
             raise EdgecellError(f"--output {self.path} cannot be written ({error.strerror}).") from None
         self._synced = time.monotonic()
-        self.rows = 0
-        if self.format == "csv":
+        if self.format == "csv" and self._size == 0:
             self._write(self._csv_line(FIELDS))
+
+    def _rotate(self):
+        """Keep the full file as `<name>.1` and start a new one."""
+        self.close()
+        os.replace(self.path, self.path.with_name(self.path.name + ".1"))
+        self.rotations += 1
+        self._open(truncate=True)
 
     def write(self, result):
         values = row(result)
@@ -86,12 +110,15 @@ class ResultWriter:
 
     def _write(self, line: str):
         data = line.encode("utf-8")
+        if self.max_bytes is not None and self._size + len(data) > self.max_bytes and self._size > self._empty_size:
+            self._rotate()
         try:
             written = os.write(self._fd, data)
             while written < len(data):  # a short write (rare on regular files): finish the line
                 written += os.write(self._fd, data[written:])
         except OSError as error:  # name the file: a full disk says where
             raise OSError(error.errno, error.strerror, str(self.path)) from None
+        self._size += len(data)
 
     def sync(self):
         try:

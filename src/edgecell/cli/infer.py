@@ -39,6 +39,8 @@ def infer(
     warmup: int = typer.Option(1, min=0, help="Inferences run first and kept out of the statistics."),
     runtime: Runtime = typer.Option(Runtime.auto, help="TFLite runtime: auto takes litert, then tflite-runtime."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Results file, one row per image: .csv or .jsonl."),
+    append: bool = typer.Option(False, "--append", help="Add to an existing --output file instead of starting it afresh."),
+    max_output_mb: Optional[float] = typer.Option(None, help="Cap the --output file: past this size it moves to <name>.1 and a new file starts."),
     summary: Optional[Path] = typer.Option(None, help="Write the closing summary (latency, rate, context) as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No line per image and no progress bar."),
     camera: Optional[str] = typer.Option(None, help="Classify live frames: camera index (0 is /dev/video0), device path or stream URL."),
@@ -84,7 +86,10 @@ def infer(
         bar = None
         if not quiet and total is not None and total >= PROGRESS_BAR_FROM and sys.stderr.isatty():
             bar = report.Progress(total)
-        writer = ResultWriter(output) if output is not None else None
+        if (append or max_output_mb is not None) and output is None:
+            raise EdgecellError("--append and --max-output-mb apply to a results file; give --output FILE.jsonl too.")
+        max_bytes = None if max_output_mb is None else int(max_output_mb * 1024 * 1024)
+        writer = ResultWriter(output, append=append, max_bytes=max_bytes) if output is not None else None
         lines = not quiet and bar is None
         try:
             def on_result(result):
