@@ -48,10 +48,14 @@ def demo_config(workdir: Path, epochs: int = DEMO_EPOCHS) -> TrainConfig:
     )
 
 
+SHOWN = 10  # per-image lines printed by the demo's classify step; the summary covers them all
+
+
 def run(workdir: Path, epochs: int = DEMO_EPOCHS, verbose: int = 2, log=print) -> dict:
-    """Write the dataset, train, then export int8 and check it against Keras on the held-out digits."""
+    """Write the dataset, train, export int8 and check it against Keras on the held-out digits,
+    then classify the held-out digits as a folder on the device path, timing every image."""
     from edgecell.converters.convert import Variant
-    from edgecell.converters.export import export
+    from edgecell.converters.export import EXPORT_DIR, export, model_file
     from edgecell.training import train
 
     config = demo_config(workdir, epochs)
@@ -59,4 +63,44 @@ def run(workdir: Path, epochs: int = DEMO_EPOCHS, verbose: int = 2, log=print) -
     log(f"Wrote scikit-learn's 1,797 handwritten digits as a class-folder dataset in {config.data_dir}.")
     report = train(config, verbose=verbose, log=log)
     exported = export(config.out_dir, [Variant.int8], log=log)
-    return {"train": report, "export": exported, "model_dir": config.out_dir}
+    model = Path(config.out_dir) / EXPORT_DIR / model_file("int8")
+    unseen = held_out_folder(config.out_dir, Path(workdir) / "unseen")
+    log(f"Classifying the {len(list(unseen.iterdir()))} held-out digits in {unseen} on the device path, "
+        f"as `edgecell infer {unseen} --model {model}` does:")
+    summary = classify_folder(model, unseen, log)
+    return {"train": report, "export": exported, "infer": summary, "model_dir": config.out_dir}
+
+
+def held_out_folder(model_dir, out: Path) -> Path:
+    """Copy the held-out images of the split into one folder, named `<true label>_<file>`."""
+    import shutil
+
+    from edgecell.dataset import read_split
+
+    split = read_split(model_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for sample in split.test:
+        source = Path(split.root) / sample.path
+        shutil.copyfile(source, out / f"{split.classes[sample.label]}_{source.name}")
+    return out
+
+
+def classify_folder(model: Path, folder: Path, log) -> dict:
+    """What `edgecell infer FOLDER --model MODEL` does, with `SHOWN` lines spread over the folder."""
+    from edgecell.device import report, runner, sources
+    from edgecell.device.model import Classifier
+
+    classifier = Classifier(model)
+    inputs = sources.expand([str(folder)])
+    every = max(1, len(inputs) // SHOWN)
+    seen = 0
+
+    def on_result(result):
+        nonlocal seen
+        if seen % every == 0 or not result.ok:
+            log(report.line(result))
+        seen += 1
+
+    summary = runner.run(classifier, sources.frames(inputs), on_result=on_result)
+    log(report.summary_text(summary))
+    return summary

@@ -47,9 +47,10 @@ def train(config: TrainConfig, verbose: int = 1, log=print) -> dict:
             f"early stopping watches the training loss.")
 
     keras.utils.set_random_seed(config.seed)
+    steps_per_epoch = math.ceil(len(parts.train) / config.batch_size)
     with run.strategy.scope():
         model = _compiled(networks.build(config.arch, len(data.classes), config.img_size, config.weights,
-                                        steps_per_epoch=math.ceil(len(parts.train) / config.batch_size)), config)
+                                         steps_per_epoch=steps_per_epoch), config, steps_per_epoch)
     distribute.prepare(model, run)
     monitor = "val_loss" if val_input is not None else "loss"
     stop = keras.callbacks.EarlyStopping(monitor=monitor, patience=config.patience, restore_best_weights=True)
@@ -95,7 +96,7 @@ def train(config: TrainConfig, verbose: int = 1, log=print) -> dict:
         return report
 
     if run.distributed:  # evaluate and save a plain single-device copy: the same artifact as a single-process run
-        model = _compiled(keras.models.clone_model(model), config)
+        model = _compiled(keras.models.clone_model(model), config, 1)
         model.set_weights(weights)
     test = evaluate_model(
         model, [data.abspath(s) for s in parts.test], [s.label for s in parts.test], data.classes,
@@ -109,10 +110,15 @@ def train(config: TrainConfig, verbose: int = 1, log=print) -> dict:
     return report
 
 
-def _compiled(model, config: TrainConfig):
+def _compiled(model, config: TrainConfig, steps_per_epoch: int):
+    """Adam with a cosine-decaying learning rate: large steps early, small ones as the run ends,
+    so the last epochs refine rather than bounce around (and early stopping has a minimum worth
+    keeping). The schedule follows the optimizer's step count, which a resumed run restores."""
     keras = requires.keras("`edgecell train`")
+    schedule = keras.optimizers.schedules.CosineDecay(
+        config.learning_rate, decay_steps=max(1, config.epochs * steps_per_epoch), alpha=0.02)
     model.compile(
-        optimizer=keras.optimizers.Adam(config.learning_rate),
+        optimizer=keras.optimizers.Adam(schedule),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
