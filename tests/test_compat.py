@@ -75,7 +75,9 @@ def test_exported_variants_load_in_214_exactly_when_the_report_says(exported_dir
             mine = np.stack([here.classify(load_rgb(image)) for image in images])
             assert found[str(path)]["runtime"] == "tflite-runtime 2.14.0"
             assert np.array_equal(there.argmax(axis=1), mine.argmax(axis=1))
-            assert np.abs(there - mine).max() < 1e-3
+            # Integer kernels of the two runtimes may round one step apart: allow one output step.
+            step = here.interpreter.get_output_details()[0]["quantization"][0]
+            assert np.abs(there - mine).max() <= max(1e-3, 1.01 * step)
 
 
 @pytest.fixture(scope="module")
