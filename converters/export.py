@@ -148,7 +148,7 @@ def _row(variant, path, content, result, max_drop, target) -> dict:
 def _line(row: dict) -> str:
     verdict = "passed" if row["passed"] else "FAILED: " + "; ".join(row["failures"])
     return (f"{row['variant']}: {row['size_bytes'] / 1024:.1f} KiB, accuracy {100 * row['accuracy']:.2f}% "
-            f"({-row['drop_points']:+.2f} points against Keras), agreement {100 * row['agreement']:.1f}%, "
+            f"({0.0 - row['drop_points'] + 0.0:+.2f} points against Keras), agreement {100 * row['agreement']:.1f}%, "
             f"median invoke {row['latency_ms_p50']:.3f} ms; {verdict}.")
 
 
