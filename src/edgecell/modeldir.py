@@ -1,5 +1,6 @@
 """The model folder `edgecell train` writes, and how later stages read it."""
 
+import zipfile
 from pathlib import Path
 
 from edgecell import requires
@@ -40,10 +41,16 @@ def load_keras(model_dir):
     model_dir = check(model_dir)
     keras = requires.keras("Loading a Keras model")
     path = model_dir / MODEL_FILE
+    if not zipfile.is_zipfile(path):  # Keras would say "File not found" of a truncated or foreign file
+        raise EdgecellError(f"{path} is not a Keras model file (not a complete .keras zip archive: truncated, "
+                            "or something else under that name); train again or restore it.")
     try:
         model = keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as error:  # Keras raises ValueError, OSError, zipfile errors ... for a bad file
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        if "safe_mode" in first:  # a Lambda layer or other Python code inside the file
+            raise EdgecellError(f"{path} contains Python code (a Lambda layer or a custom function), which "
+                                "edgecell never runs from a model file; rebuild the model without it.") from None
         raise EdgecellError(f"{path} cannot be loaded as a Keras model ({first[:300]}).") from None
     labels = read_labels(model_dir / LABELS_FILE)
     outputs = model.outputs[0].shape[-1]

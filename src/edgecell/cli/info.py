@@ -15,6 +15,10 @@ def info(
     """Input and output tensors, metadata, ops with versions and size of a .tflite (no TensorFlow)."""
     from edgecell.converters.info import describe, text
 
+    from edgecell.device.model import Classifier
+
     with user_errors():
         described = describe(model, runtime)
     typer.echo(json.dumps(described, indent=2) if as_json else text(described))
+    with user_errors():  # described, but can `edgecell infer` run it? The same sentence infer would give, exit 2
+        Classifier(model, runtime_name=runtime)
