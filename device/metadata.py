@@ -9,6 +9,7 @@ Buffer.data), so it works with any runtime, tflite-runtime 2.14 included.
 """
 
 import json
+import math
 import struct
 
 METADATA_NAME = "edgecell"
@@ -35,7 +36,33 @@ def read(model: bytes):
         raise MetadataError(f"its edgecell metadata is not valid JSON ({error})") from None
     if not isinstance(meta, dict) or not isinstance(meta.get("labels"), list):
         raise MetadataError("its edgecell metadata has no list of labels")
+    _check_fields(meta)
     return meta
+
+
+def _check_fields(meta: dict) -> None:
+    """The fields a runner uses have the types it needs (valid JSON can still say anything)."""
+    if not all(isinstance(label, str) or _is_number(label) for label in meta["labels"]):
+        raise MetadataError("its edgecell metadata has labels that are not text")
+    for part in ("input", "source"):
+        if not isinstance(meta.get(part, {}), dict):
+            raise MetadataError(f"its edgecell metadata has an {part!r} that is not an object")
+    model_input = meta.get("input", {})
+    for key in ("mean", "std"):
+        value = model_input.get(key, 0.0 if key == "mean" else 1.0)
+        values = value if isinstance(value, list) else [value]
+        if len(values) not in (1, 3) or not all(_is_number(v) and math.isfinite(v) and abs(v) < 1e30 for v in values):
+            raise MetadataError(f"its edgecell metadata input {key} {json.dumps(value)[:40]} is not one number or three (R,G,B)")
+        if key == "std" and any(abs(v) < 1e-30 for v in values):  # zero once in float32
+            raise MetadataError(f"its edgecell metadata input std {json.dumps(value)[:40]} is zero or too close to it")
+    for key in ("height", "width"):
+        value = model_input.get(key, 1)
+        if not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+            raise MetadataError(f"its edgecell metadata input {key} {json.dumps(value)[:40]} is not a positive whole number")
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def read_entries(model: bytes) -> dict:
