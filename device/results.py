@@ -114,11 +114,19 @@ class ResultWriter:
             self._rotate()
         try:
             written = os.write(self._fd, data)
-            while written < len(data):  # a short write (rare on regular files): finish the line
+            while written < len(data):  # a short write (a disk filling up): finish the line
                 written += os.write(self._fd, data[written:])
-        except OSError as error:  # name the file: a full disk says where
+        except OSError as error:  # cut off the part of the line that fit, and name the file
+            self._cut_back()
             raise OSError(error.errno, error.strerror, str(self.path)) from None
         self._size += len(data)
+
+    def _cut_back(self):
+        """Truncate to the last whole line, so a full disk leaves no half row behind."""
+        try:
+            os.ftruncate(self._fd, self._size)
+        except OSError:
+            pass
 
     def sync(self):
         try:

@@ -28,6 +28,10 @@ def replacing(target: Path, suffix: str = ""):
             os.fsync(f.fileno())
         os.replace(tmp, target)
         _fsync_dir(target.parent)
+    except OSError as error:  # a full disk names the file the user asked for, not the temporary one
+        if error.filename in (None, str(tmp)):
+            raise OSError(error.errno, error.strerror, str(target)) from None
+        raise
     finally:
         tmp.unlink(missing_ok=True)
 
