@@ -1,10 +1,11 @@
 """Write files beside their target and rename them, so a reader sees the old file or the new one.
 
 A crash, SIGKILL or power cut part-way leaves at most a hidden `.<name>.partial-*` file, never a
-truncated artifact under the real name.
+truncated artifact under the real name; the next successful write of that name removes it.
 """
 
 import contextlib
+import glob
 import json
 import os
 import tempfile
@@ -28,6 +29,7 @@ def replacing(target: Path, suffix: str = ""):
             os.fsync(f.fileno())
         os.replace(tmp, target)
         _fsync_dir(target.parent)
+        _sweep(target)
     except OSError as error:  # a full disk names the file the user asked for, not the temporary one
         if error.filename in (None, str(tmp)):
             raise OSError(error.errno, error.strerror, str(target)) from None
@@ -61,3 +63,12 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def _sweep(target: Path) -> None:
+    """Remove what earlier writes of `target` left when they were killed part-way."""
+    for stale in target.parent.glob(f".{glob.escape(target.name)}.partial-*"):
+        try:
+            stale.unlink()
+        except OSError:
+            pass
