@@ -68,7 +68,7 @@ def test_signal_ends_the_run_with_summary_and_whole_lines(device_model, tmp_path
     out, summary = tmp_path / "r.csv", tmp_path / "s.json"
     process = subprocess.Popen(
         [sys.executable, "-m", "edgecell", "infer", "--camera", str(video), "--model", str(model), *extra,
-         "-o", str(out), "--summary", str(summary), "-q"],
+         "-o", str(out), "--summary", str(summary)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and (not out.exists() or out.read_text().count("\n") < 4):
@@ -84,6 +84,8 @@ def test_signal_ends_the_run_with_summary_and_whole_lines(device_model, tmp_path
     assert len(rows) == data["images"]["done"] + data["images"]["failed"] >= 3
     assert all(row["status"] == "ok" and row["total_ms"] for row in rows)
     assert f"stopped by {signal.Signals(signum).name}" in stdout
+    reported = [line.split("  ")[1] for line in stdout.splitlines() if line.startswith("ok  ")]
+    assert reported == [row["source"] for row in rows]  # every image shown is in the file, in order
 
 
 @needs_demo
