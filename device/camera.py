@@ -6,6 +6,10 @@ than falling behind); picamera2's `capture_array` already returns the next frame
 delivers. `stream` turns either into `Frame`s, capped by `max_fps`, and when frames stop it
 retries with back-off (reopening the camera), reporting each retry; after `Retry.attempts`
 failed retries in a row it yields one failed frame and ends, so the run closes with its summary.
+A camera device or stream that cannot be opened at the start (a USB camera still enumerating at
+boot) is retried the same way; a video file that is not there is an error at once. Empty or
+undecodable frames are skipped and counted (`empty_frames`); each camera also counts `stalls`
+(no frame in time) and `reconnects`, and `edgecell infer` reports all three in its summary.
 """
 
 import threading
@@ -30,6 +34,9 @@ class Retry(NamedTuple):
     frame_timeout: float = 2.0  # no frame for this long counts as a stall
 
 
+FAILED_READS_AT_END = 10  # failed reads in a row that mean the capture has ended, not a bad frame
+
+
 class OpenCvCamera:
     """A camera index (`0` is /dev/video0), a device path or stream URL, or a video file.
 
@@ -40,7 +47,7 @@ class OpenCvCamera:
     def __init__(self, device):
         self.device = int(device) if str(device).isdigit() else str(device)
         self.name = f"camera {self.device}"
-        self.reconnects = self.stalls = 0
+        self.reconnects = self.stalls = self.empty_frames = 0
         self._ready = threading.Condition()
         self._latest: Optional[np.ndarray] = None
         self._seq = 0
@@ -48,11 +55,16 @@ class OpenCvCamera:
         self._ended = False
         self._capture = None
         self._thread = None
-        if not self._open():
+        self._is_file = isinstance(self.device, str) and "://" not in self.device and not self.device.startswith("/dev/")
+        if not self._open() and self._is_file:
             raise EdgecellError(
                 f"Camera {self.device} cannot be opened; check that it is connected and free "
                 "(ls /dev/video*), or try another --camera index."
-            )
+            )  # a device or stream that is not there yet is retried by `stream`
+
+    @property
+    def is_open(self) -> bool:
+        return self._capture is not None
 
     def _open(self) -> bool:
         capture = cv2.VideoCapture(self.device)
@@ -60,8 +72,7 @@ class OpenCvCamera:
             capture.release()
             return False
         capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # V4L2 honours it; others ignore it
-        is_file = isinstance(self.device, str) and "://" not in self.device and not self.device.startswith("/dev/")
-        fps = capture.get(cv2.CAP_PROP_FPS) if is_file else 0
+        fps = capture.get(cv2.CAP_PROP_FPS) if self._is_file else 0
         self._capture, self._ended = capture, False
         self._thread = threading.Thread(target=self._grab, args=(capture, fps), daemon=True, name="camera-grabber")
         self._thread.start()
@@ -70,15 +81,20 @@ class OpenCvCamera:
     def _grab(self, capture, fps):
         period = 1.0 / fps if fps and fps > 0 else 0.0
         next_at = time.monotonic()
+        failed = 0  # failed or empty reads in a row: a bad frame, or the end when there are many
         while True:
             ok, bgr = capture.read()
             with self._ready:
                 if self._capture is not capture:  # closed or reopened meanwhile
                     return
-                if not ok or bgr is None:
-                    self._ended = True
-                    self._ready.notify_all()
-                    return
+                if not ok or bgr is None or bgr.size == 0:
+                    failed += 1
+                    if failed >= FAILED_READS_AT_END:
+                        self._ended = True
+                        self._ready.notify_all()
+                        return
+                    continue
+                self.empty_frames, failed = self.empty_frames + failed, 0
                 self._seq += 1
                 self._latest = bgr
                 self._ready.notify_all()
@@ -89,6 +105,8 @@ class OpenCvCamera:
     def read(self, timeout: float):
         """(sequence number, RGB) of the newest frame not yet read, or None after `timeout` s."""
         with self._ready:
+            if self._capture is None:  # never opened, or lost: `stream` reopens it
+                return None
             if not self._ready.wait_for(lambda: self._seq > self._taken or self._ended, timeout):
                 return None
             if self._seq <= self._taken:
@@ -131,7 +149,7 @@ class PiCamera:
         self._factory = Picamera2
         self.camera_num, self.size = camera_num, tuple(size)
         self.name = f"picamera {camera_num}"
-        self.reconnects = self.stalls = 0
+        self.reconnects = self.stalls = self.empty_frames = 0
         self._seq = 0
         self._camera = None
         error = self._open()
@@ -166,7 +184,8 @@ class PiCamera:
             return None
         except Exception:  # the camera went away under us: treat as a stall, retried by `stream`
             return None
-        if array is None or array.ndim != 3 or array.shape[2] < 3:
+        if array is None or array.ndim != 3 or array.shape[2] < 3 or array.size == 0:
+            self.empty_frames += 1
             return None
         height, width = self.size[1], self.size[0]
         self._seq += 1
@@ -201,7 +220,7 @@ def stream(camera, retry: Retry = Retry(), max_fps: Optional[float] = None, stop
     log = log or (lambda message: None)
     camera.stalls = 0
     period = 1.0 / max_fps if max_fps else 0.0
-    failures, wait, next_at = 0, retry.first_wait, time.monotonic()
+    failures, wait, next_at, delivered = 0, retry.first_wait, time.monotonic(), False
     while not stop.is_set():
         if period:
             if stop.wait(max(0.0, next_at - time.monotonic())):
@@ -210,16 +229,19 @@ def stream(camera, retry: Retry = Retry(), max_fps: Optional[float] = None, stop
         start = time.perf_counter()
         got = camera.read(retry.frame_timeout)
         if got is not None:
-            failures, wait = 0, retry.first_wait
+            failures, wait, delivered = 0, retry.first_wait, True
             seq, rgb = got
             yield Frame(f"{camera.name}#{seq}", rgb, None, (time.perf_counter() - start) * 1000.0)
             continue
         camera.stalls += 1
+        never_opened = not delivered and not getattr(camera, "is_open", True)
         if failures >= retry.attempts:
-            yield Frame(camera.name, None, f"stopped delivering frames; gave up after {failures} retries")
+            what = "cannot be opened" if never_opened else "stopped delivering frames"
+            yield Frame(camera.name, None, f"{what}; gave up after {failures} retries")
             return
         failures += 1
-        log(f"{camera.name}: no frame; retry {failures} of {retry.attempts} in {wait:g} s")
+        log(f"{camera.name}: {'cannot be opened' if never_opened else 'no frame'}; "
+            f"retry {failures} of {retry.attempts} in {wait:g} s")
         if stop.wait(wait):
             return
         wait = min(wait * 2, retry.max_wait)

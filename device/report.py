@@ -61,6 +61,10 @@ def summary_text(summary: dict) -> str:
         lines.append(f"first inference {warm['first_invoke_ms']:.2f} ms ({warm['runs']} warm-up run(s), "
                      "not in the statistics)" if warm["runs"] else
                      f"first inference {warm['first_invoke_ms']:.2f} ms (no warm-up: it is in the statistics)")
+    camera = summary.get("camera")
+    if camera:
+        lines.append(f"{camera['name']}: {camera['stalls']} stall(s), {camera['reconnects']} reconnect(s), "
+                     f"{camera['empty_frames']} empty frame(s) skipped")
     board = ctx.get("board") or ctx.get("cpu")
     extra = []
     if ctx.get("cpu_temperature_c") is not None:

@@ -116,7 +116,8 @@ def infer(
             if source is not None:
                 source.close()
         if source is not None:
-            result["camera"] = {"name": source.name, "stalls": source.stalls, "reconnects": source.reconnects}
+            result["camera"] = {"name": source.name, "stalls": source.stalls, "reconnects": source.reconnects,
+                                "empty_frames": source.empty_frames}
         if output is not None:
             result["output"] = str(output)
         if summary is not None:
