@@ -12,7 +12,7 @@ from pathlib import Path
 
 from edgecell import atomic, modeldir
 from edgecell.config import CONFIG_FILE
-from edgecell.converters import calibration, check, compat, convert, granularity, metadata, report
+from edgecell.converters import calibration, check, compat, convert, fallback, granularity, metadata, report
 from edgecell.converters.compat import Target
 from edgecell.converters.convert import Variant
 from edgecell.dataset import SPLIT_FILE, read_split
@@ -30,7 +30,7 @@ def model_file(variant: Variant) -> str:
 
 def export(model_dir, variants=(Variant.int8,), max_drop: float = DEFAULT_MAX_DROP,
            calib_samples: int = calibration.DEFAULT_SAMPLES, data=None, target=None, threads=None,
-           log=print) -> dict:
+           log=print, search: fallback.Limits = None) -> dict:
     """Export `variants` of the model in `model_dir` to `model_dir/export/`; returns the report.
 
     A variant over `max_drop` points below Keras (or, with `target`, one the target runtime cannot
@@ -46,6 +46,8 @@ def export(model_dir, variants=(Variant.int8,), max_drop: float = DEFAULT_MAX_DR
         raise EdgecellError(f"--max-drop {max_drop:g} is negative; give the accuracy points a variant may lose, e.g. 1.0.")
     if calib_samples < 1:
         raise EdgecellError(f"--calib-samples {calib_samples} is too small; give at least 1 (default 300).")
+    if search is not None and Variant.int8 not in variants:
+        raise EdgecellError("--fallback searches for an int8 model within budget; add --quantize int8.")
 
     model, classes = modeldir.load_keras(model_dir)
     input_size = (int(model.inputs[0].shape[1]), int(model.inputs[0].shape[2]))
@@ -68,13 +70,16 @@ def export(model_dir, variants=(Variant.int8,), max_drop: float = DEFAULT_MAX_DR
     log(f"Keras model: accuracy {100 * keras_accuracy:.2f}% on {len(images.labels)} held-out images.")
     arch = _arch(model_dir)
     out = model_dir / EXPORT_DIR
-    rows = []
+    rows, searched = [], None
     for variant in variants:
         meta = metadata.describe(classes, variant.value, input_size, arch, keras_accuracy, len(images.labels),
                                  str(model_dir))
         rows.append(_variant(variant, model, meta, out, keras_scores, images, calibrated, validation,
                              max_drop, target, threads))
         log(_line(rows[-1]))
+        if search is not None and variant is Variant.int8:
+            rows[-1], searched = _fallback(rows[-1], model, meta, keras_scores, images, calibrated, max_drop, target,
+                                           threads, search, log)
     atomic.write_text(out / modeldir.LABELS_FILE, "\n".join(classes) + "\n")
 
     result = {
@@ -92,6 +97,7 @@ def export(model_dir, variants=(Variant.int8,), max_drop: float = DEFAULT_MAX_DR
             "images": len(calibrated.paths), "requested": calib_samples, "per_class": calibrated.per_class,
             "warning": calibrated.warning or None},
         "variants": rows,
+        "fallback": searched,
         "failed": [row["variant"] for row in rows if not row["passed"]],
         "ship": report.ship(rows),
         "runtime": rows[0]["runtime"],
@@ -118,6 +124,18 @@ def _variant(variant, model, meta, out, keras_scores, images, calibrated, valida
     if choice is not None:
         row["int8_weights"] = choice.as_dict()
     return row
+
+
+def _fallback(row, model, meta, keras_scores, images, calibrated, max_drop, target, threads, limits, log):
+    """The int8 row, replaced by the fallback search's choice when plain int8 is over budget."""
+    found = fallback.search(model, row, meta, keras_scores, images, calibrated, max_drop, target, threads, limits, log)
+    if found.content is None:
+        return row, found.summary
+    path = atomic.write_bytes(Path(row["file"]), found.content)
+    chosen = _row(Variant.int8, path, found.content, found.check, max_drop, target)
+    chosen.update(int8_weights=row.get("int8_weights"), fallback=found.summary["chosen"])
+    log(_line(chosen))
+    return chosen, found.summary
 
 
 def _row(variant, path, content, result, max_drop, target) -> dict:

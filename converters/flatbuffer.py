@@ -35,17 +35,19 @@ def set_input_quantization(content: bytes, scale: float, zero_point: int) -> byt
     """`content` with the (only) input tensor's quantization set to `scale` and `zero_point`.
 
     Safe only where the input feeds QUANTIZE ops, which requantize from whatever the input's
-    parameters say to the calibrated ones inside; anything else is refused.
+    parameters say to the calibrated ones inside, or DEQUANTIZE ops (a first layer kept in float by
+    `--fallback`), which then hand it the pixels as they are; anything else is refused.
     """
     model = unpack(content)
     graph = model.subgraphs[0]
     index = graph.inputs[0]
-    quantize = _builtin_code("QUANTIZE")
+    allowed = {_builtin_code("QUANTIZE"), _builtin_code("DEQUANTIZE")}
     for op in graph.operators:
         if index in list(op.inputs):
             code = model.operatorCodes[op.opcodeIndex]
-            if max(code.builtinCode, code.deprecatedBuiltinCode) != quantize:
-                raise ValueError("the model's input feeds an op other than QUANTIZE; its scale cannot be changed")
+            if max(code.builtinCode, code.deprecatedBuiltinCode) not in allowed:
+                raise ValueError("the model's input feeds an op other than QUANTIZE or DEQUANTIZE; "
+                                 "its scale cannot be changed")
     tensor = graph.tensors[index]
     if tensor.quantization is None:
         tensor.quantization = schema.QuantizationParametersT()

@@ -59,8 +59,36 @@ def markdown(report: dict) -> str:
             lines.append(f"int8 weights: {weights['weights']} (on {weights['validation_images']} validation images, "
                          f"per-channel {100 * weights['per_channel_accuracy']:.2f}%, "
                          f"per-tensor {100 * weights['per_tensor_accuracy']:.2f}%; per-tensor is kept when no less accurate).")
+    lines += _fallback(report.get("fallback"), report["max_drop"])
     lines += ["", f"Measured with {report['runtime']} on {report['machine']}; export took {report['seconds']:.1f} s.", ""]
     return "\n".join(lines)
+
+
+def _fallback(search, max_drop) -> list:
+    """The `--fallback` search: every candidate tried, and which was chosen and why."""
+    if not search:
+        return []
+    lines = ["", "## Fallback search (--fallback)", ""]
+    if not search["needed"]:
+        return lines + [f"Not needed: {search['reason']}; --fallback changed nothing."]
+    lines += [f"Layers ranked on {search['ranking_images']} training images by quantization error (worst channel's "
+              f"RMSE over its spread; above 1 its signal is lost): "
+              + ", ".join(f"{layer['layer']} {layer['worst_channel']:.2f}" for layer in search["layers"][:5]) + ".",
+              "", "| candidate | layers in float | size | accuracy | drop (points) | median invoke | "
+              "tflite-runtime 2.14 | within budget |", "|---|---|---:|---:|---:|---:|---|---|"]
+    for c in search["candidates"]:
+        if not c.get("loads"):
+            lines.append(f"| {c['name']} | | | does not load here: {c.get('error', '')} | | | | no |")
+            continue
+        lines.append(f"| {c['name']} | {', '.join(c['float_layers']) or 'none'} | {c['size_bytes'] / 1024:.1f} KiB | "
+                     f"{100 * c['accuracy']:.2f}% | {c['drop_points']:+.2f} | {c['latency_ms_p50']:.3f} ms | "
+                     f"{'loads' if c['tflite_runtime_2_14']['loads'] else 'no'} | "
+                     f"{'yes' if c['within_budget'] else 'no'} |")
+    chosen = f"Chosen: **{search['chosen']}**, {search['reason']}." if search["chosen"] else \
+        f"Nothing chosen: {search['reason']} (budget {max_drop:g})."
+    limits = search["limits"]
+    return lines + ["", chosen, f"The search stopped because {search['stopped']} (limits: {limits['max_float_layers']} "
+                            f"layers in float, {limits['seconds']:g} s); it took {search['seconds']:.1f} s."]
 
 
 def write(folder: Path, report: dict) -> None:

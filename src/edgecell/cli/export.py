@@ -19,15 +19,22 @@ def export(
     data: Optional[Path] = typer.Option(None, help="Check accuracy on this class-folder dataset instead of the held-out split."),
     target: Optional[Target] = typer.Option(None, help="Fail any variant this board runtime cannot load."),
     threads: Optional[int] = typer.Option(None, min=1, help="Interpreter threads for the check (default: the runtime's)."),
+    fallback: bool = typer.Option(False, "--fallback", help="When int8 is over --max-drop, keep its worst layers in "
+                                  "float (and try 16-bit activations) until it is within budget."),
+    fallback_layers: int = typer.Option(6, min=1, help="--fallback keeps at most this many layers in float."),
+    fallback_seconds: float = typer.Option(120.0, min=0,
+                                           help="--fallback starts no new candidate after this many seconds."),
 ):
     """Export to TFLite (float32, float16, dynamic, int8), each checked against Keras on held-out images."""
     from edgecell.converters.convert import ALL
     from edgecell.converters.export import export as run
+    from edgecell.converters.fallback import Limits
     from edgecell.converters.report import MARKDOWN_FILE
 
     variants = ALL if all_variants else quantize
     with user_errors():
-        report = run(model_dir, variants, max_drop, calib_samples, data, target, threads, log=typer.echo)
+        search = Limits(fallback_layers, fallback_seconds) if fallback else None
+        report = run(model_dir, variants, max_drop, calib_samples, data, target, threads, log=typer.echo, search=search)
     typer.echo(f"Wrote {len(report['variants'])} model(s) and {MARKDOWN_FILE} to {report['export_dir']}.")
     if report["ship"]:
         typer.echo(f"Ship: {report['ship']}.")
