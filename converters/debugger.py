@@ -89,7 +89,11 @@ class Calibrated:
     def rank(self) -> list:
         """Every quantized layer with its errors, the worst first."""
         with convert._quiet(), _no_warnings():
-            self._debugger.run()
+            try:
+                self._debugger.run()
+            except Exception as error:  # e.g. XNNPACK refusing the instrumented model
+                raise EdgecellError(f"TFLite's quantization debugger could not run the model ({_first(error)}).") \
+                    from None
         layers = []
         for key, stats in self._debugger.layer_statistics.items():
             name = _tensor_name(key)

@@ -53,9 +53,13 @@ def search(model, plain: dict, meta: dict, keras_scores, images, calibrated, max
     per_channel = plain.get("int8_weights", {}).get("weights", "per-channel") == "per-channel"
     quantizer = debugger.Calibrated(model, calibration.representative(calibrated), calibration.representative(ranking),
                                     per_channel)
-    layers = quantizer.rank()
-    log(f"Fallback: ranked {len(layers)} layers on {len(ranking.images)} training images; worst first: "
-        + ", ".join(f"{layer.name} ({layer.worst_channel:.2f})" for layer in layers[:3]) + ".")
+    try:
+        layers = quantizer.rank()
+        log(f"Fallback: ranked {len(layers)} layers on {len(ranking.images)} training images; worst first: "
+            + ", ".join(f"{short(layer.name)} ({layer.worst_channel:.2f})" for layer in layers[:3]) + ".")
+    except EdgecellError as error:  # the instrumented model may not run where the plain one does
+        layers = []
+        log(f"Fallback: no layer can be ranked: {error}")
 
     candidates, contents, checks = [first], {}, {}
     float_nodes, stop = [], "every ranked layer was tried"
@@ -138,6 +142,11 @@ def _try(name, kind, content, float_nodes, meta, keras_scores, images, max_drop,
         f"tflite-runtime 2.14 {'loads' if compatibility.loads else 'no'}; "
         f"{'within' if row['within_budget'] else 'over'} budget.")
     return row
+
+
+def short(node: str) -> str:
+    """A node name as people read it: the first of the fused ops' names (`model/block4_dw_relu/Relu6`)."""
+    return node.split(";")[0]
 
 
 def _plain(row: dict, max_drop: float, target) -> dict:

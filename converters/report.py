@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from edgecell import atomic
+from edgecell.converters.fallback import short
 
 JSON_FILE = "export_report.json"
 MARKDOWN_FILE = "export_report.md"
@@ -73,14 +74,14 @@ def _fallback(search, max_drop) -> list:
         return lines + [f"Not needed: {search['reason']}; --fallback changed nothing."]
     lines += [f"Layers ranked on {search['ranking_images']} training images by quantization error (worst channel's "
               f"RMSE over its spread; above 1 its signal is lost): "
-              + ", ".join(f"{layer['layer']} {layer['worst_channel']:.2f}" for layer in search["layers"][:5]) + ".",
+              + ", ".join(f"{short(layer['layer'])} {layer['worst_channel']:.2f}" for layer in search["layers"][:5]) + ".",
               "", "| candidate | layers in float | size | accuracy | drop (points) | median invoke | "
               "tflite-runtime 2.14 | within budget |", "|---|---|---:|---:|---:|---:|---|---|"]
     for c in search["candidates"]:
         if not c.get("loads"):
             lines.append(f"| {c['name']} | | | does not load here: {c.get('error', '')} | | | | no |")
             continue
-        lines.append(f"| {c['name']} | {', '.join(c['float_layers']) or 'none'} | {c['size_bytes'] / 1024:.1f} KiB | "
+        lines.append(f"| {c['name']} | {', '.join(map(short, c['float_layers'])) or 'none'} | {c['size_bytes'] / 1024:.1f} KiB | "
                      f"{100 * c['accuracy']:.2f}% | {c['drop_points']:+.2f} | {c['latency_ms_p50']:.3f} ms | "
                      f"{'loads' if c['tflite_runtime_2_14']['loads'] else 'no'} | "
                      f"{'yes' if c['within_budget'] else 'no'} |")
