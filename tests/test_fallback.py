@@ -1,6 +1,7 @@
 """`edgecell export --fallback`: an int8 model over budget replaced by the cheapest one within it."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -93,7 +94,8 @@ def test_the_chosen_model_runs_in_tflite_runtime_214(searched, outlier_dir, tfli
     assert list(np.array(found[str(path)]["scores"]).argmax(axis=1)) == [s.label for s in split.test]
 
 
-def test_too_few_float_layers_allowed_leaves_int16x8(outlier_dir):
+def test_too_few_float_layers_allowed_leaves_int16x8(outlier_dir, tmp_path):
+    outlier_dir = shutil.copytree(outlier_dir, tmp_path / "model")  # the module's export stays as it was
     result = runner.invoke(app, ["export", str(outlier_dir), "--max-drop", "0.5", "--fallback",
                                  "--fallback-layers", "1"])
     assert result.exit_code == 0, result.output
@@ -105,7 +107,8 @@ def test_too_few_float_layers_allowed_leaves_int16x8(outlier_dir):
     assert Classifier(path).input_dtype == np.float32
 
 
-def test_the_search_is_bounded_in_time(outlier_dir):
+def test_the_search_is_bounded_in_time(outlier_dir, tmp_path):
+    outlier_dir = shutil.copytree(outlier_dir, tmp_path / "model")
     result = runner.invoke(app, ["export", str(outlier_dir), "--max-drop", "0.5", "--fallback",
                                  "--fallback-seconds", "0"])
     assert result.exit_code == 3, result.output
