@@ -34,7 +34,8 @@ def export(model_dir, variants=(Variant.int8,), max_drop: float = DEFAULT_MAX_DR
     """Export `variants` of the model in `model_dir` to `model_dir/export/`; returns the report.
 
     A variant over `max_drop` points below Keras (or, with `target`, one the target runtime cannot
-    load) is still written, and listed in `report["failed"]`.
+    load) is still written, and listed in `report["failed"]`. With `search` (`--fallback`), an int8
+    model over budget gives way to the smallest within budget that fallback.py finds, if any.
     """
     started = time.perf_counter()
     model_dir = Path(model_dir)
