@@ -153,3 +153,29 @@ def test_a_keras_file_with_a_lambda_layer_is_refused_and_its_code_never_runs(tmp
     # The file really carries code that runs: Keras' unsafe mode executes it on loading.
     keras.models.load_model(tmp_path / "model.keras", safe_mode=False, compile=False)
     assert marker.exists()
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize("module, name, config", [
+    ("os", "system", "touch {marker}"),
+    ("builtins", "exec", "open({marker!r}, 'w')"),
+    ("subprocess", "run", ["touch", "{marker}"]),
+])
+def test_a_crafted_config_naming_a_python_function_is_refused_unrun(keras_bytes, tmp_path, module, name, config):
+    """The file's config.json asks for os.system (or exec, subprocess.run) as a layer's activation."""
+    marker = tmp_path / "code-ran"
+    config = [part.format(marker=str(marker)) for part in config] if isinstance(config, list) else \
+        config.format(marker=str(marker))
+    source, out = zipfile.ZipFile(io.BytesIO(keras_bytes)), io.BytesIO()
+    crafted = json.loads(source.read("config.json"))
+    crafted["config"]["layers"][-1]["config"]["activation"] = {"module": module, "class_name": name,
+                                                                "config": config, "registered_name": name}
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            target.writestr(item.filename, json.dumps(crafted) if item.filename == "config.json"
+                            else source.read(item.filename))
+    (tmp_path / "labels.txt").write_text("a\nb\nc\n")
+    (tmp_path / "model.keras").write_bytes(out.getvalue())
+    result = cli.invoke(app, ["export", str(tmp_path)])
+    assert_one_sentence(result, tmp_path / "model.keras", "cannot be loaded as a Keras model")
+    assert not marker.exists()
