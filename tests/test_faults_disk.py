@@ -1,7 +1,8 @@
 """A full disk, for real: a small tmpfs is mounted for each test and filled to a few kilobytes, so
 the kernel itself answers ENOSPC. Writing results, a summary, an exported model or a trained
 model there is one sentence naming the file and exit 1, and leaves no partial artifact: no
-half row in the results file, no half model, no hidden temporary file.
+half row in the results file, no half model, no hidden temporary file. The same tmpfs remounted
+read-only stands in for an SD card the kernel made read-only after errors (EROFS).
 
 Mounting needs root (as in CI containers); elsewhere these tests skip, and the /dev/full test in
 test_infer.py still covers the results file.
@@ -33,6 +34,10 @@ class Disk:
         free = stat.f_bavail * stat.f_frsize
         with open(self.path / "filler", "wb") as f:
             f.write(b"\0" * max(0, free - leave))
+
+    def remount_read_only(self) -> None:
+        """As the kernel does to an SD card after I/O errors."""
+        subprocess.run(["mount", "-o", "remount,ro", str(self.path)], check=True)
 
     def leftovers(self) -> list:
         return sorted(str(p.relative_to(self.path)) for p in self.path.rglob("*") if ".partial-" in p.name)
@@ -120,3 +125,29 @@ def test_training_into_a_full_disk_leaves_no_partial_model(colour_data, small_di
     assert result.exit_code == 1
     assert "no space left on the device while writing " + str(out) in the_error(result)  # the first backup
     assert not (out / "model.keras").exists() and small_disk.leftovers() == []
+
+
+READ_ONLY = "is on a read-only file system (a read-only mount, or an SD card the kernel remounted read-only after errors)"
+
+
+def test_summary_on_a_read_only_disk_is_one_sentence(device_model, small_disk, tmp_path):
+    video = write_video(tmp_path / "clip.avi", frames=3, size=(16, 16))
+    summary = small_disk.path / "summary.json"
+    small_disk.remount_read_only()
+    result = cli.invoke(app, ["infer", str(video), *device_args(device_model), "--summary", str(summary), "-q"])
+    assert result.exit_code == 1
+    assert the_error(result).startswith(f"Error: {summary} {READ_ONLY}")
+    result = cli.invoke(app, ["infer", str(video), *device_args(device_model), "-o", str(small_disk.path / "r.csv")])
+    assert result.exit_code == 2
+    assert the_error(result) == f"Error: --output {small_disk.path / 'r.csv'} cannot be written (Read-only file system)."
+
+
+@pytest.mark.tf
+def test_export_to_a_read_only_disk_keeps_the_previous_model(trained_dir, small_disk):
+    model_dir = shutil.copytree(trained_dir, small_disk.path / "model")
+    (model_dir / "export").mkdir()
+    small_disk.remount_read_only()
+    result = cli.invoke(app, ["export", str(model_dir), "--quantize", "float32"])
+    assert result.exit_code == 1
+    assert the_error(result).startswith(f"Error: {model_dir / 'export' / 'model_float32.tflite'} {READ_ONLY}")
+    assert list((model_dir / "export").iterdir()) == []

@@ -20,7 +20,10 @@ def replacing(target: Path, suffix: str = ""):
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.partial-", suffix=suffix, dir=target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.partial-", suffix=suffix, dir=target.parent)
+    except OSError as error:  # a read-only or full file system: name the file the user asked for
+        raise OSError(error.errno, error.strerror, str(target)) from None
     os.close(fd)
     tmp = Path(tmp)
     try:
