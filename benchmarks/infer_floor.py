@@ -6,7 +6,8 @@ The floor is what a hand-written loop cannot beat on one core: every image decod
 (`load_rgb`), then every decoded image through the model (`preprocess` + `invoke` + `scores`),
 each timed on its own with nothing else in the loop. The end-to-end figure is the runner itself,
 `runner.run` over the same files as `edgecell infer` drives it: reading ahead in a thread where
-its first images say that pays, timing every stage, ranking the scores. Both are per-image milliseconds of wall time, measured in
+its first images say that pays, timing every stage, ranking the scores. Both are per-image
+milliseconds of wall time, measured in
 turns (floor, runner, runner without decode-ahead, floor, ...) so a busy machine slows them
 alike; the ratios are of the medians over rounds. Target: end to end within 15% of the floor.
 """
@@ -75,10 +76,20 @@ def ratios(tflite, images, runs: int = 200, threads=None) -> list:
     floor, infer, serial = m["floor"].p50, m["infer"].p50, m["infer_serial"].p50
     n = f"{len(images)} images, medians of {rounds} rounds"
     return [
-        Ratio(1, "edgecell infer end to end / (decode + invoke)", infer / floor, TARGET,
-              f"{infer:.3f} / {floor:.3f} ms per image ({n})"),
-        Ratio(1, "edgecell infer / the same one image at a time", infer / serial, None,
-              f"{infer:.3f} / {serial:.3f} ms per image ({n}; read ahead in {100 * m['read_ahead']:.0f}% of rounds)"),
+        Ratio(
+            1,
+            "edgecell infer end to end / (decode + invoke)",
+            infer / floor,
+            TARGET,
+            f"{infer:.3f} / {floor:.3f} ms per image ({n})",
+        ),
+        Ratio(
+            1,
+            "edgecell infer / the same one image at a time",
+            infer / serial,
+            None,
+            f"{infer:.3f} / {serial:.3f} ms per image ({n}; read ahead in {100 * m['read_ahead']:.0f}% of rounds)",
+        ),
     ]
 
 
@@ -94,11 +105,15 @@ def main(argv=None) -> int:
     for name, latency in m.items():
         if name == "read_ahead":
             continue
-        print(f"{name:<13} {latency.p50:8.3f} ms per image (median of {latency.count} rounds, "
-              f"min {latency.min:.3f}, max {latency.max:.3f})")
-    print(f"end to end / floor: {m['infer'].p50 / m['floor'].p50:.3f} (target <= {TARGET}); "
-          f"runner / one at a time: {m['infer'].p50 / m['infer_serial'].p50:.3f} (read ahead in "
-          f"{100 * m['read_ahead']:.0f}% of rounds); {len(paths)} images")
+        print(
+            f"{name:<13} {latency.p50:8.3f} ms per image (median of {latency.count} rounds, "
+            f"min {latency.min:.3f}, max {latency.max:.3f})"
+        )
+    print(
+        f"end to end / floor: {m['infer'].p50 / m['floor'].p50:.3f} (target <= {TARGET}); "
+        f"runner / one at a time: {m['infer'].p50 / m['infer_serial'].p50:.3f} (read ahead in "
+        f"{100 * m['read_ahead']:.0f}% of rounds); {len(paths)} images"
+    )
     return 0
 
 

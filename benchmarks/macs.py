@@ -14,9 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from edgecell.device import runtime
-
 from benchmarks.timing import Ratio, interleaved
+from edgecell.device import runtime
 
 REFERENCE_MACS = 300e6  # MobileNet v2 1.0 at 224x224
 REFERENCE_PI4_INT8_MS = 17.0  # on a Pi 4, 64-bit, XNNPACK: the issue's reference point
@@ -61,22 +60,40 @@ def per_model(models: dict, reference=None, runs: int = 50) -> list:
     rows, times = [], {}
     if reference is not None:
         graph = count(reference)
-        rows.append(Ratio(5, "MobileNet v2 (reference): MACs counted here / published", graph.macs / REFERENCE_MACS,
-                          None, f"{graph.macs / 1e6:.1f} M MACs, {graph.params / 1e6:.2f} M parameters "
-                          "(published: 300 M, 3.47 M): the counter checked on a known graph"))
+        rows.append(
+            Ratio(
+                5,
+                "MobileNet v2 (reference): MACs counted here / published",
+                graph.macs / REFERENCE_MACS,
+                None,
+                f"{graph.macs / 1e6:.1f} M MACs, {graph.params / 1e6:.2f} M parameters "
+                "(published: 300 M, 3.47 M): the counter checked on a known graph",
+            )
+        )
         calls = {"reference": _invoker(reference)}
         calls.update({arch: _invoker(paths["int8"]) for arch, paths in models.items()})
         times = interleaved(calls, runs)
     for arch, paths in models.items():
         graph = count(paths["int8"])
-        detail = (f"{graph.macs / 1e6:.1f} M MACs, {graph.params / 1e3:.1f} k parameters; Raspberry Pi 4 int8 "
-                  f"ESTIMATE {pi4_estimate_ms(graph.macs):.1f} ms by MACs")
+        detail = (
+            f"{graph.macs / 1e6:.1f} M MACs, {graph.params / 1e3:.1f} k parameters; Raspberry Pi 4 int8 "
+            f"ESTIMATE {pi4_estimate_ms(graph.macs):.1f} ms by MACs"
+        )
         if times:  # minimums: MobileNet v2's larger working set makes its median swing 2x with neighbours' cache use
             here = times[arch].min / times["reference"].min
-            detail += (f", {here * REFERENCE_PI4_INT8_MS:.1f} ms by time ({times[arch].min:.2f} / "
-                       f"{times['reference'].min:.2f} ms against MobileNet v2 here, fastest of {times[arch].count})")
-        rows.append(Ratio(5, f"{arch}: MACs / MobileNet v2's", graph.macs / REFERENCE_MACS, None,
-                          detail + f"; scaled from MobileNet v2 int8 ~{REFERENCE_PI4_INT8_MS:.0f} ms, not measured"))
+            detail += (
+                f", {here * REFERENCE_PI4_INT8_MS:.1f} ms by time ({times[arch].min:.2f} / "
+                f"{times['reference'].min:.2f} ms against MobileNet v2 here, fastest of {times[arch].count})"
+            )
+        rows.append(
+            Ratio(
+                5,
+                f"{arch}: MACs / MobileNet v2's",
+                graph.macs / REFERENCE_MACS,
+                None,
+                detail + f"; scaled from MobileNet v2 int8 ~{REFERENCE_PI4_INT8_MS:.0f} ms, not measured",
+            )
+        )
     return rows
 
 
@@ -86,7 +103,10 @@ def _invoker(path):
     detail = interpreter.get_input_details()[0]
     rng = np.random.default_rng(0)
     info = np.iinfo(detail["dtype"]) if np.issubdtype(detail["dtype"], np.integer) else None
-    value = rng.integers(info.min, info.max, detail["shape"], endpoint=True) if info else \
-        rng.uniform(0, 255, detail["shape"])
+    value = (
+        rng.integers(info.min, info.max, detail["shape"], endpoint=True)
+        if info
+        else rng.uniform(0, 255, detail["shape"])
+    )
     interpreter.set_tensor(detail["index"], value.astype(detail["dtype"]))
     return interpreter.invoke

@@ -13,8 +13,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-CLASSES = {"EOSINOPHIL": (200, 80, 160), "LYMPHOCYTE": (90, 60, 200), "MONOCYTE": (150, 150, 210),
-           "NEUTROPHIL": (210, 120, 120)}  # RGB
+CLASSES = {
+    "EOSINOPHIL": (200, 80, 160),
+    "LYMPHOCYTE": (90, 60, 200),
+    "MONOCYTE": (150, 150, 210),
+    "NEUTROPHIL": (210, 120, 120),
+}  # RGB
 VARIANTS = ("float32", "int8")
 MADE = "models.json"
 REFERENCE = "reference"  # the key of MobileNet v2 in models.json
@@ -45,11 +49,12 @@ def model_dir(work: Path, arch: str, data: Path, img_size: int = 200, epochs: in
     out = Path(work) / f"{arch}_{img_size}"
     if (out / "model.keras").is_file() and (out / "split.json").is_file():
         return out
-    from edgecell.config import TrainConfig
-    from edgecell.training import train
+    from edgecell.train.config import TrainConfig
+    from edgecell.train.training import train
 
-    config = TrainConfig(data_dir=str(data), out_dir=str(out), arch=arch, img_size=img_size, epochs=epochs,
-                         batch_size=16, patience=1)
+    config = TrainConfig(
+        data_dir=str(data), out_dir=str(out), arch=arch, img_size=img_size, epochs=epochs, batch_size=16, patience=1
+    )
     train(config, verbose=0, log=lambda *_: None)
     return out
 
@@ -72,7 +77,7 @@ def reference(work: Path, seed: int = 0) -> Path:
     if out.is_file():
         return out
     from edgecell.converters.convert import Variant, convert
-    from edgecell.networks import mobilenetv2
+    from edgecell.train.networks import mobilenetv2
 
     model = mobilenetv2(1000, 224, "none")  # Keras' MobileNetV2 with its usual head, taking 0..255 pixels
     rng = np.random.default_rng(seed)
@@ -104,8 +109,10 @@ def load(work: Path):
         made = json.loads((Path(work) / MADE).read_text())
     except (OSError, ValueError):
         return None
-    made = {key: Path(value) if isinstance(value, str) else {k: Path(v) for k, v in value.items()}
-            for key, value in made.items()}
+    made = {
+        key: Path(value) if isinstance(value, str) else {k: Path(v) for k, v in value.items()}
+        for key, value in made.items()
+    }
     files = [made["images"]] + [p for key, value in made.items() if key != "images" for p in value.values()]
     return made if REFERENCE in made and all(p.exists() for p in files) else None
 

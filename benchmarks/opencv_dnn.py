@@ -8,10 +8,9 @@ does not run full-integer graphs, and the line says what it answers.
 import cv2
 import numpy as np
 
+from benchmarks.timing import Ratio, interleaved, ratio
 from edgecell.device.image import load_rgb
 from edgecell.device.model import Classifier
-
-from benchmarks.timing import Ratio, interleaved, ratio
 
 
 def opencv_net(path):

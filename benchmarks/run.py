@@ -30,8 +30,9 @@ def suite(made: dict, runs: int, repeats: int, img_size: int, log=print) -> list
     networks = {arch: paths for arch, paths in made.items() if arch not in ("images", models.REFERENCE)}
     reference = made.get(models.REFERENCE, {}).get("int8")
     edge = networks.get("edge") or next(iter(networks.values()))
-    images = sorted(str(p) for p in Path(made["images"]).rglob("*.jpeg")) or \
-        sorted(str(p) for p in Path(made["images"]).rglob("*.png"))
+    images = sorted(str(p) for p in Path(made["images"]).rglob("*.jpeg")) or sorted(
+        str(p) for p in Path(made["images"]).rglob("*.png")
+    )
     image = images[0]
     rows = []
     steps = [
@@ -39,8 +40,14 @@ def suite(made: dict, runs: int, repeats: int, img_size: int, log=print) -> list
         ("1 infer against its floor", lambda: _floor(edge["int8"], images, max(runs, 150))),
         ("2 int8 against float32", lambda: quantized.int8_vs_float32(networks, image, runs)),
         ("3 cold start and memory", lambda: coldstart.cold_start(edge["int8"], edge["dir"], image, img_size, repeats)),
-        ("4 OpenCV DNN", lambda: [r for arch, p in networks.items()
-                                  for r in opencv_dnn.against_opencv(p["float32"], p["int8"], image, runs, arch)]),
+        (
+            "4 OpenCV DNN",
+            lambda: [
+                r
+                for arch, p in networks.items()
+                for r in opencv_dnn.against_opencv(p["float32"], p["int8"], image, runs, arch)
+            ],
+        ),
         ("5 MACs and parameters", lambda: macs.per_model(networks, reference, max(10, runs // 4))),
     ]
     for name, step in steps:
@@ -55,8 +62,15 @@ def _floor(tflite, images, runs) -> list:
     try:
         from benchmarks import infer_floor
     except ImportError:
-        return [Ratio(1, "edgecell infer end to end / (decode + invoke)", float("nan"), 1.15,
-                      "not measured: benchmarks/infer_floor.py is not in this checkout")]
+        return [
+            Ratio(
+                1,
+                "edgecell infer end to end / (decode + invoke)",
+                float("nan"),
+                1.15,
+                "not measured: benchmarks/infer_floor.py is not in this checkout",
+            )
+        ]
     return infer_floor.ratios(tflite, images, runs)
 
 
@@ -66,9 +80,20 @@ def table(rows) -> list:
     def verdict(row):
         return {True: "met", False: "MISSED", None: "-"}[row.met]
 
-    return markdown(["#", "measurement", "ratio", "target", "verdict", "the figures behind it"], [
-        [row.item, row.what, "-" if math.isnan(row.value) else f"{row.value:.3f}",
-         "-" if row.target is None else f"<= {row.target:g}", verdict(row), row.detail] for row in rows])
+    return markdown(
+        ["#", "measurement", "ratio", "target", "verdict", "the figures behind it"],
+        [
+            [
+                row.item,
+                row.what,
+                "-" if math.isnan(row.value) else f"{row.value:.3f}",
+                "-" if row.target is None else f"<= {row.target:g}",
+                verdict(row),
+                row.detail,
+            ]
+            for row in rows
+        ],
+    )
 
 
 def main(argv=None) -> int:
@@ -93,10 +118,16 @@ def main(argv=None) -> int:
     print(f"Models and images in {work} ...", flush=True)
     made = None if args.fresh else models.load(work)
     if made is None:  # TensorFlow is imported there, never in the process that measures
-        subprocess.run([sys.executable, "-m", "benchmarks.models", str(work), str(args.img_size)], check=True,
-                       cwd=ROOT, stderr=subprocess.DEVNULL if not args.verbose else None)
+        subprocess.run(
+            [sys.executable, "-m", "benchmarks.models", str(work), str(args.img_size)],
+            check=True,
+            cwd=ROOT,
+            stderr=subprocess.DEVNULL if not args.verbose else None,
+        )
         made = models.load(work)
-    print(f"  ready in {time.perf_counter() - started:.1f} s; measuring ({runs} runs, {repeats} cold starts):", flush=True)
+    print(
+        f"  ready in {time.perf_counter() - started:.1f} s; measuring ({runs} runs, {repeats} cold starts):", flush=True
+    )
     rows = suite(made, runs, repeats, args.img_size, log=lambda line: print(line, flush=True))
     from edgecell.device.context import run_context
     from edgecell.device.runtime import interpreter_class
@@ -104,12 +135,23 @@ def main(argv=None) -> int:
     context = run_context(interpreter_class()[1], 1)
     print()
     print("\n".join(table(rows)))
-    print(f"\nMachine: {context['cpu']}, {context['cpu_count']} cores, {context['machine']}, "
-          f"{context['runtime']} {context['runtime_version']}, OpenCV {context.get('opencv')}; "
-          f"total {time.perf_counter() - started:.0f} s.")
+    print(
+        f"\nMachine: {context['cpu']}, {context['cpu_count']} cores, {context['machine']}, "
+        f"{context['runtime']} {context['runtime_version']}, OpenCV {context.get('opencv')}; "
+        f"total {time.perf_counter() - started:.0f} s."
+    )
     if args.json:
-        args.json.write_text(json.dumps({"context": context, "runs": runs, "repeats": repeats,
-                                         "ratios": [dict(r._asdict(), met=r.met) for r in rows]}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "context": context,
+                    "runs": runs,
+                    "repeats": repeats,
+                    "ratios": [dict(r._asdict(), met=r.met) for r in rows],
+                },
+                indent=2,
+            )
+        )
     return 0
 
 

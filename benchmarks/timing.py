@@ -18,7 +18,7 @@ def interleaved(calls: dict, runs: int, warmup: int = 3) -> dict:
             calls[name]()
     timings = {name: [] for name in names}
     for i in range(runs):
-        for name in (names if i % 2 == 0 else reversed(names)):
+        for name in names if i % 2 == 0 else reversed(names):
             start = time.perf_counter()
             calls[name]()
             timings[name].append((time.perf_counter() - start) * 1000)

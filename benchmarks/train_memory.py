@@ -44,19 +44,37 @@ def images(folder: Path, count: int, size: int, seed: int = 0) -> Path:
 def train(data: Path, out: Path, args, cache) -> dict:
     """One `edgecell train` in its own process: the kernel's peak RSS, wall seconds and images/s."""
     shutil.rmtree(out, ignore_errors=True)
-    command = [sys.executable, "-m", "edgecell", "train", str(data), "--out", str(out), "--img-size", str(args.img_size),
-               "--epochs", str(args.epochs), "--batch-size", str(args.batch_size)]
+    command = [
+        sys.executable,
+        "-m",
+        "edgecell",
+        "train",
+        str(data),
+        "--out",
+        str(out),
+        "--img-size",
+        str(args.img_size),
+        "--epochs",
+        str(args.epochs),
+        "--batch-size",
+        str(args.batch_size),
+    ]
     if cache:
         command += ["--cache", str(cache)]
-    spawned = subprocess.run([sys.executable, str(HERE / "spawn.py"), *command], capture_output=True, text=True,
-                             check=True)
+    spawned = subprocess.run(
+        [sys.executable, str(HERE / "spawn.py"), *command], capture_output=True, text=True, check=True
+    )
     result = json.loads(spawned.stdout.strip().splitlines()[-1])
     if result["exit_code"]:
         raise SystemExit(f"edgecell train failed on {data} (exit {result['exit_code']})")
     report = json.loads((out / "train_report.json").read_text())
-    return {"images": report["images"]["total"], "train_images": sum(report["images"]["train"].values()),
-            "peak_mb": result["peak_mb"], "seconds": result["seconds"],
-            "images_per_second": report["train_images_per_second"]}
+    return {
+        "images": report["images"]["total"],
+        "train_images": sum(report["images"]["train"].values()),
+        "peak_mb": result["peak_mb"],
+        "seconds": result["seconds"],
+        "images_per_second": report["train_images_per_second"],
+    }
 
 
 def main(argv=None) -> int:
@@ -80,15 +98,20 @@ def main(argv=None) -> int:
                 cache.mkdir(parents=True)
             row = {"mode": mode, **train(data, args.work / f"model-{count}-{mode}", args, cache)}
             rows.append(row)
-            print(f"{mode:6} {row['images']:>7,} images ({row['train_images']:,} trained x {args.epochs} epochs): "
-                  f"peak RSS {row['peak_mb']:7.1f} MB, {row['images_per_second']:7.1f} images/s, "
-                  f"{row['seconds']:6.1f} s in all", flush=True)
+            print(
+                f"{mode:6} {row['images']:>7,} images ({row['train_images']:,} trained x {args.epochs} epochs): "
+                f"peak RSS {row['peak_mb']:7.1f} MB, {row['images_per_second']:7.1f} images/s, "
+                f"{row['seconds']:6.1f} s in all",
+                flush=True,
+            )
     for mode in args.modes:
         runs = [row for row in rows if row["mode"] == mode]
         if len(runs) > 1:
             small, large = runs[0], runs[-1]
-            print(f"{mode}: {large['images'] / small['images']:.0f}x the images, peak RSS x "
-                  f"{large['peak_mb'] / small['peak_mb']:.3f} ({large['peak_mb'] - small['peak_mb']:+.1f} MB)")
+            print(
+                f"{mode}: {large['images'] / small['images']:.0f}x the images, peak RSS x "
+                f"{large['peak_mb'] / small['peak_mb']:.3f} ({large['peak_mb'] - small['peak_mb']:+.1f} MB)"
+            )
     print(json.dumps(rows))
     return 0
 

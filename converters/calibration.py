@@ -11,9 +11,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from edgecell.dataset import Split
+from edgecell.core.errors import EdgecellError
+from edgecell.core.split import Split
 from edgecell.device.image import ImageError, load_resized
-from edgecell.errors import EdgecellError
 
 DEFAULT_SAMPLES = 300
 
@@ -85,8 +85,10 @@ def load(split: Split, count: int, input_size, seed: int = 4) -> Calibration:
         )
     warning = ""
     if len(images) < count:
-        warning = (f"Only {len(images)} training images are available for int8 calibration "
-                   f"(--calib-samples {count}); calibrating on those.")
+        warning = (
+            f"Only {len(images)} training images are available for int8 calibration "
+            f"(--calib-samples {count}); calibrating on those."
+        )
     return Calibration(np.stack(images), paths, per_class, warning)
 
 

@@ -13,10 +13,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from edgecell.core.errors import EdgecellError
 from edgecell.device.image import ImageError, load_resized
 from edgecell.device.model import Classifier
 from edgecell.device.stats import latency
-from edgecell.errors import EdgecellError
 
 
 class HeldOut(NamedTuple):
@@ -76,15 +76,19 @@ def accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
 
 def per_class_accuracy(probabilities, labels, classes) -> dict:
     predicted = probabilities.argmax(axis=1)
-    return {name: float((predicted[labels == i] == i).mean()) if np.any(labels == i) else None
-            for i, name in enumerate(classes)}
+    return {
+        name: float((predicted[labels == i] == i).mean()) if np.any(labels == i) else None
+        for i, name in enumerate(classes)
+    }
 
 
 def compare(keras: np.ndarray, tflite: np.ndarray, labels: np.ndarray, classes, timings, runtime: str) -> Check:
     keras_accuracy, tflite_accuracy = accuracy(keras, labels), accuracy(tflite, labels)
     before = per_class_accuracy(keras, labels, classes)
     after = per_class_accuracy(tflite, labels, classes)
-    change = {name: None if before[name] is None else round(100.0 * (after[name] - before[name]), 4) for name in classes}
+    change = {
+        name: None if before[name] is None else round(100.0 * (after[name] - before[name]), 4) for name in classes
+    }
     return Check(
         accuracy=tflite_accuracy,
         drop_points=round(100.0 * (keras_accuracy - tflite_accuracy), 4),

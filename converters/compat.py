@@ -48,6 +48,7 @@ def check(content: bytes, target: Target = Target.tflite_runtime_2_14) -> Compat
         else:
             name, low, high = by_code[op.code]
             if not low <= op.version <= high:
-                problems.append(f"op {name} version {op.version} is not in {runtime}, "
-                                f"which runs versions {low} to {high}")
+                problems.append(
+                    f"op {name} version {op.version} is not in {runtime}, which runs versions {low} to {high}"
+                )
     return Compatibility(target.value, not problems, problems)

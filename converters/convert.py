@@ -17,8 +17,8 @@ import tempfile
 import warnings
 from enum import Enum
 
-from edgecell import requires
-from edgecell.errors import EdgecellError
+from edgecell.core import requires
+from edgecell.core.errors import EdgecellError
 
 
 class Variant(str, Enum):

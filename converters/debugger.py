@@ -24,10 +24,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from edgecell import requires
 from edgecell.converters import convert
 from edgecell.converters.convert import Variant
-from edgecell.errors import EdgecellError
+from edgecell.core import requires
+from edgecell.core.errors import EdgecellError
 
 # A channel whose float values vary by less than this share of the tensor's range carries nothing.
 _QUIET = 1e-6
@@ -41,8 +41,13 @@ class LayerError(NamedTuple):
     group: tuple  # the node names to keep in float to keep this output float: the layer and its readers
 
     def as_dict(self) -> dict:
-        return {"layer": self.name, "op": self.op, "worst_channel": round(self.worst_channel, 4),
-                "rmse_over_scale": round(self.rmse_over_scale, 4), "float_group": list(self.group)}
+        return {
+            "layer": self.name,
+            "op": self.op,
+            "worst_channel": round(self.worst_channel, 4),
+            "rmse_over_scale": round(self.rmse_over_scale, 4),
+            "float_group": list(self.group),
+        }
 
 
 def worst_channel(float_values, quantized_values, scale, zero_point) -> float:
@@ -50,7 +55,7 @@ def worst_channel(float_values, quantized_values, scale, zero_point) -> float:
     floats = np.concatenate([np.asarray(f, np.float64).reshape(-1, np.shape(f)[-1]) for f in float_values])
     codes = np.concatenate([np.asarray(q).reshape(-1, np.shape(q)[-1]) for q in quantized_values])
     error = (codes.astype(np.float64) - zero_point) * scale - floats
-    rmse = np.sqrt((error ** 2).mean(axis=0))
+    rmse = np.sqrt((error**2).mean(axis=0))
     spread = floats.std(axis=0)
     loud = spread > _QUIET * max(float(np.abs(floats).max()), 1e-12)
     return float((rmse[loud] / spread[loud]).max()) if np.any(loud) else 0.0
@@ -60,7 +65,7 @@ def rmse_over_scale(float_values, quantized_values, scale, zero_point) -> float:
     floats = np.concatenate([np.asarray(f, np.float64).ravel() for f in float_values])
     codes = np.concatenate([np.asarray(q).ravel() for q in quantized_values])
     error = (codes.astype(np.float64) - zero_point) * scale - floats
-    return float(np.sqrt((error ** 2).mean()) / scale) if scale else 0.0
+    return float(np.sqrt((error**2).mean()) / scale) if scale else 0.0
 
 
 class Calibrated:
@@ -76,11 +81,13 @@ class Calibrated:
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter._experimental_disable_per_channel = not per_channel  # see convert.py
         options = tf.lite.experimental.QuantizationDebugOptions(
-            layer_direct_compare_metrics={"worst_channel": worst_channel, "rmse_over_scale": rmse_over_scale})
+            layer_direct_compare_metrics={"worst_channel": worst_channel, "rmse_over_scale": rmse_over_scale}
+        )
         with convert._quiet(), _no_warnings():
             try:
                 self._debugger = tf.lite.experimental.QuantizationDebugger(
-                    converter=converter, debug_dataset=ranking, debug_options=options)
+                    converter=converter, debug_dataset=ranking, debug_options=options
+                )
             except Exception as error:  # the converter's own exceptions, each with its words
                 raise EdgecellError(f"Calibrating for the int8 fallback search failed ({_first(error)}).") from None
         self.calibrated = self._debugger.calibrated_model
@@ -92,16 +99,18 @@ class Calibrated:
             try:
                 self._debugger.run()
             except Exception as error:  # e.g. XNNPACK refusing the instrumented model
-                raise EdgecellError(f"TFLite's quantization debugger could not run the model ({_first(error)}).") \
-                    from None
+                raise EdgecellError(
+                    f"TFLite's quantization debugger could not run the model ({_first(error)})."
+                ) from None
         layers = []
         for key, stats in self._debugger.layer_statistics.items():
             name = _tensor_name(key)
             if name not in self._ops:
                 continue  # the model's output tensor: no layer of its own
             op, readers = self._ops[name]
-            layers.append(LayerError(name, op, float(stats["worst_channel"]), float(stats["rmse_over_scale"]),
-                                     (name, *readers)))
+            layers.append(
+                LayerError(name, op, float(stats["worst_channel"]), float(stats["rmse_over_scale"]), (name, *readers))
+            )
         return sorted(layers, key=lambda layer: -layer.worst_channel)
 
     def quantize(self, float_nodes=()) -> bytes:
@@ -113,11 +122,16 @@ class Calibrated:
         with convert._quiet(), _no_warnings():
             try:
                 content = tflite_convert.mlir_quantize(
-                    self.calibrated, disable_per_channel=not self.per_channel, input_data_type=self._tf.uint8,
-                    output_data_type=self._tf.uint8, denylisted_nodes=list(float_nodes) or None)
+                    self.calibrated,
+                    disable_per_channel=not self.per_channel,
+                    input_data_type=self._tf.uint8,
+                    output_data_type=self._tf.uint8,
+                    denylisted_nodes=list(float_nodes) or None,
+                )
             except Exception as error:
-                raise EdgecellError(f"Re-quantizing with {', '.join(float_nodes)} in float failed "
-                                    f"({_first(error)}).") from None
+                raise EdgecellError(
+                    f"Re-quantizing with {', '.join(float_nodes)} in float failed ({_first(error)})."
+                ) from None
         return flatbuffer.set_input_quantization(content, 1.0, 0)
 
     def _graph(self) -> dict:
@@ -129,8 +143,7 @@ class Calibrated:
         graph = {}
         for op in ops:
             for output in op["outputs"]:
-                readers = tuple(names[o] for other in ops if output in list(other["inputs"])
-                                for o in other["outputs"])
+                readers = tuple(names[o] for other in ops if output in list(other["inputs"]) for o in other["outputs"])
                 graph[names[output]] = (op["op_name"], readers)
         return graph
 
@@ -152,7 +165,7 @@ def int16x8(model, representative) -> bytes:
 def _tensor_name(key: str) -> str:
     """`NumericVerify/{tensor}{digit}:{index}`, the debugger's statistics key, to the tensor's name
     (as the debugger's own `layer_statistics_dump` does)."""
-    name = key.rsplit(":", 1)[0][len("NumericVerify/"):]
+    name = key.rsplit(":", 1)[0][len("NumericVerify/") :]
     return name[:-1] if re.match(r"\d", name[-1:]) else name
 
 

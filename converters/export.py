@@ -10,15 +10,24 @@ import json
 import time
 from pathlib import Path
 
-from edgecell import atomic, modeldir
-from edgecell.config import CONFIG_FILE
-from edgecell.converters import calibration, check, compat, convert, fallback, granularity, metadata, report
+from edgecell.converters import (
+    calibration,
+    check,
+    compat,
+    convert,
+    export_report,
+    fallback,
+    granularity,
+    metadata_writer,
+)
 from edgecell.converters.compat import Target
 from edgecell.converters.convert import Variant
-from edgecell.dataset import SPLIT_FILE, read_split
+from edgecell.core import atomic, modelfolder
+from edgecell.core.errors import EdgecellError
+from edgecell.core.modelfolder import CONFIG_FILE
+from edgecell.core.split import SPLIT_FILE, read_split
+from edgecell.device.classfolder import held_out as held_out_images
 from edgecell.device.context import cpu_model
-from edgecell.errors import EdgecellError
-from edgecell.evaluation import held_out as held_out_images
 
 EXPORT_DIR = "export"
 DEFAULT_MAX_DROP = 1.0
@@ -28,9 +37,17 @@ def model_file(variant: Variant) -> str:
     return f"model_{Variant(variant).value}.tflite"
 
 
-def export(model_dir, variants=(Variant.int8,), max_drop: float = DEFAULT_MAX_DROP,
-           calib_samples: int = calibration.DEFAULT_SAMPLES, data=None, target=None, threads=None,
-           log=print, search: fallback.Limits = None) -> dict:
+def export(
+    model_dir,
+    variants=(Variant.int8,),
+    max_drop: float = DEFAULT_MAX_DROP,
+    calib_samples: int = calibration.DEFAULT_SAMPLES,
+    data=None,
+    target=None,
+    threads=None,
+    log=print,
+    search: fallback.Limits = None,
+) -> dict:
     """Export `variants` of the model in `model_dir` to `model_dir/export/`; returns the report.
 
     A variant over `max_drop` points below Keras (or, with `target`, one the target runtime cannot
@@ -44,19 +61,22 @@ def export(model_dir, variants=(Variant.int8,), max_drop: float = DEFAULT_MAX_DR
     if not variants:
         raise EdgecellError("No variant to export; give --quantize int8|float16|dynamic|float32 or --all.")
     if max_drop < 0:
-        raise EdgecellError(f"--max-drop {max_drop:g} is negative; give the accuracy points a variant may lose, e.g. 1.0.")
+        raise EdgecellError(
+            f"--max-drop {max_drop:g} is negative; give the accuracy points a variant may lose, e.g. 1.0."
+        )
     if calib_samples < 1:
         raise EdgecellError(f"--calib-samples {calib_samples} is too small; give at least 1 (default 300).")
     if search is not None and Variant.int8 not in variants:
         raise EdgecellError("--fallback searches for an int8 model within budget; add --quantize int8.")
 
-    model, classes = modeldir.load_keras(model_dir)
+    model, classes = modelfolder.load_keras(model_dir)
     input_size = (int(model.inputs[0].shape[1]), int(model.inputs[0].shape[2]))
     paths, labels, _, skipped = held_out_images(model_dir, data)
     if not paths:
         where = data or model_dir / SPLIT_FILE
-        raise EdgecellError(f"{where} holds no held-out images, so no accuracy can be checked; give a class-folder "
-                            "dataset with --data.")
+        raise EdgecellError(
+            f"{where} holds no held-out images, so no accuracy can be checked; give a class-folder dataset with --data."
+        )
     images = check.load_held_out(paths, labels, input_size)
     calibrated = validation = None
     if Variant.int8 in variants:
@@ -73,15 +93,18 @@ def export(model_dir, variants=(Variant.int8,), max_drop: float = DEFAULT_MAX_DR
     out = model_dir / EXPORT_DIR
     rows, searched = [], None
     for variant in variants:
-        meta = metadata.describe(classes, variant.value, input_size, arch, keras_accuracy, len(images.labels),
-                                 str(model_dir))
-        rows.append(_variant(variant, model, meta, out, keras_scores, images, calibrated, validation,
-                             max_drop, target, threads))
+        meta = metadata_writer.describe(
+            classes, variant.value, input_size, arch, keras_accuracy, len(images.labels), str(model_dir)
+        )
+        rows.append(
+            _variant(variant, model, meta, out, keras_scores, images, calibrated, validation, max_drop, target, threads)
+        )
         log(_line(rows[-1]))
         if search is not None and variant is Variant.int8:
-            rows[-1], searched = _fallback(rows[-1], model, meta, keras_scores, images, calibrated, max_drop, target,
-                                           threads, search, log)
-    atomic.write_text(out / modeldir.LABELS_FILE, "\n".join(classes) + "\n")
+            rows[-1], searched = _fallback(
+                rows[-1], model, meta, keras_scores, images, calibrated, max_drop, target, threads, search, log
+            )
+    atomic.write_text(out / modelfolder.LABELS_FILE, "\n".join(classes) + "\n")
 
     result = {
         "model_dir": str(model_dir),
@@ -90,27 +113,35 @@ def export(model_dir, variants=(Variant.int8,), max_drop: float = DEFAULT_MAX_DR
         "held_out": f"--data {data}" if data else f"test split of {SPLIT_FILE}",
         "test_images": int(len(images.labels)),
         "skipped": [s["path"] for s in skipped] + images.unreadable,
-        "keras": {"accuracy": keras_accuracy,
-                  "per_class": check.per_class_accuracy(keras_scores, images.labels, classes)},
+        "keras": {
+            "accuracy": keras_accuracy,
+            "per_class": check.per_class_accuracy(keras_scores, images.labels, classes),
+        },
         "max_drop": max_drop,
         "target": target.value if target else None,
-        "calibration": None if calibrated is None else {
-            "images": len(calibrated.paths), "requested": calib_samples, "per_class": calibrated.per_class,
-            "warning": calibrated.warning or None},
+        "calibration": None
+        if calibrated is None
+        else {
+            "images": len(calibrated.paths),
+            "requested": calib_samples,
+            "per_class": calibrated.per_class,
+            "warning": calibrated.warning or None,
+        },
         "variants": rows,
         "fallback": searched,
         "failed": [row["variant"] for row in rows if not row["passed"]],
-        "ship": report.ship(rows),
+        "ship": export_report.ship(rows),
         "runtime": rows[0]["runtime"],
         "machine": cpu_model(),
         "seconds": round(time.perf_counter() - started, 2),
     }
-    report.write(out, result)
+    export_report.write(out, result)
     return result
 
 
-def _variant(variant, model, meta, out, keras_scores, images, calibrated, validation, max_drop, target,
-             threads) -> dict:
+def _variant(
+    variant, model, meta, out, keras_scores, images, calibrated, validation, max_drop, target, threads
+) -> dict:
     """Convert, embed the metadata, write, run on the held-out images: one row of the report."""
     choice = None
     if variant is Variant.int8:
@@ -118,7 +149,7 @@ def _variant(variant, model, meta, out, keras_scores, images, calibrated, valida
         content = choice.content
     else:
         content = convert.convert(model, variant)
-    content = metadata.embed(content, meta)
+    content = metadata_writer.embed(content, meta)
     path = atomic.write_bytes(out / model_file(variant), content)
     result = check.check(path, keras_scores, images, meta["labels"], threads)
     row = _row(variant, path, content, result, max_drop, target)
@@ -166,9 +197,11 @@ def _row(variant, path, content, result, max_drop, target) -> dict:
 
 def _line(row: dict) -> str:
     verdict = "passed" if row["passed"] else "FAILED: " + "; ".join(row["failures"])
-    return (f"{row['variant']}: {row['size_bytes'] / 1024:.1f} KiB, accuracy {100 * row['accuracy']:.2f}% "
-            f"({0.0 - row['drop_points'] + 0.0:+.2f} points against Keras), agreement {100 * row['agreement']:.1f}%, "
-            f"median invoke {row['latency_ms_p50']:.3f} ms; {verdict}.")
+    return (
+        f"{row['variant']}: {row['size_bytes'] / 1024:.1f} KiB, accuracy {100 * row['accuracy']:.2f}% "
+        f"({0.0 - row['drop_points'] + 0.0:+.2f} points against Keras), agreement {100 * row['agreement']:.1f}%, "
+        f"median invoke {row['latency_ms_p50']:.3f} ms; {verdict}."
+    )
 
 
 def _validation(split, input_size):

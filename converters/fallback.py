@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 from typing import NamedTuple, Optional
 
-from edgecell.converters import calibration, check, compat, debugger, metadata
-from edgecell.errors import EdgecellError
+from edgecell.converters import calibration, check, compat, debugger, metadata_writer
+from edgecell.core.errors import EdgecellError
 
 DEFAULT_MAX_FLOAT_LAYERS = 6
 DEFAULT_SECONDS = 120.0
@@ -36,8 +36,19 @@ class Found(NamedTuple):
     check: Optional[check.Check]
 
 
-def search(model, plain: dict, meta: dict, keras_scores, images, calibrated, max_drop: float, target,
-           threads, limits: Limits, log=print) -> Found:
+def search(
+    model,
+    plain: dict,
+    meta: dict,
+    keras_scores,
+    images,
+    calibrated,
+    max_drop: float,
+    target,
+    threads,
+    limits: Limits,
+    log=print,
+) -> Found:
     """`plain` is the int8 row export wrote; a search runs only when it is over budget."""
     first = _plain(plain, max_drop, target)
     if plain["passed"]:
@@ -47,16 +58,22 @@ def search(model, plain: dict, meta: dict, keras_scores, images, calibrated, max
 
     started = time.perf_counter()
     deadline = started + limits.seconds
-    log(f"Fallback: int8 is {plain['drop_points']:.2f} points below Keras, over the budget of {max_drop:g}; "
-        f"searching (at most {limits.max_float_layers} layers in float, no new candidate after {limits.seconds:g} s).")
+    log(
+        f"Fallback: int8 is {plain['drop_points']:.2f} points below Keras, over the budget of {max_drop:g}; "
+        f"searching (at most {limits.max_float_layers} layers in float, no new candidate after {limits.seconds:g} s)."
+    )
     ranking = _subset(calibrated)
     per_channel = plain.get("int8_weights", {}).get("weights", "per-channel") == "per-channel"
-    quantizer = debugger.Calibrated(model, calibration.representative(calibrated), calibration.representative(ranking),
-                                    per_channel)
+    quantizer = debugger.Calibrated(
+        model, calibration.representative(calibrated), calibration.representative(ranking), per_channel
+    )
     try:
         layers = quantizer.rank()
-        log(f"Fallback: ranked {len(layers)} layers on {len(ranking.images)} training images; worst first: "
-            + ", ".join(f"{short(layer.name)} ({layer.worst_channel:.2f})" for layer in layers[:3]) + ".")
+        log(
+            f"Fallback: ranked {len(layers)} layers on {len(ranking.images)} training images; worst first: "
+            + ", ".join(f"{short(layer.name)} ({layer.worst_channel:.2f})" for layer in layers[:3])
+            + "."
+        )
     except EdgecellError as error:  # the instrumented model may not run where the plain one does
         layers = []
         log(f"Fallback: no layer can be ranked: {error}")
@@ -75,8 +92,22 @@ def search(model, plain: dict, meta: dict, keras_scores, images, calibrated, max
             break
         float_nodes += added
         name = f"int8, {len(float_nodes)} layer{'s' * (len(float_nodes) > 1)} in float"
-        row = _try(name, "int8", quantizer.quantize(float_nodes), float_nodes, meta, keras_scores, images, max_drop,
-                   target, threads, contents, checks, started, log)
+        row = _try(
+            name,
+            "int8",
+            quantizer.quantize(float_nodes),
+            float_nodes,
+            meta,
+            keras_scores,
+            images,
+            max_drop,
+            target,
+            threads,
+            contents,
+            checks,
+            started,
+            log,
+        )
         candidates.append(row)
         if row["within_budget"]:
             stop = "the drop is within budget"
@@ -86,11 +117,28 @@ def search(model, plain: dict, meta: dict, keras_scores, images, calibrated, max
     if time.perf_counter() <= deadline:
         try:
             content = debugger.int16x8(model, calibration.representative(calibrated))
-            candidates.append(_try("int16x8", "int16x8", content, [], meta, keras_scores, images, max_drop, target,
-                                   threads, contents, checks, started, log))
+            candidates.append(
+                _try(
+                    "int16x8",
+                    "int16x8",
+                    content,
+                    [],
+                    meta,
+                    keras_scores,
+                    images,
+                    max_drop,
+                    target,
+                    threads,
+                    contents,
+                    checks,
+                    started,
+                    log,
+                )
+            )
         except EdgecellError as error:
-            candidates.append({"name": "int16x8", "kind": "int16x8", "loads": False, "error": str(error),
-                               "within_budget": False})
+            candidates.append(
+                {"name": "int16x8", "kind": "int16x8", "loads": False, "error": str(error), "within_budget": False}
+            )
             log(f"Fallback: int16x8 could not be made: {error}")
     else:
         log(f"Fallback: int16x8 not tried: the time bound of {limits.seconds:g} s was reached.")
@@ -101,28 +149,62 @@ def search(model, plain: dict, meta: dict, keras_scores, images, calibrated, max
         reason = f"no candidate is within {max_drop:g} points of Keras"
     else:
         others = len(good) - 1
-        reason = (f"within budget ({chosen['drop_points']:.2f} points below Keras)"
-                  + (f" and the smallest, then fastest, of {others + 1} candidates within budget" if others else ""))
-    summary = {"needed": True, "limits": limits._asdict(), "ranking_images": len(ranking.images),
-               "layers": [layer.as_dict() for layer in layers], "candidates": candidates,
-               "chosen": chosen and chosen["name"], "reason": reason, "stopped": stop,
-               "seconds": round(time.perf_counter() - started, 2)}
+        reason = f"within budget ({chosen['drop_points']:.2f} points below Keras)" + (
+            f" and the smallest, then fastest, of {others + 1} candidates within budget" if others else ""
+        )
+    summary = {
+        "needed": True,
+        "limits": limits._asdict(),
+        "ranking_images": len(ranking.images),
+        "layers": [layer.as_dict() for layer in layers],
+        "candidates": candidates,
+        "chosen": chosen and chosen["name"],
+        "reason": reason,
+        "stopped": stop,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
     log(f"Fallback: chose {chosen['name']}: {reason}." if chosen else f"Fallback: nothing chosen: {reason}.")
     if chosen is None:
         return Found(summary, None, None)
-    final = dict(meta, variant=chosen["kind"],
-                 quantization={"fallback": chosen["name"], "float_layers": chosen["float_layers"], "reason": reason,
-                               "candidates": [_brief(c) for c in candidates]})
-    return Found(summary, metadata.embed(contents[chosen["name"]], final), checks[chosen["name"]])
+    final = dict(
+        meta,
+        variant=chosen["kind"],
+        quantization={
+            "fallback": chosen["name"],
+            "float_layers": chosen["float_layers"],
+            "reason": reason,
+            "candidates": [_brief(c) for c in candidates],
+        },
+    )
+    return Found(summary, metadata_writer.embed(contents[chosen["name"]], final), checks[chosen["name"]])
 
 
-def _try(name, kind, content, float_nodes, meta, keras_scores, images, max_drop, target, threads, contents, checks,
-         started, log) -> dict:
+def _try(
+    name,
+    kind,
+    content,
+    float_nodes,
+    meta,
+    keras_scores,
+    images,
+    max_drop,
+    target,
+    threads,
+    contents,
+    checks,
+    started,
+    log,
+) -> dict:
     """Check one candidate through the device runtime on the held-out images: one row of the search."""
-    content = metadata.embed(content, dict(meta, variant=kind))
+    content = metadata_writer.embed(content, dict(meta, variant=kind))
     compatibility = compat.check(content)
-    row = {"name": name, "kind": kind, "float_layers": list(float_nodes), "size_bytes": len(content),
-           "tflite_runtime_2_14": {"loads": compatibility.loads, "problems": compatibility.problems}}
+    row = {
+        "name": name,
+        "kind": kind,
+        "float_layers": list(float_nodes),
+        "size_bytes": len(content),
+        "tflite_runtime_2_14": {"loads": compatibility.loads, "problems": compatibility.problems},
+    }
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "candidate.tflite"
         path.write_bytes(content)
@@ -132,15 +214,21 @@ def _try(name, kind, content, float_nodes, meta, keras_scores, images, max_drop,
             row.update(loads=False, error=str(error), within_budget=False)
             log(f"Fallback: {name}: {len(content) / 1024:.1f} KiB, does not load here: {error}")
             return row
-    row.update(loads=True, accuracy=result.accuracy, drop_points=result.drop_points,
-               latency_ms_p50=result.latency_ms_p50,
-               within_budget=result.drop_points <= max_drop and (not target or compatibility.loads),
-               after_seconds=round(time.perf_counter() - started, 2))
+    row.update(
+        loads=True,
+        accuracy=result.accuracy,
+        drop_points=result.drop_points,
+        latency_ms_p50=result.latency_ms_p50,
+        within_budget=result.drop_points <= max_drop and (not target or compatibility.loads),
+        after_seconds=round(time.perf_counter() - started, 2),
+    )
     contents[name], checks[name] = content, result
-    log(f"Fallback: {name}: {len(content) / 1024:.1f} KiB, accuracy {100 * result.accuracy:.2f}% "
+    log(
+        f"Fallback: {name}: {len(content) / 1024:.1f} KiB, accuracy {100 * result.accuracy:.2f}% "
         f"({result.drop_points:.2f} points below Keras), median invoke {result.latency_ms_p50:.3f} ms, "
         f"tflite-runtime 2.14 {'loads' if compatibility.loads else 'no'}; "
-        f"{'within' if row['within_budget'] else 'over'} budget.")
+        f"{'within' if row['within_budget'] else 'over'} budget."
+    )
     return row
 
 
@@ -150,9 +238,18 @@ def short(node: str) -> str:
 
 
 def _plain(row: dict, max_drop: float, target) -> dict:
-    return {"name": "int8", "kind": "int8", "float_layers": [], "size_bytes": row["size_bytes"], "loads": True,
-            "accuracy": row["accuracy"], "drop_points": row["drop_points"], "latency_ms_p50": row["latency_ms_p50"],
-            "tflite_runtime_2_14": row["tflite_runtime_2_14"], "within_budget": row["passed"]}
+    return {
+        "name": "int8",
+        "kind": "int8",
+        "float_layers": [],
+        "size_bytes": row["size_bytes"],
+        "loads": True,
+        "accuracy": row["accuracy"],
+        "drop_points": row["drop_points"],
+        "latency_ms_p50": row["latency_ms_p50"],
+        "tflite_runtime_2_14": row["tflite_runtime_2_14"],
+        "within_budget": row["passed"],
+    }
 
 
 def _brief(candidate: dict) -> dict:

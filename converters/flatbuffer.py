@@ -46,8 +46,9 @@ def set_input_quantization(content: bytes, scale: float, zero_point: int) -> byt
         if index in list(op.inputs):
             code = model.operatorCodes[op.opcodeIndex]
             if max(code.builtinCode, code.deprecatedBuiltinCode) not in allowed:
-                raise ValueError("the model's input feeds an op other than QUANTIZE or DEQUANTIZE; "
-                                 "its scale cannot be changed")
+                raise ValueError(
+                    "the model's input feeds an op other than QUANTIZE or DEQUANTIZE; its scale cannot be changed"
+                )
     tensor = graph.tensors[index]
     if tensor.quantization is None:
         tensor.quantization = schema.QuantizationParametersT()

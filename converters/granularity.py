@@ -26,10 +26,12 @@ class Choice(NamedTuple):
     per_tensor_accuracy: float
 
     def as_dict(self) -> dict:
-        return {"weights": "per-channel" if self.per_channel else "per-tensor",
-                "validation_images": self.validation_images,
-                "per_channel_accuracy": self.per_channel_accuracy,
-                "per_tensor_accuracy": self.per_tensor_accuracy}
+        return {
+            "weights": "per-channel" if self.per_channel else "per-tensor",
+            "validation_images": self.validation_images,
+            "per_channel_accuracy": self.per_channel_accuracy,
+            "per_tensor_accuracy": self.per_tensor_accuracy,
+        }
 
 
 def int8(model, representative, validation: check.HeldOut, threads=None) -> Choice:
@@ -41,8 +43,13 @@ def int8(model, representative, validation: check.HeldOut, threads=None) -> Choi
     channel_accuracy = _accuracy(per_channel, validation, threads)
     tensor_accuracy = _accuracy(per_tensor, validation, threads)
     keep_tensor = tensor_accuracy >= channel_accuracy and len(per_tensor) < len(per_channel)
-    return Choice(per_tensor if keep_tensor else per_channel, not keep_tensor, int(len(validation.labels)),
-                  channel_accuracy, tensor_accuracy)
+    return Choice(
+        per_tensor if keep_tensor else per_channel,
+        not keep_tensor,
+        int(len(validation.labels)),
+        channel_accuracy,
+        tensor_accuracy,
+    )
 
 
 def _accuracy(content: bytes, validation: check.HeldOut, threads) -> float:

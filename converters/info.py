@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from edgecell.converters import compat
+from edgecell.core.errors import EdgecellError
 from edgecell.device import metadata, runtime
-from edgecell.errors import EdgecellError
 
 
 def describe(path, runtime_name: runtime.Runtime = runtime.Runtime.auto) -> dict:
@@ -63,14 +63,22 @@ def text(described: dict) -> str:
     else:
         source = meta.get("source", {})
         inp = meta.get("input", {})
-        lines.append(f"metadata: {meta.get('format')}, variant {meta.get('variant')}, edgecell {meta.get('edgecell_version')}")
+        lines.append(
+            f"metadata: {meta.get('format')}, variant {meta.get('variant')}, edgecell {meta.get('edgecell_version')}"
+        )
         lines.append(f"  labels ({len(meta['labels'])}): {', '.join(map(str, meta['labels']))}")
-        lines.append(f"  input: {inp.get('width')}x{inp.get('height')} {inp.get('color')}, pixels {inp.get('pixel_range')}, "
-                     f"mean {inp.get('mean')} std {inp.get('std')}, in the model: {inp.get('normalization_in_model')}")
-        lines.append(f"  source: {source.get('arch')} from {source.get('model_dir')}, Keras accuracy "
-                     f"{source.get('keras_accuracy')} on {source.get('test_images')} images")
+        lines.append(
+            f"  input: {inp.get('width')}x{inp.get('height')} {inp.get('color')}, pixels {inp.get('pixel_range')}, "
+            f"mean {inp.get('mean')} std {inp.get('std')}, in the model: {inp.get('normalization_in_model')}"
+        )
+        lines.append(
+            f"  source: {source.get('arch')} from {source.get('model_dir')}, Keras accuracy "
+            f"{source.get('keras_accuracy')} on {source.get('test_images')} images"
+        )
     lines.append("ops: " + ", ".join(f"{op['name']} v{op['version']}" for op in described["ops"]))
     for target in compat.Target:
         verdict = described[target.value]
-        lines.append(f"{target.value}: " + ("loads" if verdict["loads"] else "does not load: " + "; ".join(verdict["problems"])))
+        lines.append(
+            f"{target.value}: " + ("loads" if verdict["loads"] else "does not load: " + "; ".join(verdict["problems"]))
+        )
     return "\n".join(lines)

@@ -7,7 +7,7 @@ invoke + scores. Without images the inputs are random values of the model's inpu
 
 Peak memory is the operating system's high-water mark of this process (VmHWM), so with several
 models in one run each row is the peak so far, not that model's alone. Nothing here imports
-TensorFlow; only the optional Keras baseline (`keras_baseline`) does.
+TensorFlow; the optional Keras baseline lives with training (`edgecell.train.keras_bench`).
 """
 
 import resource
@@ -18,11 +18,12 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from edgecell import dataset as ds
-from edgecell.device import image, runtime
+from edgecell.core.errors import EdgecellError
+from edgecell.core.modelfolder import SPLIT_FILE
+from edgecell.core.split import read_split
+from edgecell.device import classfolder, image, runtime
 from edgecell.device.model import Classifier
 from edgecell.device.stats import Latency, latency, per_second
-from edgecell.errors import EdgecellError
 
 MAX_INPUTS = 32  # distinct input tensors cycled through the timed invokes
 
@@ -85,14 +86,16 @@ def parse_threads(text: Optional[str]) -> list:
 def find_images(data) -> Images:
     """The images of `data`: a model folder's held-out split (split.json), or a class folder."""
     data = Path(data)
-    if (data / ds.SPLIT_FILE).is_file():
-        split = ds.read_split(data)
+    if (data / SPLIT_FILE).is_file():
+        split = read_split(data)
         root = Path(split.root)
         if not root.is_dir():
-            raise EdgecellError(f"The dataset folder recorded in {data / ds.SPLIT_FILE} ({root}) is gone; "
-                                "give the class folder itself with --data.")
+            raise EdgecellError(
+                f"The dataset folder recorded in {data / SPLIT_FILE} ({root}) is gone; "
+                "give the class folder itself with --data."
+            )
         return Images([str(root / s.path) for s in split.test], [s.label for s in split.test], split.classes)
-    folder = ds.scan(data, validate=False)
+    folder = classfolder.scan(data, validate=False)
     return Images([folder.abspath(s) for s in folder.samples], [s.label for s in folder.samples], folder.classes)
 
 
@@ -111,28 +114,47 @@ def variant_of(classifier: Classifier) -> str:
     return str(meta.get("variant") or f"{np.dtype(classifier.input_dtype).name} in")
 
 
-def bench_tflite(path, threads=None, runs: int = 200, warmup: int = 20, images: Optional[Images] = None,
-                 runtime_name: runtime.Runtime = runtime.Runtime.auto) -> Run:
+def bench_tflite(
+    path,
+    threads=None,
+    runs: int = 200,
+    warmup: int = 20,
+    images: Optional[Images] = None,
+    runtime_name: runtime.Runtime = runtime.Runtime.auto,
+) -> Run:
     """Init, first inference, warm-up, `runs` timed invokes; with `images`, accuracy and end to end."""
     start = time.perf_counter()
     classifier = Classifier(path, threads=threads, runtime_name=runtime_name)
     init_ms = (time.perf_counter() - start) * 1000
     if images is not None:
         _check_classes(classifier, images)
-        inputs = [classifier.preprocess(rgb) for rgb in _decoded(images.paths[:MAX_INPUTS])]
+        inputs = [classifier.preprocess(rgb) for rgb in decoded(images.paths[:MAX_INPUTS])]
     else:
         h, w = classifier.input_size
         inputs = random_inputs((1, h, w, 3), classifier.input_dtype)
-    first_ms, invoke, rate = _timed(classifier.invoke, inputs, runs, warmup)
+    first_ms, invoke, rate = timed(classifier.invoke, inputs, runs, warmup)
     accuracy, end_to_end = None, None
     if images is not None:
+
         def classify(path):
             return classifier.scores(classifier.invoke(classifier.preprocess(image.load_rgb(path))))
 
-        accuracy, end_to_end = _end_to_end(classify, images)
-    return Run(Path(path).name, variant_of(classifier), f"{classifier.runtime.name} {classifier.runtime.version}",
-               threads, classifier.size_bytes, init_ms, first_ms, invoke, rate, peak_memory_mb(),
-               len(images.paths) if images else 0, accuracy, end_to_end)
+        accuracy, end_to_end = time_end_to_end(classify, images)
+    return Run(
+        Path(path).name,
+        variant_of(classifier),
+        f"{classifier.runtime.name} {classifier.runtime.version}",
+        threads,
+        classifier.size_bytes,
+        init_ms,
+        first_ms,
+        invoke,
+        rate,
+        peak_memory_mb(),
+        len(images.paths) if images else 0,
+        accuracy,
+        end_to_end,
+    )
 
 
 def _check_classes(classifier: Classifier, images: Images):
@@ -142,11 +164,13 @@ def _check_classes(classifier: Classifier, images: Images):
             f"{classifier.path.name} ({', '.join(classifier.labels)}); give images of the model's own classes."
         )
     if classifier.num_classes != len(images.classes):
-        raise EdgecellError(f"{classifier.path.name} has {classifier.num_classes} outputs but the --data images "
-                            f"have {len(images.classes)} classes; they must match one to one.")
+        raise EdgecellError(
+            f"{classifier.path.name} has {classifier.num_classes} outputs but the --data images "
+            f"have {len(images.classes)} classes; they must match one to one."
+        )
 
 
-def _decoded(paths):
+def decoded(paths):
     for path in paths:
         try:
             yield image.load_rgb(path)
@@ -154,7 +178,7 @@ def _decoded(paths):
             continue
 
 
-def _timed(call, inputs, runs: int, warmup: int):
+def timed(call, inputs, runs: int, warmup: int):
     """(first inference ms, Latency of `runs` timed calls, calls per second) cycling through `inputs`."""
     if not inputs:
         raise EdgecellError("None of the --data images could be decoded; give a folder of JPEG, PNG or BMP images.")
@@ -172,7 +196,7 @@ def _timed(call, inputs, runs: int, warmup: int):
     return first_ms, latency(timings), per_second(runs, time.perf_counter() - begin)
 
 
-def _end_to_end(classify, images: Images):
+def time_end_to_end(classify, images: Images):
     """(accuracy, per-image Latency) of `classify(path) -> scores` over every image; undecodable ones skipped."""
     timings, correct = [], 0
     for path, label in zip(images.paths, images.labels):
@@ -187,54 +211,25 @@ def _end_to_end(classify, images: Images):
     return accuracy, latency(timings)
 
 
-def keras_baseline(model_dir, runs: int = 200, warmup: int = 20, images: Optional[Images] = None) -> list:
-    """The Keras model timed as a tutorial user runs it (`model.predict` on one image) and as a
-    careful one would (`model(x, training=False)`): two Runs. Imports TensorFlow."""
-    from edgecell import modeldir
-
-    start = time.perf_counter()
-    model, labels = modeldir.load_keras(model_dir)
-    init_ms = (time.perf_counter() - start) * 1000
-    import tensorflow as tf
-
-    size = int(model.inputs[0].shape[1]), int(model.inputs[0].shape[2])
-    if images is not None and list(labels) != list(images.classes):
-        raise EdgecellError(f"The classes of the --data images ({', '.join(images.classes)}) are not the classes "
-                            f"of {model_dir} ({', '.join(labels)}); give images of the model's own classes.")
-    if images is not None:
-        inputs = [image.resize(rgb, size).astype(np.float32)[None] for rgb in _decoded(images.paths[:MAX_INPUTS])]
-    else:
-        inputs = random_inputs((1, *size, 3), np.float32)
-    file_size = (Path(model_dir) / modeldir.MODEL_FILE).stat().st_size
-    name = f"tensorflow {tf.__version__}"
-    calls = {
-        "keras predict": lambda x: model.predict(x, verbose=0),
-        "keras call": lambda x: np.asarray(model(x, training=False)),
-    }
-    rows = []
-    for label, call in calls.items():
-        first_ms, invoke, rate = _timed(call, inputs, runs, warmup)
-        accuracy, end_to_end = None, None
-        if images is not None:
-            def classify(path, call=call):
-                return call(image.load_resized(path, size).astype(np.float32)[None])[0]
-
-            accuracy, end_to_end = _end_to_end(classify, images)
-        rows.append(Run(label, "keras float32", name, None, file_size, init_ms, first_ms,  # one load, both rows
-                        invoke, rate, peak_memory_mb(), len(images.paths) if images else 0, accuracy, end_to_end))
-    return rows
-
-
-def bench(models, threads=(None,), runs: int = 200, warmup: int = 20, data=None, keras_dir=None,
-          runtime_name: runtime.Runtime = runtime.Runtime.auto, on_run=lambda run: None) -> list:
-    """Every model at every thread count, the Keras baseline first when asked for; `on_run` sees
-    each Run as soon as it is measured."""
+def bench(
+    models,
+    threads=(None,),
+    runs: int = 200,
+    warmup: int = 20,
+    data=None,
+    baseline=None,
+    runtime_name: runtime.Runtime = runtime.Runtime.auto,
+    on_run=lambda run: None,
+) -> list:
+    """Every model at every thread count, a baseline's rows first when one is given
+    (`baseline(runs, warmup, images)`, e.g. the Keras model of `edgecell.train.keras_bench`);
+    `on_run` sees each Run as soon as it is measured."""
     if runs < 1 or warmup < 0:
         raise EdgecellError(f"--runs {runs} / --warmup {warmup}: give at least one run and no negative warm-up.")
     images = find_images(data) if data is not None else None
     rows = []
-    if keras_dir is not None:
-        for run in keras_baseline(keras_dir, runs, warmup, images):
+    if baseline is not None:
+        for run in baseline(runs, warmup, images):
             on_run(run)
             rows.append(run)
     unique = len({Path(m).name for m in models}) == len(models)

@@ -45,19 +45,34 @@ def details(run) -> list:
 def comparison(runs) -> list:
     """One table for every run: speed-up is the first row's median invoke time over this row's
     (the median, because a busy machine inflates the mean with a few stalls)."""
-    header = ["model", "variant", "threads", "size", "accuracy", "invoke p50 ms", "invoke mean ms",
-              "end-to-end p50 ms", "speed-up"]
+    header = [
+        "model",
+        "variant",
+        "threads",
+        "size",
+        "accuracy",
+        "invoke p50 ms",
+        "invoke mean ms",
+        "end-to-end p50 ms",
+        "speed-up",
+    ]
     base = runs[0].invoke.p50 if runs else float("nan")
     rows = []
     for run in runs:
         speedup = base / run.invoke.p50 if run.invoke.p50 > 0 else float("nan")
-        rows.append([
-            run.name, run.variant, _threads(run.threads), _size(run.size_bytes),
-            "-" if run.accuracy is None else f"{run.accuracy:.4f}",
-            _ms(run.invoke.p50), _ms(run.invoke.mean),
-            _ms(run.end_to_end.p50) if run.end_to_end is not None else "-",
-            f"{speedup:.2f}x",
-        ])
+        rows.append(
+            [
+                run.name,
+                run.variant,
+                _threads(run.threads),
+                _size(run.size_bytes),
+                "-" if run.accuracy is None else f"{run.accuracy:.4f}",
+                _ms(run.invoke.p50),
+                _ms(run.invoke.mean),
+                _ms(run.end_to_end.p50) if run.end_to_end is not None else "-",
+                f"{speedup:.2f}x",
+            ]
+        )
     return markdown(header, rows)
 
 

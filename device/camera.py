@@ -19,8 +19,8 @@ from typing import NamedTuple, Optional
 import cv2
 import numpy as np
 
+from edgecell.core.errors import EdgecellError
 from edgecell.device.sources import Frame, bgr_to_rgb
-from edgecell.errors import EdgecellError
 
 # picamera2's formats are named after DRM fourccs, which list channels from the least
 # significant byte: "BGR888" is [R, G, B] in memory (what the model wants), "RGB888" is [B, G, R].
@@ -55,7 +55,9 @@ class OpenCvCamera:
         self._ended = False
         self._capture = None
         self._thread = None
-        self._is_file = isinstance(self.device, str) and "://" not in self.device and not self.device.startswith("/dev/")
+        self._is_file = (
+            isinstance(self.device, str) and "://" not in self.device and not self.device.startswith("/dev/")
+        )
         if not self._open() and self._is_file:
             raise EdgecellError(
                 f"Camera {self.device} cannot be opened; check that it is connected and free "
@@ -154,8 +156,10 @@ class PiCamera:
         self._camera = None
         error = self._open()
         if error is not None:
-            raise EdgecellError(f"Pi camera {camera_num} cannot be opened ({error}); check the cable and "
-                                "that no other program uses it (rpicam-hello --list-cameras).")
+            raise EdgecellError(
+                f"Pi camera {camera_num} cannot be opened ({error}); check the cable and "
+                "that no other program uses it (rpicam-hello --list-cameras)."
+            )
 
     def _open(self):
         """None when the camera is running, else the reason it is not."""
@@ -240,8 +244,10 @@ def stream(camera, retry: Retry = Retry(), max_fps: Optional[float] = None, stop
             yield Frame(camera.name, None, f"{what}; gave up after {failures} retries")
             return
         failures += 1
-        log(f"{camera.name}: {'cannot be opened' if never_opened else 'no frame'}; "
-            f"retry {failures} of {retry.attempts} in {wait:g} s")
+        log(
+            f"{camera.name}: {'cannot be opened' if never_opened else 'no frame'}; "
+            f"retry {failures} of {retry.attempts} in {wait:g} s"
+        )
         if stop.wait(wait):
             return
         wait = min(wait * 2, retry.max_wait)

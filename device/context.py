@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgecell import __version__
+from edgecell.core.version import __version__
 
 
 def cpu_model() -> str:

@@ -10,15 +10,22 @@ from pathlib import Path
 
 import numpy as np
 
+from edgecell.core.errors import EdgecellError
+from edgecell.core.labels import read_labels
 from edgecell.device import image, metadata, runtime
 from edgecell.device.classify import dequantize
-from edgecell.errors import EdgecellError
-from edgecell.modeldir import read_labels
 
 
 class Classifier:
-    def __init__(self, model_path, labels=None, mean=None, std=None, threads=None,
-                 runtime_name: runtime.Runtime = runtime.Runtime.auto):
+    def __init__(
+        self,
+        model_path,
+        labels=None,
+        mean=None,
+        std=None,
+        threads=None,
+        runtime_name: runtime.Runtime = runtime.Runtime.auto,
+    ):
         self.path = Path(model_path)
         try:
             content = self.path.read_bytes()

@@ -19,11 +19,22 @@ import os
 import time
 from pathlib import Path
 
-from edgecell.errors import EdgecellError
+from edgecell.core.errors import EdgecellError
 
 FORMATS = (".csv", ".jsonl")
-FIELDS = ["source", "status", "label", "score", "top_k",
-          "decode_ms", "preprocess_ms", "invoke_ms", "postprocess_ms", "total_ms", "error"]
+FIELDS = [
+    "source",
+    "status",
+    "label",
+    "score",
+    "top_k",
+    "decode_ms",
+    "preprocess_ms",
+    "invoke_ms",
+    "postprocess_ms",
+    "total_ms",
+    "error",
+]
 SYNC_EVERY_S = 1.0
 
 

@@ -22,6 +22,7 @@ import time
 from typing import NamedTuple, Optional
 
 import numpy as np
+
 from edgecell.device import readahead, stats
 from edgecell.device.classify import top_k as rank
 from edgecell.device.context import run_context
@@ -65,6 +66,7 @@ class Stop(threading.Event):
 @contextlib.contextmanager
 def stopping_on_signals(stop: Stop):
     """SIGINT and SIGTERM set `stop` (a second Ctrl-C interrupts at once); main thread only."""
+
     def handler(signum, frame):
         name = signal.Signals(signum).name
         if signum == signal.SIGINT and stop.is_set():
@@ -114,8 +116,18 @@ def prepare(classifier, frame):
     return frame._replace(rgb=None, tensor=tensor, preprocess_ms=_since(start))
 
 
-def run(classifier, frames, *, top_k: int = 1, threshold: float = 0.0, warmup: int = 1,
-        limit: Optional[int] = None, prefetch: int = 4, stop: Optional[Stop] = None, on_result=None) -> dict:
+def run(
+    classifier,
+    frames,
+    *,
+    top_k: int = 1,
+    threshold: float = 0.0,
+    warmup: int = 1,
+    limit: Optional[int] = None,
+    prefetch: int = 4,
+    stop: Optional[Stop] = None,
+    on_result=None,
+) -> dict:
     """Classify every frame of `frames`; call `on_result(result)` for each; return the summary.
 
     With `prefetch` > 0, the first `PROBE` images run one after the other; if reading ahead could
@@ -150,8 +162,9 @@ def run(classifier, frames, *, top_k: int = 1, threshold: float = 0.0, warmup: i
         if close is not None:
             close()
     wall = time.perf_counter() - started
-    return summary(classifier, results, failures, warm, first_invoke, wall, stop.reason,
-                   read_ahead=current is not source)
+    return summary(
+        classifier, results, failures, warm, first_invoke, wall, stop.reason, read_ahead=current is not source
+    )
 
 
 def overlap_gain(results) -> float:
@@ -174,8 +187,11 @@ def summary(classifier, results, failures, warm, first_invoke, wall, stopped_by,
         "threads": classifier.threads,
         "images": {"done": len(results), "failed": len(failures)},
         "stopped_by": stopped_by,
-        "warmup": {"runs": len(warm), "first_invoke_ms": _round(first_invoke),
-                   "mean_ms": _round(float(np.mean(warm))) if warm else None},
+        "warmup": {
+            "runs": len(warm),
+            "first_invoke_ms": _round(first_invoke),
+            "mean_ms": _round(float(np.mean(warm))) if warm else None,
+        },
         "latency_ms": {stage: column(stage) for stage in Timing._fields},
         "images_per_second": round(stats.per_second(len(results), wall), 3) if results else 0.0,
         "wall_seconds": round(wall, 4),

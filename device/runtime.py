@@ -7,7 +7,7 @@
 from enum import Enum
 from typing import NamedTuple
 
-from edgecell.errors import EdgecellError
+from edgecell.core.errors import EdgecellError
 
 
 class Runtime(str, Enum):

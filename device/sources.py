@@ -16,8 +16,8 @@ from typing import NamedTuple, Optional
 import cv2
 import numpy as np
 
+from edgecell.core.errors import EdgecellError
 from edgecell.device import image
-from edgecell.errors import EdgecellError
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".mpg", ".mpeg", ".h264")
 _GLOB_CHARS = "*?["

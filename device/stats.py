@@ -26,8 +26,16 @@ def latency(milliseconds) -> Latency:
     if values.size == 0:
         return Latency(0, *([float("nan")] * 7))
     p50, p90, p99 = percentiles(values, (50, 90, 99))
-    return Latency(int(values.size), float(values.mean()), float(values.std()), float(values.min()),
-                   float(p50), float(p90), float(p99), float(values.max()))
+    return Latency(
+        int(values.size),
+        float(values.mean()),
+        float(values.std()),
+        float(values.min()),
+        float(p50),
+        float(p90),
+        float(p99),
+        float(values.max()),
+    )
 
 
 def per_second(count: int, seconds: float) -> float:

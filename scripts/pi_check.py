@@ -31,20 +31,27 @@ def classify(report_path: Path) -> dict:
 
     images = sorted(p for p in DEMO_IMAGES.glob("*.png"))
     if not DEMO_MODEL.exists() or not images:
-        sys.exit(f"pi_check: the demo model or images are missing under {DEMO_MODEL.parent}; "
-                 "was the wheel built after models/demo/ was made?")
+        sys.exit(
+            f"pi_check: the demo model or images are missing under {DEMO_MODEL.parent}; "
+            "was the wheel built after models/demo/ was made?"
+        )
     edgecell = Path(sys.executable).with_name("edgecell")
     with tempfile.TemporaryDirectory() as tmp:
         results, summary = Path(tmp) / "results.jsonl", Path(tmp) / "summary.json"
         started = time.monotonic()
-        subprocess.run([str(edgecell), "infer", *map(str, images), "--output", str(results),
-                        "--summary", str(summary), "--quiet"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [str(edgecell), "infer", *map(str, images), "--output", str(results), "--summary", str(summary), "--quiet"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         cli_seconds = time.monotonic() - started
         rows = [json.loads(line) for line in results.read_text().splitlines()]
         done = json.loads(summary.read_text())
-        timing = {"first_invoke_ms": done["warmup"]["first_invoke_ms"],
-                  "invoke_p50_ms": done["latency_ms"]["invoke"]["p50"],
-                  "total_p50_ms": done["latency_ms"]["total"]["p50"]}
+        timing = {
+            "first_invoke_ms": done["warmup"]["first_invoke_ms"],
+            "invoke_p50_ms": done["latency_ms"]["invoke"]["p50"],
+            "total_p50_ms": done["latency_ms"]["total"]["p50"],
+        }
 
     classifier = Classifier(DEMO_MODEL)
     raw = {}
@@ -60,8 +67,9 @@ def classify(report_path: Path) -> dict:
         "opencv": cv2.__version__,
         "cli_seconds": round(cli_seconds, 2),
         "timing": timing,
-        "predictions": {Path(r["source"]).name: {"label": r["label"], "score": r["score"], "status": r["status"]}
-                        for r in rows},
+        "predictions": {
+            Path(r["source"]).name: {"label": r["label"], "score": r["score"], "status": r["status"]} for r in rows
+        },
         "raw_sha256": raw,
     }
     report_path.write_text(json.dumps(report, indent=2) + "\n")
@@ -96,8 +104,10 @@ def against_expected(board: dict, expected_path: Path) -> list:
         if not isinstance(entry, dict) or got is None:
             continue
         if entry.get("label") != got["label"] or abs(float(entry.get("score", got["score"])) - got["score"]) > 1e-6:
-            found.append(f"{name}: expected.json says {entry.get('label')} {entry.get('score')}, "
-                         f"{board['machine']} gave {got['label']} {got['score']}")
+            found.append(
+                f"{name}: expected.json says {entry.get('label')} {entry.get('score')}, "
+                f"{board['machine']} gave {got['label']} {got['score']}"
+            )
     return found
 
 
@@ -114,10 +124,12 @@ def main():
 
     if args.command == "classify":
         report = classify(args.report)
-        print(f"{report['machine']}: {len(report['predictions'])} images with {' '.join(report['runtime'])}, "
-              f"numpy {report['numpy']}, OpenCV {report['opencv']}; first invoke "
-              f"{report['timing']['first_invoke_ms']} ms, invoke p50 {report['timing']['invoke_p50_ms']} ms, "
-              f"edgecell infer took {report['cli_seconds']} s")
+        print(
+            f"{report['machine']}: {len(report['predictions'])} images with {' '.join(report['runtime'])}, "
+            f"numpy {report['numpy']}, OpenCV {report['opencv']}; first invoke "
+            f"{report['timing']['first_invoke_ms']} ms, invoke p50 {report['timing']['invoke_p50_ms']} ms, "
+            f"edgecell infer took {report['cli_seconds']} s"
+        )
         return
     host, board = (json.loads(p.read_text()) for p in (args.host, args.board))
     found = differences(host, board)

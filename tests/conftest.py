@@ -1,7 +1,6 @@
 import shutil
 
 import pytest
-
 from imagegen import colour_dataset
 
 
@@ -15,8 +14,8 @@ def colour_data(tmp_path_factory):
 def trained_dir(tmp_path_factory, colour_data):
     """A small edge network trained on `colour_data`: the model folder `edgecell train` writes."""
     pytest.importorskip("tensorflow")
-    from edgecell.config import TrainConfig
-    from edgecell.training import train
+    from edgecell.train.config import TrainConfig
+    from edgecell.train.training import train
 
     out = tmp_path_factory.mktemp("trained") / "model"
     config = TrainConfig(data_dir=str(colour_data), out_dir=str(out), img_size=32, epochs=12, batch_size=8)

@@ -46,8 +46,9 @@ def probe_model(code: int, version: int) -> bytes:
     model.version = 3
     model.buffers = [schema.BufferT()]
     model.subgraphs = [graph]
-    model.operatorCodes = [schema.OperatorCodeT(
-        deprecatedBuiltinCode=min(code, 127), version=version, builtinCode=code)]
+    model.operatorCodes = [
+        schema.OperatorCodeT(deprecatedBuiltinCode=min(code, 127), version=version, builtinCode=code)
+    ]
     return flatbuffer.pack(model)
 
 

@@ -39,8 +39,22 @@ def _sane(lat: dict, count: int):
 @pytest.mark.tf
 def test_bench_float32_and_int8_with_random_inputs(tiny, tmp_path):
     out = tmp_path / "bench.json"
-    result = runner.invoke(app, ["bench", str(tiny["float32"]), str(tiny["int8"]), "--runs", "7", "--warmup", "2",
-                                 "--threads", "1,2", "--json", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "bench",
+            str(tiny["float32"]),
+            str(tiny["int8"]),
+            "--runs",
+            "7",
+            "--warmup",
+            "2",
+            "--threads",
+            "1,2",
+            "--json",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     f32, int8 = tiny["float32"].name, tiny["int8"].name
     table = [line for line in result.output.splitlines() if line.startswith(("| " + f32, "| " + int8))]
@@ -73,8 +87,23 @@ def test_bench_with_data_reports_accuracy_and_end_to_end(tiny, colour_data, vari
 @pytest.mark.tf
 def test_bench_with_the_keras_baseline_first(tiny, tmp_path):
     out = tmp_path / "b.json"
-    result = runner.invoke(app, ["bench", str(tiny["int8"]), "--data", str(tiny["dir"]), "--keras", str(tiny["dir"]),
-                                 "--runs", "3", "--warmup", "1", "--json", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "bench",
+            str(tiny["int8"]),
+            "--data",
+            str(tiny["dir"]),
+            "--keras",
+            str(tiny["dir"]),
+            "--runs",
+            "3",
+            "--warmup",
+            "1",
+            "--json",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     runs = json.loads(out.read_text())["runs"]
     assert [r["name"] for r in runs] == ["keras predict", "keras call", tiny["int8"].name]
@@ -99,9 +128,12 @@ def test_bench_refuses_images_of_other_classes(tiny, tmp_path):
 @pytest.mark.tf
 def test_bench_without_keras_never_imports_tensorflow(tiny):
     """The device path stays light: a whole `edgecell bench --data` run in a fresh process."""
-    code = ("import sys; from typer.testing import CliRunner; from edgecell.cli.main import app; "
-            f"r = CliRunner().invoke(app, ['bench', {str(tiny['int8'])!r}, '--runs', '2', '--data', {str(tiny['dir'])!r}]); "
-            "assert r.exit_code == 0, r.output; print('tensorflow' in sys.modules, 'keras' in sys.modules)")
+    code = (
+        "import sys; from typer.testing import CliRunner; from edgecell.cli.main import app; "
+        f"r = CliRunner().invoke(app, ['bench', {str(tiny['int8'])!r}, '--runs', '2', "
+        f"'--data', {str(tiny['dir'])!r}]); "
+        "assert r.exit_code == 0, r.output; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["False", "False"]
@@ -126,8 +158,9 @@ def test_thread_lists_and_random_inputs():
 
 def test_comparison_table_speed_up_is_against_the_first_row():
     def run(name, p50):
-        return bench.Run(name, "int8", "ai-edge-litert 2.3.0", 1, 2048, 1.0, 1.0, latency([p50, p50, 2 * p50]),
-                         100.0, 50.0)
+        return bench.Run(
+            name, "int8", "ai-edge-litert 2.3.0", 1, 2048, 1.0, 1.0, latency([p50, p50, 2 * p50]), 100.0, 50.0
+        )
 
     lines = bench_table.comparison([run("a.tflite", 4.0), run("b.tflite", 1.0)])
     assert lines[0].startswith("| model") and len(lines) == 4

@@ -42,6 +42,7 @@ def plan(*args):
 
 # ---- the plan for each CPU (no install) ------------------------------------------------------------
 
+
 def test_64_bit_board_gets_ai_edge_litert_from_edgecells_own_requirements():
     code, out = plan("--machine", "aarch64")
     assert code == 0, out
@@ -67,17 +68,21 @@ def test_32_bit_board_gets_tflite_runtime_and_debians_numpy_and_opencv():
     assert "python3-numpy python3-opencv" in out
 
 
-@pytest.mark.parametrize("args, code, words", [
-    (("--machine", "armv6l"), 3, "armv6l (Pi Zero or Pi 1)"),
-    (("--machine", "riscv64"), 3, "no TFLite runtime plan for CPU 'riscv64'"),
-    (("--colour",), 2, "unknown option --colour"),
-])
+@pytest.mark.parametrize(
+    "args, code, words",
+    [
+        (("--machine", "armv6l"), 3, "armv6l (Pi Zero or Pi 1)"),
+        (("--machine", "riscv64"), 3, "no TFLite runtime plan for CPU 'riscv64'"),
+        (("--colour",), 2, "unknown option --colour"),
+    ],
+)
 def test_unsupported_cpus_and_options_are_one_sentence(args, code, words):
     got, out = plan(*args)
     assert got == code and words in out and "Traceback" not in out
 
 
 # ---- a real install into a temporary prefix --------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
@@ -101,8 +106,18 @@ def installed(wheel, tmp_path_factory):
     here = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
     Path(site, "test-host-packages.pth").write_text("\n".join(sorted(here)) + "\n")
     env = {**os.environ, "PIP_NO_INDEX": "1"}  # everything must come from the wheel and what is here
-    done = run("bash", INSTALL, "--prefix", prefix, "--from", wheel, "--system-site-packages",
-               "--python", sys.executable, env=env)
+    done = run(
+        "bash",
+        INSTALL,
+        "--prefix",
+        prefix,
+        "--from",
+        wheel,
+        "--system-site-packages",
+        "--python",
+        sys.executable,
+        env=env,
+    )
     return prefix, done.stdout
 
 
@@ -152,6 +167,7 @@ def test_following_the_undo_lines_removes_the_install(installed, tmp_path):
 
 
 # ---- the unit -------------------------------------------------------------------------------------
+
 
 def read_unit(path: Path) -> dict:
     """{section: [(key, value), ...]} keeping repeated keys (Environment=) in order."""
@@ -219,8 +235,12 @@ def test_the_service_command_caps_its_results_and_a_restart_appends(installed, t
         writer.write(np.full((48, 64, 3), i, np.uint8))
     writer.release()
     cap = 4096
-    env.update(EDGECELL_CAMERA=f"--camera {clip}", EDGECELL_MAX_FPS="100", EDGECELL_MAX_OUTPUT_MB=str(cap / 2**20),
-               EDGECELL_RESULTS=str(tmp_path / "results" / "results.jsonl"))
+    env.update(
+        EDGECELL_CAMERA=f"--camera {clip}",
+        EDGECELL_MAX_FPS="100",
+        EDGECELL_MAX_OUTPUT_MB=str(cap / 2**20),
+        EDGECELL_RESULTS=str(tmp_path / "results" / "results.jsonl"),
+    )
     command = expand(dict(service)["ExecStart"], env) + ["--limit", "60"]  # a video file would replay forever
     results = Path(env["EDGECELL_RESULTS"])
     older = Path(f"{results}.1")

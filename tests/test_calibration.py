@@ -3,11 +3,11 @@
 from collections import Counter
 
 import pytest
+from imagegen import colour_dataset
 
 from edgecell.converters import calibration
-from edgecell.dataset import Sample, Split
-from edgecell.errors import EdgecellError
-from imagegen import colour_dataset
+from edgecell.core.errors import EdgecellError
+from edgecell.core.split import Sample, Split
 
 
 def _split(train_per_class, root=""):
@@ -37,9 +37,20 @@ def test_only_training_images_are_chosen_and_the_choice_is_repeatable():
 
 def test_fewer_images_than_asked_is_a_warning(tmp_path):
     root = colour_dataset(tmp_path / "data", per_class=3, size=16)
-    split = Split(["blue", "green", "red"],
-                  [Sample(f"{name}/{name}_{i:03d}.png", label) for label, name in enumerate(["blue", "green", "red"])
-                   for i in range(3)], [], [], 4, 0.2, 0.1, str(root))
+    split = Split(
+        ["blue", "green", "red"],
+        [
+            Sample(f"{name}/{name}_{i:03d}.png", label)
+            for label, name in enumerate(["blue", "green", "red"])
+            for i in range(3)
+        ],
+        [],
+        [],
+        4,
+        0.2,
+        0.1,
+        str(root),
+    )
     loaded = calibration.load(split, 300, (8, 8))
     assert loaded.images.shape == (9, 8, 8, 3) and loaded.per_class == {"blue": 3, "green": 3, "red": 3}
     assert "Only 9 training images" in loaded.warning and "--calib-samples 300" in loaded.warning

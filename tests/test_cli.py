@@ -4,11 +4,11 @@ import subprocess
 import sys
 
 import pytest
+from imagegen import colour_dataset
 from typer.testing import CliRunner
 
-from edgecell import __version__
 from edgecell.cli.main import app
-from imagegen import colour_dataset
+from edgecell.core.version import __version__
 
 runner = CliRunner()
 
@@ -78,7 +78,13 @@ def test_training_without_tensorflow_names_the_install_command(tmp_path):
     blocker.mkdir()
     (blocker / "tensorflow.py").write_text("raise ImportError('No module named tensorflow')\n")
     env = {"PYTHONPATH": str(blocker), "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([sys.executable, "-m", "edgecell", "train", str(data)], capture_output=True, text=True,
-                         timeout=60, env=env, cwd=tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-m", "edgecell", "train", str(data)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=tmp_path,
+    )
     assert out.returncode == 2, out.stderr
     assert "pip install 'edgecell[train]'" in out.stderr and "Traceback" not in out.stderr

@@ -4,15 +4,15 @@ import json
 import subprocess
 
 import numpy as np
+import opprobe
 import pytest
 from typer.testing import CliRunner
 
-import opprobe
 from edgecell.cli.main import app
 from edgecell.converters import compat
 from edgecell.converters.export import EXPORT_DIR
 from edgecell.converters.runtime_ops import TFLITE_RUNTIME_2_14
-from edgecell.dataset import read_split
+from edgecell.core.split import read_split
 from edgecell.device.image import load_rgb
 from edgecell.device.model import Classifier
 
@@ -21,7 +21,7 @@ _CLASSIFY = """
 import json, sys
 from edgecell.device.image import load_rgb
 from edgecell.device.model import Classifier
-from edgecell.errors import EdgecellError
+from edgecell.core.errors import EdgecellError
 images = json.loads(sys.argv[1])
 result = {}
 for path in sys.argv[2:]:
@@ -54,8 +54,12 @@ def test_every_table_entry_is_what_tflite_runtime_214_registers(tflite_runtime_p
 
 
 def _run_in_214(python, models, images):
-    done = subprocess.run([str(python), "-c", _CLASSIFY, json.dumps(images), *map(str, models)],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [str(python), "-c", _CLASSIFY, json.dumps(images), *map(str, models)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -102,11 +106,14 @@ def wide_dense_dir(tmp_path_factory, trained_dir):
 
 @pytest.mark.tf
 def test_target_214_fails_a_variant_it_cannot_load_and_names_the_op(wide_dense_dir, tflite_runtime_python):
-    result = CliRunner().invoke(app, ["export", str(wide_dense_dir), "-q", "dynamic", "-q", "float32",
-                                      "--target", "tflite-runtime-2.14"])
+    result = CliRunner().invoke(
+        app, ["export", str(wide_dense_dir), "-q", "dynamic", "-q", "float32", "--target", "tflite-runtime-2.14"]
+    )
     assert result.exit_code == 3, result.output
-    assert ("Failed: dynamic: it does not load on tflite-runtime-2.14: op FULLY_CONNECTED version 12 is not in "
-            "tflite-runtime 2.14, which runs versions 1 to 10") in result.output
+    assert (
+        "Failed: dynamic: it does not load on tflite-runtime-2.14: op FULLY_CONNECTED version 12 is not in "
+        "tflite-runtime 2.14, which runs versions 1 to 10"
+    ) in result.output
     report = json.loads((wide_dense_dir / EXPORT_DIR / "export_report.json").read_text())
     assert report["failed"] == ["dynamic"] and report["ship"] == "float32"
     models = [wide_dense_dir / EXPORT_DIR / f"model_{v}.tflite" for v in ("dynamic", "float32")]

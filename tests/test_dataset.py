@@ -3,18 +3,28 @@
 import json
 
 import pytest
-
-from edgecell.dataset import Split, read_split, scan, split
-from edgecell.errors import EdgecellError
 from imagegen import colour_dataset
+
+from edgecell.core.errors import EdgecellError
+from edgecell.core.split import Split, read_split
+from edgecell.device.classfolder import scan
+from edgecell.train.dataset import split
 
 
 @pytest.fixture
 def messy(tmp_path):
     """Four classes with a truncated JPEG, a zero-byte file, a text file and a folder named like an image."""
-    root = colour_dataset(tmp_path / "data", per_class=6, ext=".jpg",
-                          colours={"EOSINOPHIL": (200, 80, 80), "LYMPHOCYTE": (80, 200, 80),
-                                   "MONOCYTE": (80, 80, 200), "NEUTROPHIL": (200, 200, 80)})
+    root = colour_dataset(
+        tmp_path / "data",
+        per_class=6,
+        ext=".jpg",
+        colours={
+            "EOSINOPHIL": (200, 80, 80),
+            "LYMPHOCYTE": (80, 200, 80),
+            "MONOCYTE": (80, 80, 200),
+            "NEUTROPHIL": (200, 200, 80),
+        },
+    )
     good = (root / "EOSINOPHIL" / "EOSINOPHIL_000.jpg").read_bytes()
     (root / "EOSINOPHIL" / "cut.jpg").write_bytes(good[: len(good) // 2])
     (root / "LYMPHOCYTE" / "empty.PNG").write_bytes(b"")
@@ -28,8 +38,10 @@ def test_scan_sorts_classes_and_skips_what_cannot_be_decoded(messy):
     assert data.classes == ["EOSINOPHIL", "LYMPHOCYTE", "MONOCYTE", "NEUTROPHIL"]
     assert data.counts() == {name: 6 for name in data.classes}
     reasons = {item["path"]: item["reason"] for item in data.skipped}
-    assert reasons == {"EOSINOPHIL/cut.jpg": "truncated JPEG (no end-of-image marker)",
-                       "LYMPHOCYTE/empty.PNG": "empty file (0 bytes)"}
+    assert reasons == {
+        "EOSINOPHIL/cut.jpg": "truncated JPEG (no end-of-image marker)",
+        "LYMPHOCYTE/empty.PNG": "empty file (0 bytes)",
+    }
     assert all(not s.path.endswith((".txt", "album.jpeg")) for s in data.samples)
 
 

@@ -14,12 +14,20 @@ import sys
 import time
 
 import pytest
-
-from edgecell.distribute import is_chief, read_tf_config
-from edgecell.errors import EdgecellError
 from imagegen import colour_dataset
 
-ARTIFACTS = ["model.keras", "labels.txt", "split.json", "config.json", "train_report.json", "curves.png", "confusion.png"]
+from edgecell.core.errors import EdgecellError
+from edgecell.train.distribute import is_chief, read_tf_config
+
+ARTIFACTS = [
+    "model.keras",
+    "labels.txt",
+    "split.json",
+    "config.json",
+    "train_report.json",
+    "curves.png",
+    "confusion.png",
+]
 # Small images and batches, as the session's `trained_dir` (one replica) uses.
 SMALL = ["--img-size", "32", "--batch-size", "8"]
 
@@ -46,8 +54,8 @@ def test_two_replicas_on_the_cpu_learn_like_one(trained_dir, colour_data, tmp_pa
 import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from edgecell.config import TrainConfig
-from edgecell.training import train
+from edgecell.train.config import TrainConfig
+from edgecell.train.training import train
 train(TrainConfig({str(colour_data)!r}, {str(out)!r}, img_size=32, epochs=12, batch_size=8,
                   distribute="mirrored"), verbose=0)
 """
@@ -69,10 +77,28 @@ def test_two_workers_on_loopback_and_the_chief_writes(colour_data, tmp_path):
     try:
         for index in range(2):
             tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
-            workers.append(subprocess.Popen(
-                [sys.executable, "-m", "edgecell", "train", str(colour_data), "--out", str(out), *SMALL,
-                 "--epochs", "2", "--distribute", "multiworker"],
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env(TF_CONFIG=tf_config)))
+            workers.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "edgecell",
+                        "train",
+                        str(colour_data),
+                        "--out",
+                        str(out),
+                        *SMALL,
+                        "--epochs",
+                        "2",
+                        "--distribute",
+                        "multiworker",
+                    ],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                    env=_env(TF_CONFIG=tf_config),
+                )
+            )
         deadline = time.monotonic() + 240
         outputs = [worker.communicate(timeout=max(1, deadline - time.monotonic()))[0] for worker in workers]
     finally:
@@ -96,8 +122,20 @@ def test_two_workers_on_loopback_and_the_chief_writes(colour_data, tmp_path):
 @pytest.mark.slow
 def test_killed_after_an_epoch_resumes_with_the_remaining_epochs(colour_data, tmp_path):
     out, epochs = tmp_path / "model", 10
-    command = [sys.executable, "-m", "edgecell", "train", str(colour_data), "--out", str(out), *SMALL,
-               "--epochs", str(epochs), "--patience", str(epochs)]
+    command = [
+        sys.executable,
+        "-m",
+        "edgecell",
+        "train",
+        str(colour_data),
+        "--out",
+        str(out),
+        *SMALL,
+        "--epochs",
+        str(epochs),
+        "--patience",
+        str(epochs),
+    ]
     first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env())
     state = out / "backup" / "state.json"
     try:
@@ -125,9 +163,9 @@ def test_killed_after_an_epoch_resumes_with_the_remaining_epochs(colour_data, tm
 
 @pytest.mark.tf
 def test_resume_with_another_image_size_is_refused(colour_data, tmp_path):
-    from edgecell import resume
-    from edgecell.config import TrainConfig
-    from edgecell.training import train
+    from edgecell.train import resume
+    from edgecell.train.config import TrainConfig
+    from edgecell.train.training import train
 
     made = TrainConfig(str(colour_data), str(tmp_path / "model"), img_size=64)
     backup = resume.folder(made.out_dir)
@@ -141,7 +179,7 @@ def test_resume_with_another_image_size_is_refused(colour_data, tmp_path):
 @pytest.mark.tf
 def test_cache_is_read_back_after_the_first_pass(tmp_path):
     """The second pass reads the cache file: it still yields every image after the files are deleted."""
-    from edgecell.pipeline import cache_prefix, image_batches
+    from edgecell.train.pipeline import cache_prefix, image_batches
 
     root = colour_dataset(tmp_path / "data", per_class=5, size=16)
     paths = sorted(root.rglob("*.png"))
@@ -168,20 +206,25 @@ def test_train_cache_option_writes_one_cache_per_part(tmp_path):
     data = colour_dataset(tmp_path / "data", per_class=6, size=16)
     cache = tmp_path / "cache"
     cache.mkdir()
-    result = CliRunner().invoke(app, ["train", str(data), "--out", str(tmp_path / "m"), "--img-size", "16",
-                                      "--epochs", "2", "--cache", str(cache)])
+    result = CliRunner().invoke(
+        app,
+        ["train", str(data), "--out", str(tmp_path / "m"), "--img-size", "16", "--epochs", "2", "--cache", str(cache)],
+    )
     assert result.exit_code == 0, result.output
     written = sorted(p.name.split("-")[0] for p in cache.glob("*.index"))
     assert written == ["edgecell.train", "edgecell.val"] and not list(cache.glob("*lockfile"))
 
 
-@pytest.mark.parametrize("text, message", [
-    (None, "TF_CONFIG environment variable, which is not set"),
-    ("{cluster", "TF_CONFIG is not valid JSON"),
-    ('{"cluster": {"ps": ["a:1"]}, "task": {"type": "ps", "index": 0}}', "no \"cluster\" with a \"worker\" list"),
-    ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "chief", "index": 0}}', "must name a task type"),
-    ('{"cluster": {"worker": ["a:1", "b:1"]}, "task": {"type": "worker", "index": 2}}', "use 0 to 1"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (None, "TF_CONFIG environment variable, which is not set"),
+        ("{cluster", "TF_CONFIG is not valid JSON"),
+        ('{"cluster": {"ps": ["a:1"]}, "task": {"type": "ps", "index": 0}}', 'no "cluster" with a "worker" list'),
+        ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "chief", "index": 0}}', "must name a task type"),
+        ('{"cluster": {"worker": ["a:1", "b:1"]}, "task": {"type": "worker", "index": 2}}', "use 0 to 1"),
+    ],
+)
 def test_tf_config_mistakes_are_one_sentence(text, message):
     with pytest.raises(EdgecellError, match=message.replace("(", r"\(")):
         read_tf_config(text)
@@ -203,6 +246,8 @@ def test_multiworker_without_tf_config_exits_2(colour_data, tmp_path, monkeypatc
     from edgecell.cli.main import app
 
     monkeypatch.delenv("TF_CONFIG", raising=False)
-    result = CliRunner().invoke(app, ["train", str(colour_data), "--out", str(tmp_path / "m"), "--distribute", "multiworker"])
+    result = CliRunner().invoke(
+        app, ["train", str(colour_data), "--out", str(tmp_path / "m"), "--distribute", "multiworker"]
+    )
     assert result.exit_code == 2 and "TF_CONFIG environment variable, which is not set" in result.output
     assert "Traceback" not in result.output and not (tmp_path / "m").exists()

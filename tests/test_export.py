@@ -5,14 +5,14 @@ import shutil
 
 import numpy as np
 import pytest
+from imagegen import write_rgb
 from typer.testing import CliRunner
 
 from edgecell.cli.main import app
 from edgecell.converters.export import EXPORT_DIR
-from edgecell.dataset import read_split
+from edgecell.core.split import read_split
 from edgecell.device.image import load_resized
 from edgecell.device.model import Classifier
-from imagegen import write_rgb
 
 pytestmark = pytest.mark.tf
 
@@ -100,4 +100,3 @@ def test_a_broken_calibration_set_fails_int8_over_budget_with_exit_3(model_copy,
     assert report["failed"] == ["int8"] and report["ship"] == "float32"
     assert (model_copy / EXPORT_DIR / "model_int8.tflite").exists()
     assert next(r for r in report["variants"] if r["variant"] == "int8")["drop_points"] > 1.0
-

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from edgecell.cli.main import app
-from edgecell.converters import metadata as writer
+from edgecell.converters import metadata_writer as writer
 from edgecell.converters.export import EXPORT_DIR
 from edgecell.device import metadata
 from edgecell.device.image import load_rgb
@@ -39,8 +39,15 @@ print(json.dumps(result))
 
 def test_metadata_round_trip_on_the_shipped_model(tmp_path):
     content = DEMO_MODEL.read_bytes()
-    meta = writer.describe(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"],
-                           "int8", (32, 32), "edge", 0.5, 7, "somewhere/ünïcode")
+    meta = writer.describe(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"],
+        "int8",
+        (32, 32),
+        "edge",
+        0.5,
+        7,
+        "somewhere/ünïcode",
+    )
     changed = writer.embed(content, meta)
     assert metadata.read(changed) == meta
     assert list(metadata.read_entries(changed)).count("edgecell") == 1  # replaced, not added twice
@@ -65,8 +72,15 @@ def test_exported_metadata_is_read_without_tensorflow(exported_dir):
         meta = found[str(path)]["meta"]
         assert meta["format"] == "edgecell-classifier/1" and meta["variant"] == path.stem.split("_")[1]
         assert meta["labels"] == found[str(path)]["labels"] == ["blue", "green", "red"]
-        assert meta["input"] == {"height": 32, "width": 32, "color": "RGB", "pixel_range": [0, 255], "mean": 0.0,
-                                 "std": 1.0, "normalization_in_model": "x / 255"}
+        assert meta["input"] == {
+            "height": 32,
+            "width": 32,
+            "color": "RGB",
+            "pixel_range": [0, 255],
+            "mean": 0.0,
+            "std": 1.0,
+            "normalization_in_model": "x / 255",
+        }
         assert meta["source"]["arch"] == "edge" and meta["source"]["test_images"] == report["test_images"]
         assert abs(meta["source"]["keras_accuracy"] - report["keras"]["accuracy"]) < 1e-6
         assert found[str(path)]["size"] == [32, 32]
@@ -78,7 +92,7 @@ def test_exported_metadata_is_read_without_tensorflow(exported_dir):
 def test_info_describes_the_shipped_model_as_json():
     result = CliRunner().invoke(app, ["info", str(DEMO_MODEL), "--json"])
     assert result.exit_code == 0, result.output
-    described = json.loads(result.output[result.output.index("{"):])
+    described = json.loads(result.output[result.output.index("{") :])
     assert described["inputs"][0]["dtype"] == "uint8" and described["inputs"][0]["shape"] == [1, 32, 32, 3]
     assert described["inputs"][0]["quantization"] == {"scale": 1.0, "zero_point": 0}
     assert described["outputs"][0]["shape"] == [1, 10] and described["outputs"][0]["quantization"]["scale"] > 0

@@ -4,14 +4,14 @@ import json
 import shutil
 
 import numpy as np
+import outlier_model
 import pytest
+import test_compat
 from typer.testing import CliRunner
 
-import outlier_model
-import test_compat
 from edgecell.cli.main import app
 from edgecell.converters.export import EXPORT_DIR
-from edgecell.dataset import read_split
+from edgecell.core.split import read_split
 from edgecell.device import metadata
 from edgecell.device.image import load_resized
 from edgecell.device.model import Classifier
@@ -56,8 +56,13 @@ def test_plain_int8_of_the_outlier_model_is_over_budget(searched):
 def test_fallback_keeps_a_few_layers_in_float_and_comes_within_budget(searched, outlier_dir):
     _, plain_report, fixed, report = searched
     assert fixed.exit_code == 0, fixed.output
-    for progress in ("Fallback: int8 is 66.67 points below Keras", "Fallback: ranked ",
-                     "Fallback: int8, 2 layers in float:", "Fallback: int16x8:", "Fallback: chose int8, 2 layers in float"):
+    for progress in (
+        "Fallback: int8 is 66.67 points below Keras",
+        "Fallback: ranked ",
+        "Fallback: int8, 2 layers in float:",
+        "Fallback: int16x8:",
+        "Fallback: chose int8, 2 layers in float",
+    ):
         assert progress in fixed.output
     rows = _rows(report)
     assert rows["int8"]["passed"] and rows["int8"]["drop_points"] <= 0.5
@@ -96,8 +101,9 @@ def test_the_chosen_model_runs_in_tflite_runtime_214(searched, outlier_dir, tfli
 
 def test_too_few_float_layers_allowed_leaves_int16x8(outlier_dir, tmp_path):
     outlier_dir = shutil.copytree(outlier_dir, tmp_path / "model")  # the module's export stays as it was
-    result = runner.invoke(app, ["export", str(outlier_dir), "--max-drop", "0.5", "--fallback",
-                                 "--fallback-layers", "1"])
+    result = runner.invoke(
+        app, ["export", str(outlier_dir), "--max-drop", "0.5", "--fallback", "--fallback-layers", "1"]
+    )
     assert result.exit_code == 0, result.output
     assert "layer search stopped: the limit of 1 layers in float was reached" in result.output
     search = _report(outlier_dir)["fallback"]
@@ -109,8 +115,9 @@ def test_too_few_float_layers_allowed_leaves_int16x8(outlier_dir, tmp_path):
 
 def test_the_search_is_bounded_in_time(outlier_dir, tmp_path):
     outlier_dir = shutil.copytree(outlier_dir, tmp_path / "model")
-    result = runner.invoke(app, ["export", str(outlier_dir), "--max-drop", "0.5", "--fallback",
-                                 "--fallback-seconds", "0"])
+    result = runner.invoke(
+        app, ["export", str(outlier_dir), "--max-drop", "0.5", "--fallback", "--fallback-seconds", "0"]
+    )
     assert result.exit_code == 3, result.output
     assert "the time bound of 0 s was reached" in result.output and "int16x8 not tried" in result.output
     search = _report(outlier_dir)["fallback"]

@@ -11,11 +11,11 @@ import sys
 import threading
 import time
 
+from test_infer_camera import write_video
 from typer.testing import CliRunner
 
 from edgecell.cli.main import app
 from edgecell.device import camera as cameras
-from test_infer_camera import write_video
 
 cli = CliRunner()
 ABSENT = "/dev/video-edgecell-absent"
@@ -26,10 +26,10 @@ def with_bad_frames(path, bad=(3, 4, 5), frames=10):
     on exactly those, as on a camera that sends corrupt frames."""
     write_video(path, frames=frames, size=(16, 16), fps=50)
     data = bytearray(path.read_bytes())
-    starts = [i for i in range(len(data) - 2) if data[i:i + 3] == b"\xff\xd8\xff"]
+    starts = [i for i in range(len(data) - 2) if data[i : i + 3] == b"\xff\xd8\xff"]
     assert len(starts) == frames
     for index in bad:
-        data[starts[index]:starts[index] + 200] = bytes(200)
+        data[starts[index] : starts[index] + 200] = bytes(200)
     path.write_bytes(bytes(data))
     return path
 
@@ -53,8 +53,9 @@ def test_a_device_that_is_not_there_is_retried_with_back_off_then_reported(tmp_p
     finally:
         camera.close()
     assert [f.error for f in frames] == ["cannot be opened; gave up after 3 retries"]
-    assert logged == [f"camera {ABSENT}: cannot be opened; retry {i} of 3 in {w:g} s"
-                      for i, w in ((1, 0.02), (2, 0.04), (3, 0.08))]
+    assert logged == [
+        f"camera {ABSENT}: cannot be opened; retry {i} of 3 in {w:g} s" for i, w in ((1, 0.02), (2, 0.04), (3, 0.08))
+    ]
     assert camera.stalls == 4 and camera.reconnects == 3
 
 
@@ -78,21 +79,52 @@ def test_the_summary_reports_stalls_reconnects_and_empty_frames(device_model, tm
     model, extra = device_model
     video = with_bad_frames(tmp_path / "bad.avi")
     summary = tmp_path / "s.json"
-    result = cli.invoke(app, ["infer", "--camera", str(video), "--model", str(model), *extra, "--limit", "10",
-                              "--summary", str(summary), "-q"])  # 7 good frames a pass: the file ends, is reopened
+    result = cli.invoke(
+        app,
+        [
+            "infer",
+            "--camera",
+            str(video),
+            "--model",
+            str(model),
+            *extra,
+            "--limit",
+            "10",
+            "--summary",
+            str(summary),
+            "-q",
+        ],
+    )  # 7 good frames a pass: the file ends, is reopened
     assert result.exit_code == 0, result.output
     camera = json.loads(summary.read_text())["camera"]
     assert camera["empty_frames"] >= 3 and camera["stalls"] >= 1 and camera["reconnects"] >= 1
-    assert (f"camera {video}: {camera['stalls']} stall(s), {camera['reconnects']} reconnect(s), "
-            f"{camera['empty_frames']} empty frame(s) skipped") in result.output
+    assert (
+        f"camera {video}: {camera['stalls']} stall(s), {camera['reconnects']} reconnect(s), "
+        f"{camera['empty_frames']} empty frame(s) skipped"
+    ) in result.output
 
 
 def test_a_stop_request_while_the_camera_is_retried_ends_with_the_summary(device_model, tmp_path):
     model, extra = device_model
     summary = tmp_path / "s.json"
-    process = subprocess.Popen([sys.executable, "-m", "edgecell", "infer", "--camera", ABSENT, "--model", str(model),
-                                *extra, "--summary", str(summary)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "edgecell",
+            "infer",
+            "--camera",
+            ABSENT,
+            "--model",
+            str(model),
+            *extra,
+            "--summary",
+            str(summary),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     for line in process.stderr:  # wait for the first retry to be announced
         if "cannot be opened; retry 1 of 5" in line or time.monotonic() > deadline:

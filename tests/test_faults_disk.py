@@ -15,11 +15,11 @@ import shutil
 import subprocess
 
 import pytest
+from test_infer_camera import write_video
 from typer.testing import CliRunner
 
 from edgecell.cli.main import app
 from edgecell.models import DEMO_MODEL
-from test_infer_camera import write_video
 
 cli = CliRunner()
 
@@ -48,7 +48,9 @@ def small_disk(tmp_path):
     """A 4 MB tmpfs at tmp_path/disk, unmounted after the test."""
     path = tmp_path / "disk"
     path.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(path)], capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(path)], capture_output=True, text=True
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip() or 'not root'})")
     try:
@@ -74,8 +76,9 @@ def test_results_file_on_a_full_disk_keeps_whole_rows_only(device_model, small_d
     small_disk.fill(leave=6000)  # room for about 50 rows, then ENOSPC part-way through a row
     result = cli.invoke(app, ["infer", str(video), *device_args(device_model), "-o", str(out), "-q"])
     assert result.exit_code == 1
-    assert the_error(result) == (f"Error: no space left on the device while writing {out}; "
-                                 "free some space and run again.")
+    assert the_error(result) == (
+        f"Error: no space left on the device while writing {out}; free some space and run again."
+    )
     text = out.read_text()
     assert text.endswith("\n")
     rows = list(csv.reader(text.splitlines()))
@@ -127,7 +130,9 @@ def test_training_into_a_full_disk_leaves_no_partial_model(colour_data, small_di
     assert not (out / "model.keras").exists() and small_disk.leftovers() == []
 
 
-READ_ONLY = "is on a read-only file system (a read-only mount, or an SD card the kernel remounted read-only after errors)"
+READ_ONLY = (
+    "is on a read-only file system (a read-only mount, or an SD card the kernel remounted read-only after errors)"
+)
 
 
 def test_summary_on_a_read_only_disk_is_one_sentence(device_model, small_disk, tmp_path):
@@ -139,7 +144,9 @@ def test_summary_on_a_read_only_disk_is_one_sentence(device_model, small_disk, t
     assert the_error(result).startswith(f"Error: {summary} {READ_ONLY}")
     result = cli.invoke(app, ["infer", str(video), *device_args(device_model), "-o", str(small_disk.path / "r.csv")])
     assert result.exit_code == 2
-    assert the_error(result) == f"Error: --output {small_disk.path / 'r.csv'} cannot be written (Read-only file system)."
+    assert (
+        the_error(result) == f"Error: --output {small_disk.path / 'r.csv'} cannot be written (Read-only file system)."
+    )
 
 
 @pytest.mark.tf

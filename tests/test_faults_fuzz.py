@@ -22,8 +22,12 @@ from edgecell.device import image, metadata
 from edgecell.models import DEMO_MODEL
 
 EXAMPLES = int(os.environ.get("EDGECELL_FUZZ_EXAMPLES", "600"))
-fuzz = settings(max_examples=EXAMPLES, deadline=None, derandomize="EDGECELL_FUZZ_EXAMPLES" not in os.environ,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+fuzz = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize="EDGECELL_FUZZ_EXAMPLES" not in os.environ,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def _encoded(ext, size=(12, 10), flags=()):
@@ -52,20 +56,20 @@ def mutated(draw, seeds):
             data[at] ^= 1 << draw(st.integers(0, 7))
         elif kind == "overwrite":
             chunk = draw(st.binary(min_size=1, max_size=8))
-            data[at:at + len(chunk)] = chunk
+            data[at : at + len(chunk)] = chunk
         elif kind == "insert":
             data[at:at] = draw(st.binary(min_size=1, max_size=64))
         elif kind == "delete":
-            del data[at:at + draw(st.integers(1, 64))]
+            del data[at : at + draw(st.integers(1, 64))]
         elif kind == "cut":
             del data[at:]
         elif kind == "splice":
             other = seeds[draw(st.sampled_from(sorted(seeds)))]
-            data[at:] = other[draw(st.integers(0, len(other))):]
+            data[at:] = other[draw(st.integers(0, len(other))) :]
         elif kind == "int" and len(data) >= 4:  # flatbuffer offsets and image sizes are 32-bit integers
             at = min(at, len(data) - 4)
             value = draw(st.sampled_from([0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, len(data), len(data) - at]))
-            data[at:at + 4] = value.to_bytes(4, draw(st.sampled_from(["little", "big"])))
+            data[at : at + 4] = value.to_bytes(4, draw(st.sampled_from(["little", "big"])))
     return bytes(data)
 
 
@@ -90,7 +94,11 @@ def test_decode_mutated_images(data):
 
 
 @fuzz
-@given(st.sampled_from(sorted(IMAGES)).flatmap(lambda name: st.tuples(st.just(IMAGES[name]), st.integers(0, len(IMAGES[name])))))
+@given(
+    st.sampled_from(sorted(IMAGES)).flatmap(
+        lambda name: st.tuples(st.just(IMAGES[name]), st.integers(0, len(IMAGES[name])))
+    )
+)
 def test_load_truncated_files(tmp_path_factory, cut):
     data, at = cut
     path = tmp_path_factory.getbasetemp() / "cut.img"
@@ -138,16 +146,20 @@ def test_read_mutated_models(data):
 
 @needs_demo
 @settings(fuzz, max_examples=max(1, EXAMPLES // 3))
-@given(st.recursive(st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=8),
-                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-                    max_leaves=12),
-       st.sampled_from(["labels", "input", "source", "mean", "std", "height", "width"]))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=8),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+        max_leaves=12,
+    ),
+    st.sampled_from(["labels", "input", "source", "mean", "std", "height", "width"]),
+)
 def test_metadata_fields_of_any_type_are_read_or_refused(tmp_path_factory, value, field):
     """Valid JSON in the wrong shape is refused in one sentence, never a TypeError in the runner
     or in `edgecell info` later."""
     from edgecell.converters import flatbuffer, info
+    from edgecell.core.errors import EdgecellError
     from edgecell.device.model import Classifier
-    from edgecell.errors import EdgecellError
 
     meta = metadata.read(TFLITE["demo"])
     if field in ("labels", "input", "source"):

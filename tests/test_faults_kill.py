@@ -19,7 +19,6 @@ import time
 
 import cv2
 import pytest
-
 from test_infer_camera import write_video
 
 KILLS = 3
@@ -33,12 +32,19 @@ def run_and_kill(args, folder, moment, timeout=120):
     kind, delay, *names = moment  # 'write' may name whose temporary file to wait for, e.g. '.model.keras'
 
     def partials():
-        return ({p.name for p in folder.iterdir() if PARTIAL in p.name and p.name.startswith(tuple(names) or "")}
-                if folder.exists() else set())
+        return (
+            {p.name for p in folder.iterdir() if PARTIAL in p.name and p.name.startswith(tuple(names) or "")}
+            if folder.exists()
+            else set()
+        )
 
     left_before = partials()  # by an earlier kill: not a sign of this run writing
-    process = subprocess.Popen([sys.executable, "-m", "edgecell", *map(str, args)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "edgecell", *map(str, args)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     started, deadline = time.monotonic(), time.monotonic() + timeout
     fire_at = started + delay if kind == "at" else None
     while process.poll() is None and time.monotonic() < deadline:
@@ -48,7 +54,9 @@ def run_and_kill(args, folder, moment, timeout=120):
         if fire_at is not None and now >= fire_at:
             process.send_signal(signal.SIGKILL)
             process.wait()
-            print(f"killed {kind} {delay:.3f} s at {now - started:.2f} s; left {sorted(p.name for p in folder.glob('*'))}")
+            print(
+                f"killed {kind} {delay:.3f} s at {now - started:.2f} s; left {sorted(p.name for p in folder.glob('*'))}"
+            )
             return True
         time.sleep(0.002)
     stderr = process.communicate(timeout=timeout)[1]
@@ -60,15 +68,18 @@ def moments(seed, span, model_name):
     """A kill at a random time in `span`, one soon after any artifact starts being written, one soon
     after the model itself (`model_name`) does."""
     rng = random.Random(seed)
-    chosen = [("at", rng.uniform(*span)), ("write", rng.uniform(0.0, 0.15)),
-              ("write", rng.uniform(0.0, 0.05), f".{model_name}")]
+    chosen = [
+        ("at", rng.uniform(*span)),
+        ("write", rng.uniform(0.0, 0.15)),
+        ("write", rng.uniform(0.0, 0.05), f".{model_name}"),
+    ]
     print("kill moments:", chosen)
     return chosen
 
 
 def assert_complete_model_folder(out):
     """Whatever is there under its real name is whole: JSON parses, pictures decode, the model loads."""
-    from edgecell import modeldir
+    from edgecell.core import modelfolder
 
     for name in ("split.json", "config.json", "train_report.json"):
         if (out / name).exists():
@@ -79,7 +90,7 @@ def assert_complete_model_folder(out):
     if (out / "labels.txt").exists():
         assert (out / "labels.txt").read_text() == "blue\ngreen\nred\n"
     if (out / "model.keras").exists():
-        modeldir.load_keras(out)
+        modelfolder.load_keras(out)
 
 
 @pytest.mark.tf
@@ -135,9 +146,24 @@ def test_infer_killed_leaves_whole_parseable_lines(device_model, tmp_path):
     for kill in range(KILLS):
         out = tmp_path / f"r{kill}.jsonl"
         wait = rng.uniform(0.05, 0.5)
-        process = subprocess.Popen([sys.executable, "-m", "edgecell", "infer", "--camera", str(video), "--model",
-                                    str(model), *extra, "-o", str(out), "-q"],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "edgecell",
+                "infer",
+                "--camera",
+                str(video),
+                "--model",
+                str(model),
+                *extra,
+                "-o",
+                str(out),
+                "-q",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and (not out.exists() or out.stat().st_size < 500):
             time.sleep(0.01)

@@ -52,7 +52,10 @@ BROKEN_TFLITE = {  # name -> (make from the demo model's bytes, what the sentenc
     "tail_cut": (lambda c: c[:-200], "truncated or corrupt|cannot be loaded by .* not a valid Flatbuffer"),
     "random": (lambda c: os.urandom(len(c)), "is not usable: it is not a TFLite flatbuffer"),
     "empty": (lambda c: b"", "is not usable: it is not a TFLite flatbuffer"),
-    "not_classifier": (not_a_classifier, "is not an image classifier: it takes [1, 32, 32, 3] and gives [1, 16, 16, 16]"),
+    "not_classifier": (
+        not_a_classifier,
+        "is not an image classifier: it takes [1, 32, 32, 3] and gives [1, 16, 16, 16]",
+    ),
     "bad_json": (lambda c: with_metadata(c, b'{"labels": ["0", "1"'), "its edgecell metadata is not valid JSON"),
     "few_labels": (three_labels, "has 10 outputs but its metadata lists 3 labels"),
 }
@@ -83,19 +86,24 @@ def assert_one_sentence(result, path, message):
 @pytest.mark.parametrize("name", list(BROKEN_TFLITE))
 def test_broken_tflite_is_one_sentence_and_exit_2(broken, command, name):
     path = broken[name]
-    args = {"infer": ["infer", str(sorted(DEMO_IMAGES.glob("*.png"))[0]), "--model", str(path), "-q"],
-            "info": ["info", str(path)],
-            "bench": ["bench", str(path), "--runs", "2", "--warmup", "0"]}[command]
+    args = {
+        "infer": ["infer", str(sorted(DEMO_IMAGES.glob("*.png"))[0]), "--model", str(path), "-q"],
+        "info": ["info", str(path)],
+        "bench": ["bench", str(path), "--runs", "2", "--warmup", "0"],
+    }[command]
     assert_one_sentence(cli.invoke(app, args), path, BROKEN_TFLITE[name][1])
 
 
 # --- .keras files: export, and Keras' safe mode ------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def keras_bytes(tmp_path_factory):
     """The bytes of a small three-class .keras file."""
     keras = pytest.importorskip("keras")
-    model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")])
+    model = keras.Sequential(
+        [keras.Input((8, 8, 3)), keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")]
+    )
     path = tmp_path_factory.mktemp("keras") / "model.keras"
     model.save(path)
     return path.read_bytes()
@@ -113,7 +121,10 @@ def half_weights(content: bytes) -> bytes:
 BROKEN_KERAS = {
     "truncated": (lambda c: c[: len(c) // 2], "is not a Keras model file (not a complete .keras zip archive"),
     "random": (lambda c: os.urandom(len(c)), "is not a Keras model file"),
-    "half_weights": (half_weights, "cannot be loaded as a Keras model (Unable to synchronously open file (truncated file"),
+    "half_weights": (
+        half_weights,
+        "cannot be loaded as a Keras model (Unable to synchronously open file (truncated file",
+    ),
 }
 
 
@@ -132,20 +143,28 @@ def test_damaged_keras_file_is_one_sentence_for_export(keras_bytes, tmp_path, na
 def test_a_keras_file_with_a_lambda_layer_is_refused_and_its_code_never_runs(tmp_path):
     """The Lambda writes a marker file whenever it runs; loading through edgecell must not run it."""
     keras = pytest.importorskip("keras")
-    from edgecell import modeldir
-    from edgecell.errors import EdgecellError
+    from edgecell.core import modelfolder
+    from edgecell.core.errors import EdgecellError
 
     marker = tmp_path / "code-ran"
     payload = eval(f"lambda x: (__import__('pathlib').Path({str(marker)!r}).touch(), x)[1]")  # noqa: S307
-    model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Lambda(payload), keras.layers.Flatten(),
-                              keras.layers.Dense(3, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 3)),
+            keras.layers.Lambda(payload),
+            keras.layers.Flatten(),
+            keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
     (tmp_path / "labels.txt").write_text("a\nb\nc\n")
     model.save(tmp_path / "model.keras")
     marker.unlink()  # building the model ran it; from here on nothing may
 
-    with pytest.raises(EdgecellError, match="contains Python code .a Lambda layer or a custom function., which "
-                                             "edgecell never runs from a model file"):
-        modeldir.load_keras(tmp_path)
+    with pytest.raises(
+        EdgecellError,
+        match="contains Python code .a Lambda layer or a custom function., which edgecell never runs from a model file",
+    ):
+        modelfolder.load_keras(tmp_path)
     result = cli.invoke(app, ["export", str(tmp_path)])
     assert_one_sentence(result, tmp_path / "model.keras", "contains Python code")
     assert not marker.exists()
@@ -156,24 +175,35 @@ def test_a_keras_file_with_a_lambda_layer_is_refused_and_its_code_never_runs(tmp
 
 
 @pytest.mark.tf
-@pytest.mark.parametrize("module, name, config", [
-    ("os", "system", "touch {marker}"),
-    ("builtins", "exec", "open({marker!r}, 'w')"),
-    ("subprocess", "run", ["touch", "{marker}"]),
-])
+@pytest.mark.parametrize(
+    "module, name, config",
+    [
+        ("os", "system", "touch {marker}"),
+        ("builtins", "exec", "open({marker!r}, 'w')"),
+        ("subprocess", "run", ["touch", "{marker}"]),
+    ],
+)
 def test_a_crafted_config_naming_a_python_function_is_refused_unrun(keras_bytes, tmp_path, module, name, config):
     """The file's config.json asks for os.system (or exec, subprocess.run) as a layer's activation."""
     marker = tmp_path / "code-ran"
-    config = [part.format(marker=str(marker)) for part in config] if isinstance(config, list) else \
-        config.format(marker=str(marker))
+    config = (
+        [part.format(marker=str(marker)) for part in config]
+        if isinstance(config, list)
+        else config.format(marker=str(marker))
+    )
     source, out = zipfile.ZipFile(io.BytesIO(keras_bytes)), io.BytesIO()
     crafted = json.loads(source.read("config.json"))
-    crafted["config"]["layers"][-1]["config"]["activation"] = {"module": module, "class_name": name,
-                                                                "config": config, "registered_name": name}
+    crafted["config"]["layers"][-1]["config"]["activation"] = {
+        "module": module,
+        "class_name": name,
+        "config": config,
+        "registered_name": name,
+    }
     with zipfile.ZipFile(out, "w") as target:
         for item in source.infolist():
-            target.writestr(item.filename, json.dumps(crafted) if item.filename == "config.json"
-                            else source.read(item.filename))
+            target.writestr(
+                item.filename, json.dumps(crafted) if item.filename == "config.json" else source.read(item.filename)
+            )
     (tmp_path / "labels.txt").write_text("a\nb\nc\n")
     (tmp_path / "model.keras").write_bytes(out.getvalue())
     result = cli.invoke(app, ["export", str(tmp_path)])

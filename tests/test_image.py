@@ -3,9 +3,9 @@
 import cv2
 import numpy as np
 import pytest
-
-from edgecell.device.image import ImageError, decode_rgb, is_image_name, load_rgb, load_resized, resize
 from imagegen import write_rgb
+
+from edgecell.device.image import ImageError, decode_rgb, is_image_name, load_resized, load_rgb, resize
 
 
 def encode(array, ext):

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from imagegen import COLOURS, colour_image, write_rgb
 from typer.testing import CliRunner
 
 from edgecell.cli.main import app
 from edgecell.device import sources, stats
-from imagegen import COLOURS, colour_image, write_rgb
 
 runner = CliRunner()
 
@@ -45,9 +45,18 @@ def mixed_folder(tmp_path):
     os.symlink(root / "nowhere.png", root / "broken_link.png")
     (root / "album.jpg").mkdir()
     (root / "readme.txt").write_text("not named like an image: ignored\n")
-    expected = {"good_0.png": "ok", "good_1.png": "ok", "good_2.png": "ok", "deep.jpg": "ok",
-                "truncated.jpg": "failed", "corrupt.png": "failed", "empty.png": "failed",
-                "notes.jpeg": "failed", "broken_link.png": "failed", "album.jpg": "failed"}
+    expected = {
+        "good_0.png": "ok",
+        "good_1.png": "ok",
+        "good_2.png": "ok",
+        "deep.jpg": "ok",
+        "truncated.jpg": "failed",
+        "corrupt.png": "failed",
+        "empty.png": "failed",
+        "notes.jpeg": "failed",
+        "broken_link.png": "failed",
+        "album.jpg": "failed",
+    }
     return root, expected
 
 
@@ -139,16 +148,19 @@ def test_limit_top_k_and_threshold(device_model, tmp_path):
     assert result.exit_code == 0 and json.loads(out.read_text())["top_k"] == []
 
 
-@pytest.mark.parametrize("args, message", [
-    ([], "Nothing to classify"),
-    (["--model", "{tmp}/missing.tflite", "{img}"], "does not exist"),
-    (["--model", "{tmp}/junk.tflite", "{img}"], "not a TFLite flatbuffer"),
-    (["{tmp}/empty_dir"], "holds no image files"),
-    (["{img}", "-o", "{tmp}/results.txt"], "must end in .csv or .jsonl"),
-    (["{img}", "--camera", "0"], "not both"),
-    (["{img}", "--max-fps", "5"], "--max-fps applies to a camera"),
-    (["--camera", "{tmp}/no_such_camera.avi"], "cannot be opened"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "Nothing to classify"),
+        (["--model", "{tmp}/missing.tflite", "{img}"], "does not exist"),
+        (["--model", "{tmp}/junk.tflite", "{img}"], "not a TFLite flatbuffer"),
+        (["{tmp}/empty_dir"], "holds no image files"),
+        (["{img}", "-o", "{tmp}/results.txt"], "must end in .csv or .jsonl"),
+        (["{img}", "--camera", "0"], "not both"),
+        (["{img}", "--max-fps", "5"], "--max-fps applies to a camera"),
+        (["--camera", "{tmp}/no_such_camera.avi"], "cannot be opened"),
+    ],
+)
 def test_usage_errors_exit_2(device_model, tmp_path, args, message):
     model, extra = device_model
     img = good_images(tmp_path / "imgs", 1)[0]
@@ -180,8 +192,8 @@ def test_percentiles_match_numpy(values):
 
 def test_progress_bar_and_lines():
     from edgecell.device.classify import Class
-    from edgecell.device.report import Progress, line
     from edgecell.device.runner import Result, Timing
+    from edgecell.device.summary import Progress, line
 
     good = Result("a.png", [Class(2, "cat", 0.9125), Class(0, "dog", 0.05)], Timing(3.1, 0.4, 2.2, 0.01, 5.71))
     bad = Result("b.png", [], Timing(decode=0.2), "empty file (0 bytes)")
@@ -209,7 +221,9 @@ def test_read_ahead_keeps_order_and_every_result(device_model, mixed_folder, tmp
         result = infer(root, "--model", model, *extra, "-o", out, "--summary", tmp_path / f"{name}.json", "-q")
         assert result.exit_code == 1, result.output
         assert json.loads((tmp_path / f"{name}.json").read_text())["read_ahead"] == (name == "ahead")
-        rows[name] = [(r["source"], r["status"], r["label"], r["score"]) for r in map(json.loads, out.read_text().splitlines())]
+        rows[name] = [
+            (r["source"], r["status"], r["label"], r["score"]) for r in map(json.loads, out.read_text().splitlines())
+        ]
     assert rows["ahead"] == rows["serial"] and len(rows["ahead"]) == 10
 
 

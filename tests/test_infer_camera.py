@@ -53,8 +53,23 @@ def test_video_through_the_camera_path_ends_at_limit(device_model, tmp_path):
     model, extra = device_model
     video = write_video(tmp_path / "clip.avi", frames=50, fps=50)
     summary = tmp_path / "s.json"
-    result = cli.invoke(app, ["infer", "--camera", str(video), "--model", str(model), *extra,
-                              "--limit", "5", "--max-fps", "100", "--summary", str(summary)])
+    result = cli.invoke(
+        app,
+        [
+            "infer",
+            "--camera",
+            str(video),
+            "--model",
+            str(model),
+            *extra,
+            "--limit",
+            "5",
+            "--max-fps",
+            "100",
+            "--summary",
+            str(summary),
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(summary.read_text())
     assert data["images"] == {"done": 5, "failed": 0} and data["stopped_by"] == "limit"
@@ -95,8 +110,9 @@ def test_camera_that_stops_is_retried_then_the_run_ends_with_its_summary(device_
     assert "stopped delivering frames" in results[-1].error
     assert summary["images"]["failed"] == 1 and summary["images"]["done"] == len(results) - 1
     assert source.reconnects == 2 and source.stalls == 3
-    assert [m for m in logged if "retry" in m] == [f"{source.name}: no frame; retry {i} of 2 in {w:g} s"
-                                                  for i, w in ((1, 0.05), (2, 0.1))]
+    assert [m for m in logged if "retry" in m] == [
+        f"{source.name}: no frame; retry {i} of 2 in {w:g} s" for i, w in ((1, 0.05), (2, 0.1))
+    ]
 
 
 def test_stop_request_ends_a_camera_loop(device_model, tmp_path):
@@ -118,6 +134,7 @@ def test_stop_request_ends_a_camera_loop(device_model, tmp_path):
 
 
 # --- the Pi camera, through a stand-in with picamera2's API -----------------------------------
+
 
 class FakePicamera2:
     """Behaves like picamera2.Picamera2 for what edgecell uses: formats named after DRM fourccs

@@ -6,11 +6,11 @@ import json
 
 import numpy as np
 import pytest
+from tflite_models import MEAN, STD
 from typer.testing import CliRunner
 
 from edgecell.cli.main import app
 from edgecell.device.image import load_resized
-from tflite_models import MEAN, STD
 
 pytestmark = pytest.mark.tf
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.tf
 @pytest.fixture(scope="module")
 def keras_answers(trained_dir, colour_data):
     """{path: (label, scores)} of the Keras model on a few images of each class."""
-    from edgecell.modeldir import load_keras
+    from edgecell.core.modelfolder import load_keras
 
     model, labels = load_keras(trained_dir)
     paths = [p for name in labels for p in sorted((colour_data / name).glob("*.png"))[:4]]
@@ -30,9 +30,26 @@ def keras_answers(trained_dir, colour_data):
 @pytest.mark.parametrize("variant, tolerance", [("float", 1e-4), ("int8", 0.08)])
 def test_foreign_model_with_labels_mean_and_std(foreign_tflite, keras_answers, tmp_path, variant, tolerance):
     out = tmp_path / "r.jsonl"
-    result = CliRunner().invoke(app, [
-        "infer", *keras_answers, "--model", str(foreign_tflite[variant]), "--labels", str(foreign_tflite["labels"]),
-        "--mean", str(MEAN), "--std", str(STD), "--top-k", "3", "-o", str(out), "-q"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "infer",
+            *keras_answers,
+            "--model",
+            str(foreign_tflite[variant]),
+            "--labels",
+            str(foreign_tflite["labels"]),
+            "--mean",
+            str(MEAN),
+            "--std",
+            str(STD),
+            "--top-k",
+            "3",
+            "-o",
+            str(out),
+            "-q",
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["source"] for r in rows] == list(keras_answers)
@@ -52,8 +69,21 @@ def test_without_mean_and_std_the_foreign_model_sees_other_pixels(foreign_tflite
     outputs = []
     for normalise in ([], ["--mean", "127.5", "--std", "127.5"], ["--mean", "127.5,127.5,127.5", "--std", "127.5"]):
         out = tmp_path / f"r{len(outputs)}.jsonl"
-        result = CliRunner().invoke(app, ["infer", *list(keras_answers)[:3], "--model", str(foreign_tflite["float"]),
-                                          "--labels", str(foreign_tflite["labels"]), *normalise, "-o", str(out), "-q"])
+        result = CliRunner().invoke(
+            app,
+            [
+                "infer",
+                *list(keras_answers)[:3],
+                "--model",
+                str(foreign_tflite["float"]),
+                "--labels",
+                str(foreign_tflite["labels"]),
+                *normalise,
+                "-o",
+                str(out),
+                "-q",
+            ],
+        )
         assert result.exit_code == 0, result.output
         outputs.append([json.loads(line)["score"] for line in out.read_text().splitlines()])
     assert outputs[1] == outputs[2]  # one value or one per channel, same thing
@@ -62,16 +92,31 @@ def test_without_mean_and_std_the_foreign_model_sees_other_pixels(foreign_tflite
 
 def test_foreign_model_without_labels_names_classes_by_index(foreign_tflite, keras_answers, tmp_path):
     out = tmp_path / "r.jsonl"
-    result = CliRunner().invoke(app, ["infer", list(keras_answers)[0], "--model", str(foreign_tflite["int8"]),
-                                      "--mean", "127.5", "--std", "127.5", "-o", str(out), "-q"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "infer",
+            list(keras_answers)[0],
+            "--model",
+            str(foreign_tflite["int8"]),
+            "--mean",
+            "127.5",
+            "--std",
+            "127.5",
+            "-o",
+            str(out),
+            "-q",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text())["label"] in {"0", "1", "2"}
 
 
 @pytest.mark.parametrize("value", ["abc", "1,2"])
 def test_bad_mean_is_a_usage_error(foreign_tflite, keras_answers, value):
-    result = CliRunner().invoke(app, ["infer", list(keras_answers)[0], "--model", str(foreign_tflite["float"]),
-                                      "--mean", value])
+    result = CliRunner().invoke(
+        app, ["infer", list(keras_answers)[0], "--model", str(foreign_tflite["float"]), "--mean", value]
+    )
     assert result.exit_code == 2 and "--mean" in result.output
 
 

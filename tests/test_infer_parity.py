@@ -16,7 +16,7 @@ pytestmark = pytest.mark.tf
 @pytest.mark.parametrize("variant", ["float32", "int8"])
 def test_infer_matches_export_evaluation(exported_dir, tmp_path, variant):
     from edgecell.converters import check
-    from edgecell.dataset import read_split
+    from edgecell.core.split import read_split
     from edgecell.device.model import Classifier
 
     report = json.loads((exported_dir / "export" / "export_report.json").read_text())
@@ -26,8 +26,9 @@ def test_infer_matches_export_evaluation(exported_dir, tmp_path, variant):
     truth = {p: split.classes[s.label] for p, s in zip(paths, split.test)}
 
     out = tmp_path / "r.jsonl"
-    result = CliRunner().invoke(app, ["infer", *paths, "--model", row["file"], "--top-k", str(len(split.classes)),
-                                      "-o", str(out), "-q"])
+    result = CliRunner().invoke(
+        app, ["infer", *paths, "--model", row["file"], "--top-k", str(len(split.classes)), "-o", str(out), "-q"]
+    )
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["source"] for r in rows] == paths

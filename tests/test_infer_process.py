@@ -11,9 +11,9 @@ import sys
 import time
 
 import pytest
+from test_infer_camera import write_video
 
 from edgecell.models import DEMO_IMAGES, DEMO_MODEL
-from test_infer_camera import write_video
 
 needs_demo = pytest.mark.skipif(not DEMO_MODEL.exists(), reason="the demo model is not in models/demo yet")
 
@@ -37,15 +37,19 @@ def test_a_run_imports_no_tensorflow(device_model, tmp_path):
         from imagegen import COLOURS, colour_image, write_rgb
 
         image = write_rgb(tmp_path / "red.png", colour_image(COLOURS["red"]))
-    done = subprocess.run([sys.executable, "-c", RUN_AND_REPORT, str(image), "--model", str(model), *extra, "-q"],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_AND_REPORT, str(image), "--model", str(model), *extra, "-q"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report == {"exit": 0, "tensorflow": False, "keras": False}, done.stderr
 
 
 @needs_demo
 def test_demo_model_runs_by_default_and_matches_expected(tmp_path):
-    """Parity with export: the answers `models/make_demo.py` recorded through the export's classifier."""
+    """Parity with export: the answers `scripts/make_demo_model.py` recorded through the export's classifier."""
     from typer.testing import CliRunner
 
     from edgecell.cli.main import app
@@ -67,9 +71,25 @@ def test_signal_ends_the_run_with_summary_and_whole_lines(device_model, tmp_path
     video = write_video(tmp_path / "long.avi", frames=400, fps=50)
     out, summary = tmp_path / "r.csv", tmp_path / "s.json"
     process = subprocess.Popen(
-        [sys.executable, "-m", "edgecell", "infer", "--camera", str(video), "--model", str(model), *extra,
-         "-o", str(out), "--summary", str(summary)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "edgecell",
+            "infer",
+            "--camera",
+            str(video),
+            "--model",
+            str(model),
+            *extra,
+            "-o",
+            str(out),
+            "--summary",
+            str(summary),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and (not out.exists() or out.read_text().count("\n") < 4):
         time.sleep(0.05)
@@ -104,8 +124,12 @@ print(json.dumps({"rows": rows, "runtime": summary["runtime"], "version": summar
 """
     answers = {}
     for python, runtime in ((tflite_runtime_python, "tflite-runtime"), (sys.executable, "litert")):
-        done = subprocess.run([str(python), "-c", script, str(DEMO_MODEL), runtime, str(DEMO_IMAGES)],
-                              capture_output=True, text=True, timeout=180)
+        done = subprocess.run(
+            [str(python), "-c", script, str(DEMO_MODEL), runtime, str(DEMO_IMAGES)],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         answers[runtime] = json.loads(done.stdout.strip().splitlines()[-1])
     old, new = answers["tflite-runtime"], answers["litert"]
@@ -119,8 +143,11 @@ def test_closed_stdout_stops_the_lines_not_the_run(device_model, tmp_path):
     model, extra = device_model
     video = write_video(tmp_path / "many.avi", frames=1500, size=(16, 16))
     out = tmp_path / "r.csv"
-    process = subprocess.Popen([sys.executable, "-m", "edgecell", "infer", str(video), "--model", str(model), *extra,
-                                "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "edgecell", "infer", str(video), "--model", str(model), *extra, "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert process.stdout.readline().startswith(b"ok  ")
     process.stdout.close()  # the reader goes away long before the 1500 lines (about 150 kB) are written
     stderr = process.stderr.read().decode()

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-FIND = ("import importlib.util, json; print(json.dumps({m: importlib.util.find_spec(m).origin for m in "
-        "['edgecell', 'edgecell.converters', 'edgecell.device', 'edgecell.device.image', 'edgecell.models']}))")
+FIND = (
+    "import importlib.util, json; print(json.dumps({m: importlib.util.find_spec(m).origin for m in "
+    "['edgecell', 'edgecell.converters', 'edgecell.device', 'edgecell.device.image', 'edgecell.models']}))"
+)
 
 pytestmark = pytest.mark.slow
 
@@ -38,8 +40,12 @@ def fresh_python(folder: Path) -> Path:
 
 def test_wheel_maps_the_top_level_folders(wheel, tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
-    for name in ("edgecell/device/image.py", "edgecell/converters/__init__.py", "edgecell/models/__init__.py",
-                 "edgecell/cli/main.py"):
+    for name in (
+        "edgecell/device/image.py",
+        "edgecell/converters/__init__.py",
+        "edgecell/models/__init__.py",
+        "edgecell/cli/main.py",
+    ):
         assert name in names
     assert not any(name.startswith(("device/", "converters/", "tests/")) for name in names)
 

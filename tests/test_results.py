@@ -5,10 +5,10 @@ import json
 
 import pytest
 
+from edgecell.core.errors import EdgecellError
 from edgecell.device.classify import Class
 from edgecell.device.results import ResultWriter
 from edgecell.device.runner import Result, Timing
-from edgecell.errors import EdgecellError
 
 
 def result(i):

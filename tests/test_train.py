@@ -4,16 +4,25 @@ import json
 
 import numpy as np
 import pytest
-
-from edgecell import modeldir
-from edgecell.config import TrainConfig
-from edgecell.dataset import read_split, scan
-from edgecell.device.image import load_resized
 from imagegen import COLOURS, colour_dataset, colour_image
+
+from edgecell.core import modelfolder
+from edgecell.core.split import read_split
+from edgecell.device.classfolder import scan
+from edgecell.device.image import load_resized
+from edgecell.train.config import TrainConfig
 
 pytestmark = pytest.mark.tf
 
-ARTIFACTS = ["model.keras", "labels.txt", "split.json", "config.json", "train_report.json", "curves.png", "confusion.png"]
+ARTIFACTS = [
+    "model.keras",
+    "labels.txt",
+    "split.json",
+    "config.json",
+    "train_report.json",
+    "curves.png",
+    "confusion.png",
+]
 
 
 def test_training_writes_every_artifact(trained_dir):
@@ -35,7 +44,7 @@ def test_colour_only_classes_are_learned(trained_dir):
     """Classes differ only by colour: any BGR/RGB swap between training and use fails this."""
     report = json.loads((trained_dir / "train_report.json").read_text())
     assert report["test"]["accuracy"] == 1.0
-    model, labels = modeldir.load_keras(trained_dir)
+    model, labels = modelfolder.load_keras(trained_dir)
     rng = np.random.default_rng(99)
     for name, rgb in COLOURS.items():
         pixels = colour_image(rgb, 32, rng)[None].astype(np.float32)
@@ -44,7 +53,7 @@ def test_colour_only_classes_are_learned(trained_dir):
 
 def test_training_and_device_see_the_same_pixels(trained_dir):
     """One function decodes for both: the tf.data pipeline yields exactly load_resized's pixels."""
-    from edgecell.pipeline import image_batches
+    from edgecell.train.pipeline import image_batches
 
     split = read_split(trained_dir)
     paths = [f"{split.root}/{s.path}" for s in split.test[:4]]
@@ -55,17 +64,28 @@ def test_training_and_device_see_the_same_pixels(trained_dir):
 
 def test_skipped_files_are_reported(tmp_path):
     """Four classes with a truncated JPEG, a zero-byte file and a text file among them."""
-    from edgecell.training import train
+    from edgecell.train.training import train
 
-    root = colour_dataset(tmp_path / "TRAIN", per_class=5, ext=".jpeg", size=24, colours={
-        "EOSINOPHIL": (200, 60, 60), "LYMPHOCYTE": (60, 200, 60), "MONOCYTE": (60, 60, 200), "NEUTROPHIL": (220, 220, 40)})
+    root = colour_dataset(
+        tmp_path / "TRAIN",
+        per_class=5,
+        ext=".jpeg",
+        size=24,
+        colours={
+            "EOSINOPHIL": (200, 60, 60),
+            "LYMPHOCYTE": (60, 200, 60),
+            "MONOCYTE": (60, 60, 200),
+            "NEUTROPHIL": (220, 220, 40),
+        },
+    )
     jpeg = (root / "MONOCYTE" / "MONOCYTE_000.jpeg").read_bytes()
     (root / "MONOCYTE" / "truncated.jpeg").write_bytes(jpeg[:200])
     (root / "EOSINOPHIL" / "zero.jpeg").write_bytes(b"")
     (root / "LYMPHOCYTE" / "readme.txt").write_text("notes")
     lines = []
-    report = train(TrainConfig(str(root), str(tmp_path / "out"), img_size=24, epochs=1, batch_size=8),
-                   verbose=0, log=lines.append)
+    report = train(
+        TrainConfig(str(root), str(tmp_path / "out"), img_size=24, epochs=1, batch_size=8), verbose=0, log=lines.append
+    )
     assert {s["path"] for s in report["skipped"]} == {"MONOCYTE/truncated.jpeg", "EOSINOPHIL/zero.jpeg"}
     assert any(line.startswith("Skipped 2 file(s)") for line in lines)
     assert report["images"]["total"] == 20
@@ -75,35 +95,44 @@ def test_skipped_files_are_reported(tmp_path):
 
 
 def test_seed_network_is_the_tutorials_and_edge_is_a_tenth_of_it():
-    from edgecell import networks
+    from edgecell.train import networks
 
     seed = networks.build("seed", 4, 200)
     edge = networks.build("edge", 4, 200)
     kinds = [type(layer).__name__ for layer in seed.layers]
-    assert kinds == ["InputLayer", "Rescaling", "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D",
-                     "Flatten", "Dense", "Dense"]
+    assert kinds == [
+        "InputLayer",
+        "Rescaling",
+        "Conv2D",
+        "MaxPooling2D",
+        "Conv2D",
+        "MaxPooling2D",
+        "Flatten",
+        "Dense",
+        "Dense",
+    ]
     assert seed.count_params() == 10_250_788  # 896 + 9,248 + 80,000 x 128 + 128 + 516
     assert edge.count_params() <= seed.count_params() / 10
     assert edge.output_shape == (None, 4)
 
 
 def test_mobilenetv2_builds_without_downloading():
-    from edgecell import networks
+    from edgecell.train import networks
 
     model = networks.build("mobilenetv2", 3, 96, weights="none")
     assert model.output_shape == (None, 3)
 
 
 def test_weights_only_for_mobilenetv2():
-    from edgecell import networks
-    from edgecell.errors import EdgecellError
+    from edgecell.core.errors import EdgecellError
+    from edgecell.train import networks
 
     with pytest.raises(EdgecellError, match="--weights imagenet is only available for --arch mobilenetv2"):
         networks.build("edge", 3, 32, weights="imagenet")
 
 
 def test_evaluate_on_split_and_on_another_folder(trained_dir, colour_data):
-    from edgecell.evaluation import evaluate
+    from edgecell.train.evaluation import evaluate
 
     on_split = evaluate(trained_dir)
     assert on_split["images"] == 12 and on_split["accuracy"] == 1.0 and on_split["loss"] < 0.5
@@ -112,7 +141,7 @@ def test_evaluate_on_split_and_on_another_folder(trained_dir, colour_data):
 
 
 def test_batch_norm_follows_the_weights_on_small_datasets():
-    from edgecell.networks import batch_norm_momentum
+    from edgecell.train.networks import batch_norm_momentum
 
     assert batch_norm_momentum(5) == 0.5  # the colour fixture: 5 steps an epoch
     assert batch_norm_momentum(81) == pytest.approx(0.95, abs=0.01)  # the digits demo

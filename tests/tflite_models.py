@@ -17,16 +17,18 @@ def foreign_models(trained_dir: Path, colour_data: Path, out: Path) -> dict:
     """{'float': path, 'int8': path, 'labels': path} of models taking (pixel - 127.5) / 127.5."""
     import tensorflow as tf
 
+    from edgecell.core.modelfolder import load_keras
     from edgecell.device.image import load_resized
-    from edgecell.modeldir import load_keras
 
     model, labels = load_keras(trained_dir)
     size = tuple(model.inputs[0].shape[1:3])
-    foreign = tf.keras.Sequential([
-        tf.keras.Input((*size, 3)),
-        tf.keras.layers.Rescaling(STD, offset=MEAN),  # back to 0..255 for the trained layers
-        model,
-    ])
+    foreign = tf.keras.Sequential(
+        [
+            tf.keras.Input((*size, 3)),
+            tf.keras.layers.Rescaling(STD, offset=MEAN),  # back to 0..255 for the trained layers
+            model,
+        ]
+    )
     samples = [load_resized(p, size) for p in sorted(Path(colour_data).rglob("*.png"))[::3]]
 
     def representative():

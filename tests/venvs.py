@@ -62,7 +62,9 @@ def runtime_venv(name: str, requirements, python_for_venv=None) -> Path:
     with _locked(CACHE / f".{name}.lock"):
         if not ready.exists():
             if venv.exists():
-                _run([sys.executable, "-c", f"import shutil; shutil.rmtree({str(venv)!r})"], "removing a half-built venv")
+                _run(
+                    [sys.executable, "-c", f"import shutil; shutil.rmtree({str(venv)!r})"], "removing a half-built venv"
+                )
             _run([python_for_venv or sys.executable, "-m", "venv", venv], f"creating the venv {venv}")
             _run([python, "-m", "pip", "install", "-q", *requirements], f"pip install {' '.join(requirements)}")
             ready.write_text("\n".join(requirements) + "\n")

@@ -1,3 +1,5 @@
 """edgecell: from a folder of labelled pictures to a quantized classifier timed on a board."""
 
-__version__ = "0.1.0"
+from edgecell.core.version import __version__
+
+__all__ = ["__version__"]

@@ -10,8 +10,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edgecell.config import TrainConfig
-from edgecell.errors import EdgecellError
+from edgecell.core.errors import EdgecellError
+from edgecell.train.config import TrainConfig
 
 DEMO_IMG_SIZE = 32
 DEMO_EPOCHS = 15
@@ -22,7 +22,9 @@ def write_digits(out: Path) -> Path:
     try:
         from sklearn.datasets import load_digits
     except ImportError:
-        raise EdgecellError("The demo dataset comes from scikit-learn; install it with: pip install 'edgecell[train]'") from None
+        raise EdgecellError(
+            "The demo dataset comes from scikit-learn; install it with: pip install 'edgecell[train]'"
+        ) from None
     digits = load_digits()
     out = Path(out)
     for index, (image, target) in enumerate(zip(digits.images, digits.target)):
@@ -56,7 +58,7 @@ def run(workdir: Path, epochs: int = DEMO_EPOCHS, verbose: int = 2, log=print) -
     then classify the held-out digits as a folder on the device path, timing every image."""
     from edgecell.converters.convert import Variant
     from edgecell.converters.export import EXPORT_DIR, export, model_file
-    from edgecell.training import train
+    from edgecell.train.training import train
 
     config = demo_config(workdir, epochs)
     write_digits(Path(config.data_dir))
@@ -65,8 +67,10 @@ def run(workdir: Path, epochs: int = DEMO_EPOCHS, verbose: int = 2, log=print) -
     exported = export(config.out_dir, [Variant.int8], log=log)
     model = Path(config.out_dir) / EXPORT_DIR / model_file("int8")
     unseen = held_out_folder(config.out_dir, Path(workdir) / "unseen")
-    log(f"Classifying the {len(list(unseen.iterdir()))} held-out digits in {unseen} on the device path, "
-        f"as `edgecell infer {unseen} --model {model}` does:")
+    log(
+        f"Classifying the {len(list(unseen.iterdir()))} held-out digits in {unseen} on the device path, "
+        f"as `edgecell infer {unseen} --model {model}` does:"
+    )
     summary = classify_folder(model, unseen, log)
     return {"train": report, "export": exported, "infer": summary, "model_dir": config.out_dir}
 
@@ -75,7 +79,7 @@ def held_out_folder(model_dir, out: Path) -> Path:
     """Copy the held-out images of the split into one folder, named `<true label>_<file>`."""
     import shutil
 
-    from edgecell.dataset import read_split
+    from edgecell.core.split import read_split
 
     split = read_split(model_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -87,7 +91,8 @@ def held_out_folder(model_dir, out: Path) -> Path:
 
 def classify_folder(model: Path, folder: Path, log) -> dict:
     """What `edgecell infer FOLDER --model MODEL` does, with `SHOWN` lines spread over the folder."""
-    from edgecell.device import report, runner, sources
+    from edgecell.device import runner, sources
+    from edgecell.device import summary as report
     from edgecell.device.model import Classifier
 
     classifier = Classifier(model)

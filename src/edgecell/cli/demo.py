@@ -2,9 +2,9 @@ from pathlib import Path
 
 import typer
 
-from edgecell.cli.errors import user_errors
+from edgecell.cli.user_errors import user_errors
+from edgecell.core.errors import BUDGET
 from edgecell.demo import DEMO_EPOCHS
-from edgecell.errors import BUDGET
 
 
 def demo(

@@ -3,17 +3,19 @@ from typing import Optional
 
 import typer
 
-from edgecell.cli.errors import user_errors
+from edgecell.cli.user_errors import user_errors
 
 
 def evaluate(
     model_dir: Path = typer.Argument(..., help="Model folder written by `edgecell train`."),
-    data: Optional[Path] = typer.Option(None, help="Evaluate on this class-folder dataset instead of the held-out split."),
+    data: Optional[Path] = typer.Option(
+        None, help="Evaluate on this class-folder dataset instead of the held-out split."
+    ),
     batch_size: int = typer.Option(32, min=1),
 ):
     """Test loss, accuracy and the per-class table, on the recorded held-out split or another folder."""
-    from edgecell.evaluation import evaluate as run
-    from edgecell.metrics import format_table
+    from edgecell.train.evaluation import evaluate as run
+    from edgecell.train.metrics import format_table
 
     with user_errors():
         result = run(model_dir, data, batch_size)

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import typer
 
-from edgecell.cli.errors import user_errors
+from edgecell.cli.user_errors import user_errors
 from edgecell.device.runtime import Runtime
 
 
@@ -14,7 +14,6 @@ def info(
 ):
     """Input and output tensors, metadata, ops with versions and size of a .tflite (no TensorFlow)."""
     from edgecell.converters.info import describe, text
-
     from edgecell.device.model import Classifier
 
     with user_errors():

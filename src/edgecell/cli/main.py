@@ -2,14 +2,14 @@
 
 import typer
 
-from edgecell import __version__
 from edgecell.cli.bench import bench
 from edgecell.cli.demo import demo
 from edgecell.cli.evaluate import evaluate
 from edgecell.cli.export import export
-from edgecell.cli.info import info
 from edgecell.cli.infer import infer
+from edgecell.cli.info import info
 from edgecell.cli.train import train
+from edgecell.core.version import __version__
 
 app = typer.Typer(
     name="edgecell",
@@ -28,7 +28,9 @@ def _version(value: bool):
 
 @app.callback()
 def root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
 ):
     """Train an image classifier, export it to quantized TFLite, and run it on a board."""
 

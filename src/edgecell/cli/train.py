@@ -2,10 +2,10 @@ from pathlib import Path
 
 import typer
 
-from edgecell.cli.errors import user_errors
-from edgecell.config import TrainConfig
-from edgecell.distribute import Distribute
-from edgecell.networks import Arch, Weights
+from edgecell.cli.user_errors import user_errors
+from edgecell.train.config import TrainConfig
+from edgecell.train.distribute import Distribute
+from edgecell.train.networks import Arch, Weights
 
 
 def train(
@@ -22,25 +22,48 @@ def train(
     augment: bool = typer.Option(False, help="Random flips, rotations, zoom and brightness while training."),
     patience: int = typer.Option(3, min=1, help="Epochs without improvement before stopping early."),
     distribute: Distribute = typer.Option(
-        Distribute.none, help="none: one device; mirrored: every GPU (or logical CPU) of this machine; "
-        "multiworker: one process per machine, cluster read from TF_CONFIG."),
-    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from OUT/backup/ (written after every epoch)."),
-    cache: Path = typer.Option(None, "--cache", metavar="FILE",
-                               help="Cache decoded images in files with this prefix (or in this folder) after the first epoch "
-                               "[default: stream from disk every epoch]."),
+        Distribute.none,
+        help="none: one device; mirrored: every GPU (or logical CPU) of this machine; "
+        "multiworker: one process per machine, cluster read from TF_CONFIG.",
+    ),
+    resume: bool = typer.Option(
+        False, "--resume", help="Continue an interrupted run from OUT/backup/ (written after every epoch)."
+    ),
+    cache: Path = typer.Option(
+        None,
+        "--cache",
+        metavar="FILE",
+        help="Cache decoded images in files with this prefix (or in this folder) after the first epoch "
+        "[default: stream from disk every epoch].",
+    ),
 ):
     """Train a classifier on a class-folder dataset and evaluate it on a held-out split."""
-    from edgecell.training import train as run
+    from edgecell.train.training import train as run
 
     out = out or Path("models") / data_dir.resolve().name
     config = TrainConfig(
-        data_dir=str(data_dir), out_dir=str(out), arch=arch.value, weights=weights.value, img_size=img_size,
-        epochs=epochs, batch_size=batch_size, test_split=test_split, val_split=val_split, seed=seed,
-        augment=augment, patience=patience, distribute=distribute.value, resume=resume, cache=str(cache or ""),
+        data_dir=str(data_dir),
+        out_dir=str(out),
+        arch=arch.value,
+        weights=weights.value,
+        img_size=img_size,
+        epochs=epochs,
+        batch_size=batch_size,
+        test_split=test_split,
+        val_split=val_split,
+        seed=seed,
+        augment=augment,
+        patience=patience,
+        distribute=distribute.value,
+        resume=resume,
+        cache=str(cache or ""),
     )
     with user_errors():
         report = run(config, log=typer.echo)
     if not report["distribute"]["chief"]:
         typer.echo(f"Worker {report['distribute']['worker']} done; the chief writes {out}/.")
         return
-    typer.echo(f"Wrote {out}/ (model.keras, labels.txt, split.json, config.json, train_report.json, curves.png, confusion.png).")
+    typer.echo(
+        f"Wrote {out}/ (model.keras, labels.txt, split.json, config.json, train_report.json, "
+        "curves.png, confusion.png)."
+    )

@@ -1,4 +1,4 @@
-"""Make the demo model edgecell ships (models/demo/): `python models/make_demo.py [--workdir DIR]`.
+"""Make the demo model edgecell ships (models/demo/): `python scripts/make_demo_model.py [--workdir DIR]`.
 
 Runs `edgecell demo` (scikit-learn's digits written as PNG folders, trained, exported to int8 and
 checked), then copies into models/demo/:
@@ -20,9 +20,9 @@ DEMO_DIR = Path(__file__).resolve().parent / "demo"
 def ship(model_dir: Path, out: Path = DEMO_DIR) -> dict:
     """Copy the demo's int8 model, labels and one held-out image per class (the one classified
     right with the highest score) into `out`; returns what expected.json holds."""
-    from edgecell import atomic
     from edgecell.converters.export import EXPORT_DIR, model_file
-    from edgecell.dataset import read_split
+    from edgecell.core import atomic
+    from edgecell.core.split import read_split
     from edgecell.device.image import load_rgb
     from edgecell.device.model import Classifier
 
@@ -54,7 +54,9 @@ def ship(model_dir: Path, out: Path = DEMO_DIR) -> dict:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workdir", type=Path, help="Where the demo writes its dataset and model (default: a temporary folder).")
+    parser.add_argument(
+        "--workdir", type=Path, help="Where the demo writes its dataset and model (default: a temporary folder)."
+    )
     args = parser.parse_args()
     from edgecell.demo import run
 

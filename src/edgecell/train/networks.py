@@ -3,8 +3,8 @@ preprocessing contract) and scales them with its own first layer."""
 
 from enum import Enum
 
-from edgecell import requires
-from edgecell.errors import EdgecellError
+from edgecell.core import requires
+from edgecell.core.errors import EdgecellError
 
 
 class Arch(str, Enum):

@@ -4,7 +4,7 @@ import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-CONFIG_FILE = "config.json"
+from edgecell.core.modelfolder import CONFIG_FILE  # noqa: F401  (read by config users)
 
 
 @dataclass

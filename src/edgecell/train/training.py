@@ -5,10 +5,13 @@ import time
 import warnings
 from pathlib import Path
 
-from edgecell import __version__, atomic, distribute, modeldir, networks, plots, requires, resume
-from edgecell import dataset as ds
-from edgecell.config import CONFIG_FILE, TrainConfig
-from edgecell.evaluation import evaluate_model
+from edgecell.core import atomic, modelfolder, requires
+from edgecell.core.version import __version__
+from edgecell.device import classfolder
+from edgecell.train import dataset as ds
+from edgecell.train import distribute, networks, plots, resume
+from edgecell.train.config import CONFIG_FILE, TrainConfig
+from edgecell.train.evaluation import evaluate_model
 
 
 def train(config: TrainConfig, verbose: int = 1, log=print) -> dict:
@@ -24,17 +27,24 @@ def train(config: TrainConfig, verbose: int = 1, log=print) -> dict:
     run = distribute.plan(config.distribute)  # before any other TensorFlow operation
     started = time.perf_counter()
 
-    data = ds.scan(config.data_dir)
+    data = classfolder.scan(config.data_dir)
     if data.skipped:
         first = data.skipped[0]
-        log(f"Skipped {len(data.skipped)} file(s) that could not be decoded (first: {first['path']}: {first['reason']}); "
-            f"all are listed in {modeldir.REPORT_FILE}.")
+        log(
+            f"Skipped {len(data.skipped)} file(s) that could not be decoded "
+            f"(first: {first['path']}: {first['reason']}); "
+            f"all are listed in {modelfolder.REPORT_FILE}."
+        )
     parts = ds.split(data, config.test_split, config.val_split, config.seed)
-    log(f"{len(data.classes)} classes, {len(data.samples)} images: "
-        f"{len(parts.train)} train, {len(parts.val)} validation, {len(parts.test)} test.")
+    log(
+        f"{len(data.classes)} classes, {len(data.samples)} images: "
+        f"{len(parts.train)} train, {len(parts.val)} validation, {len(parts.test)} test."
+    )
     if run.distributed:
-        log(f"Training on {run.replicas} replica(s) in sync ({run.kind}); this is worker {run.worker} "
-            f"of {run.workers}{', the chief' if run.chief else ''}.")
+        log(
+            f"Training on {run.replicas} replica(s) in sync ({run.kind}); this is worker {run.worker} "
+            f"of {run.workers}{', the chief' if run.chief else ''}."
+        )
 
     def batches(samples, training, part):
         make = _pipeline(data, samples, config, training, part)
@@ -43,14 +53,21 @@ def train(config: TrainConfig, verbose: int = 1, log=print) -> dict:
     train_input = batches(parts.train, True, "train")
     val_input = batches(parts.val, False, "val") if parts.val else None
     if parts.val and val_input is None:
-        log(f"{len(parts.val)} validation images are too few to split among {run.replicas} replicas; "
-            f"early stopping watches the training loss.")
+        log(
+            f"{len(parts.val)} validation images are too few to split among {run.replicas} replicas; "
+            f"early stopping watches the training loss."
+        )
 
     keras.utils.set_random_seed(config.seed)
     steps_per_epoch = math.ceil(len(parts.train) / config.batch_size)
     with run.strategy.scope():
-        model = _compiled(networks.build(config.arch, len(data.classes), config.img_size, config.weights,
-                                         steps_per_epoch=steps_per_epoch), config, steps_per_epoch)
+        model = _compiled(
+            networks.build(
+                config.arch, len(data.classes), config.img_size, config.weights, steps_per_epoch=steps_per_epoch
+            ),
+            config,
+            steps_per_epoch,
+        )
     distribute.prepare(model, run)
     monitor = "val_loss" if val_input is not None else "loss"
     stop = keras.callbacks.EarlyStopping(monitor=monitor, patience=config.patience, restore_best_weights=True)
@@ -99,8 +116,12 @@ def train(config: TrainConfig, verbose: int = 1, log=print) -> dict:
         model = _compiled(keras.models.clone_model(model), config, 1)
         model.set_weights(weights)
     test = evaluate_model(
-        model, [data.abspath(s) for s in parts.test], [s.label for s in parts.test], data.classes,
-        config.img_size, config.batch_size,
+        model,
+        [data.abspath(s) for s in parts.test],
+        [s.label for s in parts.test],
+        data.classes,
+        config.img_size,
+        config.batch_size,
     )
     log(f"Test loss {test['loss']:.4f}, test accuracy {test['accuracy']:.4f} on {test['images']} images.")
     report["test"] = test
@@ -116,7 +137,8 @@ def _compiled(model, config: TrainConfig, steps_per_epoch: int):
     keeping). The schedule follows the optimizer's step count, which a resumed run restores."""
     keras = requires.keras("`edgecell train`")
     schedule = keras.optimizers.schedules.CosineDecay(
-        config.learning_rate, decay_steps=max(1, config.epochs * steps_per_epoch), alpha=0.02)
+        config.learning_rate, decay_steps=max(1, config.epochs * steps_per_epoch), alpha=0.02
+    )
     model.compile(
         optimizer=keras.optimizers.Adam(schedule),
         loss="sparse_categorical_crossentropy",
@@ -131,8 +153,10 @@ def _resume(config: TrainConfig, run, model, stop, classes, log):
     state = resume.read(backup)
     if not config.resume:
         if state and run.chief:
-            log(f"Starting over; {backup} holds an interrupted run after epoch {state['epoch']}, "
-                f"which --resume would continue.")
+            log(
+                f"Starting over; {backup} holds an interrupted run after epoch {state['epoch']}, "
+                f"which --resume would continue."
+            )
         return 0, {}, False
     if not state:
         log(f"Nothing to resume in {backup}; training from the first epoch.")
@@ -145,15 +169,24 @@ def _resume(config: TrainConfig, run, model, stop, classes, log):
 
 def _pipeline(data, samples, config, shuffle, part):
     """`make(batch_size, shard, drop_remainder)`: one worker's tf.data pipeline over `samples`."""
-    from edgecell.pipeline import cache_prefix, image_batches
+    from edgecell.train.pipeline import cache_prefix, image_batches
 
     paths, labels = [data.abspath(s) for s in samples], [s.label for s in samples]
 
     def make(batch_size, shard, drop_remainder):
         cache = cache_prefix(config.cache, part, paths, labels, config.img_size, shard) if config.cache else None
-        return image_batches(paths, labels, config.img_size, batch_size, shuffle=shuffle, seed=config.seed,
-                             augment=config.augment and shuffle, shard=shard, cache=cache,
-                             drop_remainder=drop_remainder)
+        return image_batches(
+            paths,
+            labels,
+            config.img_size,
+            batch_size,
+            shuffle=shuffle,
+            seed=config.seed,
+            augment=config.augment and shuffle,
+            shard=shard,
+            cache=cache,
+            drop_remainder=drop_remainder,
+        )
 
     return make
 
@@ -166,11 +199,11 @@ def _best_epoch(history: dict, monitor: str):
 def write_artifacts(out: Path, model, classes, parts, config: TrainConfig, report: dict) -> None:
     """Every file is written beside its target and renamed, so none is ever half-written."""
     out.mkdir(parents=True, exist_ok=True)
-    atomic.write_text(out / modeldir.LABELS_FILE, "\n".join(classes) + "\n")
-    atomic.write_json(out / ds.SPLIT_FILE, parts.to_json())
+    atomic.write_text(out / modelfolder.LABELS_FILE, "\n".join(classes) + "\n")
+    atomic.write_json(out / modelfolder.SPLIT_FILE, parts.to_json())
     atomic.write_json(out / CONFIG_FILE, config.to_json())
-    atomic.write_json(out / modeldir.REPORT_FILE, report)
-    plots.curves(report["history"], out / modeldir.CURVES_FILE)
-    plots.confusion(report["test"]["confusion_matrix"], classes, out / modeldir.CONFUSION_FILE)
-    with atomic.replacing(out / modeldir.MODEL_FILE, suffix=".keras") as tmp:
+    atomic.write_json(out / modelfolder.REPORT_FILE, report)
+    plots.curves(report["history"], out / modelfolder.CURVES_FILE)
+    plots.confusion(report["test"]["confusion_matrix"], classes, out / modelfolder.CONFUSION_FILE)
+    with atomic.replacing(out / modelfolder.MODEL_FILE, suffix=".keras") as tmp:
         model.save(tmp)

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from edgecell import atomic
-from edgecell.errors import EdgecellError
+from edgecell.core import atomic
+from edgecell.core.errors import EdgecellError
 
 BACKUP_DIR = "backup"
 STATE_FILE = "state.json"
@@ -45,11 +45,13 @@ def restore(model, stop, state: dict, backup: Path, config, classes) -> int:
         if recorded.get(name) != current[name]:
             raise EdgecellError(
                 f"The backup in {backup} was made with {name}={recorded.get(name)!r}, not {current[name]!r}; "
-                f"rerun with the same settings to resume it, or without --resume to start over.")
+                f"rerun with the same settings to resume it, or without --resume to start over."
+            )
     if state["classes"] != classes:
         raise EdgecellError(
             f"The backup in {backup} was made for the classes {', '.join(state['classes'])}, not {', '.join(classes)}; "
-            f"rerun without --resume to start over.")
+            f"rerun without --resume to start over."
+        )
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
     model.load_weights(Path(backup) / state["weights"])

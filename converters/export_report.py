@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from edgecell import atomic
 from edgecell.converters.fallback import short
+from edgecell.core import atomic
 
 JSON_FILE = "export_report.json"
 MARKDOWN_FILE = "export_report.md"
@@ -42,26 +42,41 @@ def markdown(report: dict) -> str:
         if v["failures"]:
             lines.append(f"- {v['variant']} failed: {'; '.join(v['failures'])}.")
         if not v["tflite_runtime_2_14"]["loads"]:
-            lines.append(f"- {v['variant']} does not load on tflite-runtime 2.14: "
-                         f"{'; '.join(v['tflite_runtime_2_14']['problems'])}.")
-    lines += ["", "Per-class accuracy change against Keras (points):", "",
-              "| class | " + " | ".join(v["variant"] for v in report["variants"]) + " |",
-              "|---|" + "---:|" * len(report["variants"])]
+            lines.append(
+                f"- {v['variant']} does not load on tflite-runtime 2.14: "
+                f"{'; '.join(v['tflite_runtime_2_14']['problems'])}."
+            )
+    lines += [
+        "",
+        "Per-class accuracy change against Keras (points):",
+        "",
+        "| class | " + " | ".join(v["variant"] for v in report["variants"]) + " |",
+        "|---|" + "---:|" * len(report["variants"]),
+    ]
     for label in report["classes"]:
         cells = [v["per_class_change"].get(label) for v in report["variants"]]
         lines.append(f"| {label} | " + " | ".join("n/a" if c is None else f"{c:+.2f}" for c in cells) + " |")
     if report.get("calibration"):
         calibration = report["calibration"]
-        lines += ["", f"int8 calibration: {calibration['images']} training images "
-                      f"({', '.join(f'{k} {n}' for k, n in calibration['per_class'].items())})."]
+        lines += [
+            "",
+            f"int8 calibration: {calibration['images']} training images "
+            f"({', '.join(f'{k} {n}' for k, n in calibration['per_class'].items())}).",
+        ]
     for v in report["variants"]:
         weights = v.get("int8_weights")
         if weights and weights["validation_images"]:
-            lines.append(f"int8 weights: {weights['weights']} (on {weights['validation_images']} validation images, "
-                         f"per-channel {100 * weights['per_channel_accuracy']:.2f}%, "
-                         f"per-tensor {100 * weights['per_tensor_accuracy']:.2f}%; per-tensor is kept when no less accurate).")
+            lines.append(
+                f"int8 weights: {weights['weights']} (on {weights['validation_images']} validation images, "
+                f"per-channel {100 * weights['per_channel_accuracy']:.2f}%, "
+                f"per-tensor {100 * weights['per_tensor_accuracy']:.2f}%; per-tensor is kept when no less accurate)."
+            )
     lines += _fallback(report.get("fallback"), report["max_drop"])
-    lines += ["", f"Measured with {report['runtime']} on {report['machine']}; export took {report['seconds']:.1f} s.", ""]
+    lines += [
+        "",
+        f"Measured with {report['runtime']} on {report['machine']}; export took {report['seconds']:.1f} s.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -72,24 +87,39 @@ def _fallback(search, max_drop) -> list:
     lines = ["", "## Fallback search (--fallback)", ""]
     if not search["needed"]:
         return lines + [f"Not needed: {search['reason']}; --fallback changed nothing."]
-    lines += [f"Layers ranked on {search['ranking_images']} training images by quantization error (worst channel's "
-              f"RMSE over its spread; above 1 its signal is lost): "
-              + ", ".join(f"{short(layer['layer'])} {layer['worst_channel']:.2f}" for layer in search["layers"][:5]) + ".",
-              "", "| candidate | layers in float | size | accuracy | drop (points) | median invoke | "
-              "tflite-runtime 2.14 | within budget |", "|---|---|---:|---:|---:|---:|---|---|"]
+    lines += [
+        f"Layers ranked on {search['ranking_images']} training images by quantization error (worst channel's "
+        f"RMSE over its spread; above 1 its signal is lost): "
+        + ", ".join(f"{short(layer['layer'])} {layer['worst_channel']:.2f}" for layer in search["layers"][:5])
+        + ".",
+        "",
+        "| candidate | layers in float | size | accuracy | drop (points) | median invoke | "
+        "tflite-runtime 2.14 | within budget |",
+        "|---|---|---:|---:|---:|---:|---|---|",
+    ]
     for c in search["candidates"]:
         if not c.get("loads"):
             lines.append(f"| {c['name']} | | | does not load here: {c.get('error', '')} | | | | no |")
             continue
-        lines.append(f"| {c['name']} | {', '.join(map(short, c['float_layers'])) or 'none'} | {c['size_bytes'] / 1024:.1f} KiB | "
-                     f"{100 * c['accuracy']:.2f}% | {c['drop_points']:+.2f} | {c['latency_ms_p50']:.3f} ms | "
-                     f"{'loads' if c['tflite_runtime_2_14']['loads'] else 'no'} | "
-                     f"{'yes' if c['within_budget'] else 'no'} |")
-    chosen = f"Chosen: **{search['chosen']}**, {search['reason']}." if search["chosen"] else \
-        f"Nothing chosen: {search['reason']} (budget {max_drop:g})."
+        lines.append(
+            f"| {c['name']} | {', '.join(map(short, c['float_layers'])) or 'none'} "
+            f"| {c['size_bytes'] / 1024:.1f} KiB | "
+            f"{100 * c['accuracy']:.2f}% | {c['drop_points']:+.2f} | {c['latency_ms_p50']:.3f} ms | "
+            f"{'loads' if c['tflite_runtime_2_14']['loads'] else 'no'} | "
+            f"{'yes' if c['within_budget'] else 'no'} |"
+        )
+    chosen = (
+        f"Chosen: **{search['chosen']}**, {search['reason']}."
+        if search["chosen"]
+        else f"Nothing chosen: {search['reason']} (budget {max_drop:g})."
+    )
     limits = search["limits"]
-    return lines + ["", chosen, f"The search stopped because {search['stopped']} (limits: {limits['max_float_layers']} "
-                            f"layers in float, {limits['seconds']:g} s); it took {search['seconds']:.1f} s."]
+    return lines + [
+        "",
+        chosen,
+        f"The search stopped because {search['stopped']} (limits: {limits['max_float_layers']} "
+        f"layers in float, {limits['seconds']:g} s); it took {search['seconds']:.1f} s.",
+    ]
 
 
 def write(folder: Path, report: dict) -> None:

@@ -6,8 +6,8 @@ One JSON document under the flatbuffer metadata name `edgecell` (the format is i
 
 import json
 
-from edgecell import __version__
 from edgecell.converters import flatbuffer
+from edgecell.core.version import __version__
 from edgecell.device.metadata import FORMAT, METADATA_NAME
 
 # What the model does to the pixels itself: the first layer of each network edgecell builds.

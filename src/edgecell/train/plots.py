@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from edgecell import atomic
+from edgecell.core import atomic
 
 
 def _pyplot():

@@ -2,7 +2,7 @@
 
 import os
 
-from edgecell.errors import EdgecellError
+from edgecell.core.errors import EdgecellError
 
 TRAIN_EXTRA = "pip install 'edgecell[train]'"
 
@@ -14,8 +14,7 @@ def tensorflow(needed_for: str):
         import tensorflow as tf
     except ImportError as error:
         raise EdgecellError(
-            f"{needed_for} needs TensorFlow, which is not installed here ({error.msg}); "
-            f"install it with: {TRAIN_EXTRA}"
+            f"{needed_for} needs TensorFlow, which is not installed here ({error.msg}); install it with: {TRAIN_EXTRA}"
         ) from None
     return tf
 

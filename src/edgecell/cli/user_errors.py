@@ -5,7 +5,7 @@ import errno
 
 import typer
 
-from edgecell.errors import EdgecellError
+from edgecell.core.errors import EdgecellError
 
 
 @contextlib.contextmanager
@@ -34,8 +34,10 @@ def _file_problem(error: OSError):
     if error.errno == errno.EDQUOT:
         return f"disk quota exceeded while writing {where}; free some space and run again."
     if error.errno == errno.EROFS:
-        return (f"{where} is on a read-only file system (a read-only mount, or an SD card the kernel remounted "
-                "read-only after errors); write it elsewhere or remount the file system read-write.")
+        return (
+            f"{where} is on a read-only file system (a read-only mount, or an SD card the kernel remounted "
+            "read-only after errors); write it elsewhere or remount the file system read-write."
+        )
     if error.filename:
         return f"{error.filename}: {error.strerror or error}."
     return None

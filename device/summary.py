@@ -10,8 +10,10 @@ def line(result) -> str:
         return f"FAILED  {result.name}: {result.error}"
     t = result.timing
     ranked = ", ".join(f"{c.label} {c.score:.3f}" for c in result.classes) or "(no class above the threshold)"
-    return (f"ok  {result.name}  {ranked}  [decode {t.decode:.1f} + pre {t.preprocess:.1f} + "
-            f"invoke {t.invoke:.1f} + post {t.postprocess:.1f} = {t.total:.1f} ms]")
+    return (
+        f"ok  {result.name}  {ranked}  [decode {t.decode:.1f} + pre {t.preprocess:.1f} + "
+        f"invoke {t.invoke:.1f} + post {t.postprocess:.1f} = {t.total:.1f} ms]"
+    )
 
 
 class Progress:
@@ -37,8 +39,9 @@ class Progress:
         width = 30
         filled = int(width * count / self.total) if self.total else width
         rate = count / (now - self._started) if now > self._started else 0.0
-        self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {count}/{self.total}  "
-                          f"failed {self.failed}  {rate:.1f} img/s ")
+        self.stream.write(
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {count}/{self.total}  failed {self.failed}  {rate:.1f} img/s "
+        )
         self.stream.flush()
 
     def close(self):
@@ -49,28 +52,36 @@ class Progress:
 
 def summary_text(summary: dict) -> str:
     images, latency, warm, ctx = summary["images"], summary["latency_ms"], summary["warmup"], summary["context"]
-    lines = [f"{images['done']} classified, {images['failed']} failed"
-             + (f" (stopped by {summary['stopped_by']})" if summary["stopped_by"] else "")
-             + f"; {summary['images_per_second']:.1f} images/s over {summary['wall_seconds']:.2f} s."]
+    lines = [
+        f"{images['done']} classified, {images['failed']} failed"
+        + (f" (stopped by {summary['stopped_by']})" if summary["stopped_by"] else "")
+        + f"; {summary['images_per_second']:.1f} images/s over {summary['wall_seconds']:.2f} s."
+    ]
     if images["done"]:
         lines.append("latency ms      p50      p90      p99     mean      min      max")
         for stage in ("decode", "preprocess", "invoke", "postprocess", "total"):
             s = latency[stage]
             lines.append(f"{stage:<11}" + "".join(f"{s[k]:9.2f}" for k in ("p50", "p90", "p99", "mean", "min", "max")))
     if warm["first_invoke_ms"] is not None:
-        lines.append(f"first inference {warm['first_invoke_ms']:.2f} ms ({warm['runs']} warm-up run(s), "
-                     "not in the statistics)" if warm["runs"] else
-                     f"first inference {warm['first_invoke_ms']:.2f} ms (no warm-up: it is in the statistics)")
+        lines.append(
+            f"first inference {warm['first_invoke_ms']:.2f} ms ({warm['runs']} warm-up run(s), not in the statistics)"
+            if warm["runs"]
+            else f"first inference {warm['first_invoke_ms']:.2f} ms (no warm-up: it is in the statistics)"
+        )
     camera = summary.get("camera")
     if camera:
-        lines.append(f"{camera['name']}: {camera['stalls']} stall(s), {camera['reconnects']} reconnect(s), "
-                     f"{camera['empty_frames']} empty frame(s) skipped")
+        lines.append(
+            f"{camera['name']}: {camera['stalls']} stall(s), {camera['reconnects']} reconnect(s), "
+            f"{camera['empty_frames']} empty frame(s) skipped"
+        )
     board = ctx.get("board") or ctx.get("cpu")
     extra = []
     if ctx.get("cpu_temperature_c") is not None:
         extra.append(f"{ctx['cpu_temperature_c']:.1f} °C")
     if ctx.get("throttled") is not None:
         extra.append(f"throttled={ctx['throttled']}")
-    lines.append(f"{summary['runtime']} {summary['runtime_version']}, threads {summary['threads'] or 'default'}, "
-                 f"{board}" + (f", {', '.join(extra)}" if extra else ""))
+    lines.append(
+        f"{summary['runtime']} {summary['runtime_version']}, threads {summary['threads'] or 'default'}, "
+        f"{board}" + (f", {', '.join(extra)}" if extra else "")
+    )
     return "\n".join(lines)

@@ -12,15 +12,25 @@ later passes then uses a buffer bounded in bytes, so memory stays bounded too.
 import hashlib
 from pathlib import Path
 
-from edgecell import requires
+from edgecell.core import requires
 from edgecell.device.image import load_resized
 
 PREFETCH_BATCHES = 2
 CACHE_SHUFFLE_BYTES = 8 * 2**20  # the reshuffle buffer of a cached pipeline holds at most this much
 
 
-def image_batches(paths, labels, img_size: int, batch_size: int, shuffle: bool = False, seed: int = 4,
-                  augment: bool = False, shard=(1, 0), cache=None, drop_remainder: bool = False):
+def image_batches(
+    paths,
+    labels,
+    img_size: int,
+    batch_size: int,
+    shuffle: bool = False,
+    seed: int = 4,
+    augment: bool = False,
+    shard=(1, 0),
+    cache=None,
+    drop_remainder: bool = False,
+):
     """Batches of (float32 RGB pixels in 0..255, label).
 
     `shard` is (shards, index): this pipeline reads only every shards-th file, from `index` on

@@ -15,12 +15,11 @@ import os
 from dataclasses import dataclass
 from enum import Enum
 
-from edgecell import requires
-from edgecell.errors import EdgecellError
+from edgecell.core import requires
+from edgecell.core.errors import EdgecellError
 
 TF_CONFIG = "TF_CONFIG"
-EXAMPLE_TF_CONFIG = ('{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
-                     '"task": {"type": "worker", "index": 0}}')
+EXAMPLE_TF_CONFIG = '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, "task": {"type": "worker", "index": 0}}'
 
 
 class Distribute(str, Enum):
@@ -45,8 +44,13 @@ class Plan:
         return self.kind != Distribute.none.value
 
     def describe(self) -> dict:
-        return {"strategy": self.kind, "replicas": self.replicas, "workers": self.workers,
-                "worker": self.worker, "chief": self.chief}
+        return {
+            "strategy": self.kind,
+            "replicas": self.replicas,
+            "workers": self.workers,
+            "worker": self.worker,
+            "chief": self.chief,
+        }
 
 
 def plan(kind: str) -> Plan:
@@ -78,23 +82,30 @@ def read_tf_config(text) -> dict:
     if not text:
         raise EdgecellError(
             f"--distribute multiworker reads the cluster from the {TF_CONFIG} environment variable, which is not set; "
-            f"set it on every worker, e.g. {TF_CONFIG}='{EXAMPLE_TF_CONFIG}' (index 1 on the second machine).")
+            f"set it on every worker, e.g. {TF_CONFIG}='{EXAMPLE_TF_CONFIG}' (index 1 on the second machine)."
+        )
     try:
         config = json.loads(text)
     except json.JSONDecodeError as error:
-        raise EdgecellError(f"{TF_CONFIG} is not valid JSON ({error}); it should look like {EXAMPLE_TF_CONFIG}.") from None
+        raise EdgecellError(
+            f"{TF_CONFIG} is not valid JSON ({error}); it should look like {EXAMPLE_TF_CONFIG}."
+        ) from None
     cluster = config.get("cluster") if isinstance(config, dict) else None
     task = config.get("task") if isinstance(config, dict) else None
     if not isinstance(cluster, dict) or not (cluster.get("worker") or cluster.get("chief")):
-        raise EdgecellError(f"{TF_CONFIG} has no \"cluster\" with a \"worker\" list; it should look like {EXAMPLE_TF_CONFIG}.")
+        raise EdgecellError(
+            f'{TF_CONFIG} has no "cluster" with a "worker" list; it should look like {EXAMPLE_TF_CONFIG}.'
+        )
     if not isinstance(task, dict) or task.get("type") not in cluster or not isinstance(task.get("index"), int):
         raise EdgecellError(
-            f"{TF_CONFIG}'s \"task\" ({json.dumps(task)}) must name a task type of the cluster "
-            f"({', '.join(cluster)}) and an integer index, e.g. {{\"type\": \"worker\", \"index\": 0}}.")
+            f'{TF_CONFIG}\'s "task" ({json.dumps(task)}) must name a task type of the cluster '
+            f'({", ".join(cluster)}) and an integer index, e.g. {{"type": "worker", "index": 0}}.'
+        )
     if not 0 <= task["index"] < len(cluster[task["type"]]):
         raise EdgecellError(
             f"{TF_CONFIG}'s task index {task['index']} is outside its cluster's {len(cluster[task['type']])} "
-            f"{task['type']} address(es); use 0 to {len(cluster[task['type']]) - 1}.")
+            f"{task['type']} address(es); use 0 to {len(cluster[task['type']]) - 1}."
+        )
     return config
 
 
@@ -124,11 +135,14 @@ def batches(run: Plan, make, global_batch: int, images: int, training: bool):
         if global_batch % run.replicas:
             raise EdgecellError(
                 f"--batch-size {global_batch} does not divide among the {run.replicas} replicas training in sync; "
-                f"use a multiple of {run.replicas}, e.g. {run.replicas * max(1, round(global_batch / run.replicas))}.")
+                f"use a multiple of {run.replicas}, e.g. {run.replicas * max(1, round(global_batch / run.replicas))}."
+            )
         if per_worker < global_batch:
             raise EdgecellError(
-                f"{images} training images give each of {run.workers} worker(s) fewer than one batch of {global_batch}; "
-                f"use a smaller --batch-size or more images.")
+                f"{images} training images give each of {run.workers} worker(s) fewer than one batch of "
+                f"{global_batch}; "
+                f"use a smaller --batch-size or more images."
+            )
         return _unknown_length(make(global_batch, (run.workers, run.worker), True), run)
     batch = min(global_batch, per_worker) // run.replicas * run.replicas
     return _unknown_length(make(batch, (run.workers, run.worker), True), run) if batch else None

@@ -1,0 +1,122 @@
+"""A class-folder dataset (one subfolder per class) as the board reads it: scanned, validated, and
+the held-out images a model folder's split names. Training, export and `bench --data` share it."""
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from edgecell.core import modelfolder
+from edgecell.core.errors import EdgecellError
+from edgecell.core.labels import read_labels
+from edgecell.core.split import Sample, read_split
+from edgecell.device.image import ImageError, is_image_name, load_rgb
+
+
+@dataclass
+class Dataset:
+    root: Path
+    classes: list
+    samples: list  # decodable images, sorted by class then path
+    skipped: list = field(default_factory=list)  # [{"path": ..., "reason": ...}]
+
+    def counts(self, samples=None) -> dict:
+        samples = self.samples if samples is None else samples
+        counts = {name: 0 for name in self.classes}
+        for sample in samples:
+            counts[self.classes[sample.label]] += 1
+        return counts
+
+    def abspath(self, sample: Sample) -> str:
+        return str(self.root / sample.path)
+
+
+def scan(root, validate: bool = True, workers: int = 0) -> Dataset:
+    """List the images of a class-folder dataset; with `validate`, decode each once.
+
+    Files that are not images (by extension) are ignored; images that cannot be decoded are
+    listed in `skipped` with the reason. A missing folder, fewer than two classes or a class
+    with no usable image is an EdgecellError.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise EdgecellError(f"Dataset folder {root} does not exist; give a folder with one subfolder per class.")
+    classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if len(classes) < 2:
+        raise EdgecellError(
+            f"Dataset folder {root} has {len(classes)} class subfolder(s); a classifier needs at least two "
+            "(one subfolder per class, e.g. TRAIN/EOSINOPHIL/*.jpeg)."
+        )
+    candidates = []
+    for label, name in enumerate(classes):
+        for path in _walk_images(root / name):
+            candidates.append(Sample(path.relative_to(root).as_posix(), label))
+
+    skipped = []
+    if validate:
+        reasons = _decode_all([root / s.path for s in candidates], workers)
+        kept = []
+        for sample, reason in zip(candidates, reasons):
+            if reason is None:
+                kept.append(sample)
+            else:
+                skipped.append({"path": sample.path, "reason": reason})
+        candidates = kept
+
+    dataset = Dataset(root=root, classes=classes, samples=candidates, skipped=skipped)
+    empty = [name for name, n in dataset.counts().items() if n == 0]
+    if empty:
+        raise EdgecellError(
+            f"Class folder(s) {', '.join(empty)} in {root} hold no usable image (JPEG, PNG or BMP); "
+            "add images or remove the folder."
+        )
+    return dataset
+
+
+def _walk_images(folder: Path):
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            if not name.startswith(".") and is_image_name(name):
+                found.append(Path(dirpath) / name)
+    return sorted(found)
+
+
+def _reason(path: Path):
+    try:
+        load_rgb(path)
+    except ImageError as error:
+        return str(error)
+    return None
+
+
+def _decode_all(paths, workers: int):
+    workers = workers or min(8, (os.cpu_count() or 1) + 1)
+    with ThreadPoolExecutor(workers) as pool:  # OpenCV releases the GIL while decoding
+        return list(pool.map(_reason, paths))
+
+
+def held_out(model_dir, data=None):
+    """The images to evaluate on: the recorded test split, or every image of another folder.
+
+    Returns (paths, labels, classes, skipped).
+    """
+    model_dir = Path(model_dir)
+    classes = read_labels(model_dir / modelfolder.LABELS_FILE)
+    if data is None:
+        split = read_split(model_dir)
+        root = Path(split.root)
+        if not root.is_dir():
+            raise EdgecellError(
+                f"The dataset folder recorded in {model_dir / modelfolder.SPLIT_FILE} ({root}) is gone; "
+                "give it with --data."
+            )
+        return [str(root / s.path) for s in split.test], [s.label for s in split.test], classes, []
+    folder = scan(data)
+    if folder.classes != classes:
+        raise EdgecellError(
+            f"The class folders of {data} ({', '.join(folder.classes)}) are not the model's classes "
+            f"({', '.join(classes)})."
+        )
+    return [folder.abspath(s) for s in folder.samples], [s.label for s in folder.samples], classes, folder.skipped

@@ -1,0 +1,1 @@
+"""Training and evaluating a Keras classifier: TensorFlow is imported inside functions only."""

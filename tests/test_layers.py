@@ -1,0 +1,102 @@
+"""The layers import one way (docs/development.md has the picture):
+
+    cli, demo  ->  train, converters  ->  device  ->  core
+
+Every module's imports are read with `ast`, those inside functions included, so a lazy import
+that runs the wrong way fails here too.
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FOLDERS = {  # source folder -> the package it installs as
+    ROOT / "src" / "edgecell": "edgecell",
+    ROOT / "device": "edgecell.device",
+    ROOT / "converters": "edgecell.converters",
+    ROOT / "models": "edgecell.models",
+}
+# What each layer may import of edgecell, besides itself.
+ALLOWED = {
+    "edgecell.core": set(),
+    "edgecell.device": {"edgecell.core"},
+    "edgecell.converters": {"edgecell.core", "edgecell.device"},
+    "edgecell.train": {"edgecell.core", "edgecell.device"},
+    "edgecell.models": {"edgecell.core"},
+    "edgecell": {"edgecell.core"},  # the package's __init__: the version only
+}
+TOP = {"edgecell.cli", "edgecell.demo", "edgecell.__main__"}  # may import every layer
+# The one module on the board side that may import TensorFlow: `--runtime tf`.
+TENSORFLOW_ALLOWED = {"edgecell.device.runtime"}
+
+
+def modules():
+    found = {}
+    for folder, package in FOLDERS.items():
+        for path in sorted(folder.rglob("*.py")):
+            if package == "edgecell" and path.relative_to(folder).parts[0] in ("device", "converters", "models"):
+                continue
+            parts = list(path.relative_to(folder).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            found[".".join([package, *parts])] = path
+    return found
+
+
+def imported(path: Path) -> list:
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names += (
+                [f"{node.module}.{alias.name}" for alias in node.names] if node.module == "edgecell" else [node.module]
+            )
+    return names
+
+
+def layer(module: str) -> str:
+    for name in sorted([*ALLOWED, *TOP], key=len, reverse=True):
+        if module == name or module.startswith(name + "."):
+            return name
+    raise AssertionError(f"{module} belongs to no layer; add it to tests/test_layers.py")
+
+
+MODULES = modules()
+
+
+def test_every_layer_has_modules():
+    layers = {layer(m) for m in MODULES}
+    assert {"edgecell.core", "edgecell.device", "edgecell.converters", "edgecell.train", "edgecell.cli"} <= layers
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_imports_run_one_way(module):
+    own = layer(module)
+    if own in TOP:
+        return
+    wrong = []
+    for name in imported(MODULES[module]):
+        if name == "edgecell" or not name.startswith("edgecell."):
+            continue
+        target = layer(name)
+        if target != own and target not in ALLOWED[own]:
+            wrong.append(f"{name} ({target})")
+    assert not wrong, f"{module} ({own}) imports up or across: {', '.join(wrong)}"
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if layer(m) == "edgecell.device"))
+def test_the_board_side_never_imports_tensorflow(module):
+    heavy = [n for n in imported(MODULES[module]) if n.split(".")[0] in ("tensorflow", "keras", "tf_keras")]
+    if module in TENSORFLOW_ALLOWED:
+        return
+    assert not heavy, f"{module} imports {', '.join(heavy)}; only {TENSORFLOW_ALLOWED} may, for --runtime tf"
+
+
+def test_the_checker_sees_a_wrong_import(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("def f():\n    from edgecell.train.training import train\n    import tensorflow\n")
+    assert imported(bad) == ["edgecell.train.training", "tensorflow"]
+    assert layer("edgecell.train.training") == "edgecell.train" not in ALLOWED["edgecell.device"]
