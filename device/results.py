@@ -10,6 +10,10 @@ A service that runs for months needs a bounded file: with `max_bytes`, a row tha
 file past the cap first moves it to `<name>.1` (replacing the older one) and starts a new file,
 so at most twice the cap is on disk and every line stays whole. With `append`, a restarted run
 adds to the file instead of starting it afresh.
+
+Class-change events (`device/events.py`) are rows too, right after the frame that settled them:
+status `event`, `label` the class it changed to, `score` its smoothed score; in CSV the `top_k`
+column holds the class it changed from; in JSONL the row has `previous`, `frame` and `time`.
 """
 
 import csv
@@ -112,6 +116,18 @@ class ResultWriter:
         self.rows += 1
         if time.monotonic() - self._synced >= SYNC_EVERY_S:
             self.sync()
+
+    def event(self, event):
+        """A class-change event as a row (see the module's docstring)."""
+        if self.format == "csv":
+            values = {"source": event.source, "status": "event", "label": event.label, "score": event.score}
+            values["top_k"] = event.previous
+            line = self._csv_line(["" if values.get(k) is None else values[k] for k in FIELDS])
+        else:
+            values = {"source": event.source, "status": "event", "label": event.label, "score": event.score}
+            values.update(previous=event.previous, frame=event.frame, time=event.time)
+            line = json.dumps(values, ensure_ascii=False) + "\n"
+        self._write(line)
 
     @staticmethod
     def _csv_line(values) -> str:

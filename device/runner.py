@@ -46,6 +46,7 @@ class Result(NamedTuple):
     classes: list  # [classify.Class], best first
     timing: Timing
     error: Optional[str] = None
+    scores: Optional[np.ndarray] = None  # every class's score, in label order (events smooth these)
 
     @property
     def ok(self) -> bool:
@@ -101,10 +102,12 @@ def classify(classifier, frame, k: int = 1, threshold: float = 0.0) -> Result:
     start = time.perf_counter()
     raw = classifier.invoke(frame.tensor)
     invoked = time.perf_counter()
-    classes = rank(classifier.scores(raw), classifier.labels, k, threshold)
+    scores = classifier.scores(raw)
+    classes = rank(scores, classifier.labels, k, threshold)
     done = time.perf_counter()
     pre, inv, post = frame.preprocess_ms, (invoked - start) * 1e3, (done - invoked) * 1e3
-    return Result(frame.name, classes, Timing(frame.decode_ms, pre, inv, post, frame.decode_ms + pre + inv + post))
+    timing = Timing(frame.decode_ms, pre, inv, post, frame.decode_ms + pre + inv + post)
+    return Result(frame.name, classes, timing, None, scores.reshape(-1))
 
 
 def prepare(classifier, frame):

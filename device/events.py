@@ -1,0 +1,106 @@
+"""Class-change events for streams: a flickering camera should say "bird" once, not forty times.
+
+Each frame's scores (every class, `Result.scores`) go into a window of the last `smooth` frames;
+the window's mean ranks the classes. The smoothed top class becomes the current class only once
+it has been the top class, at or above `threshold`, for `hold` frames in a row; that change is an
+`Event`. The first class to settle is an event too (`previous` is None), so a listener learns the
+state it starts from. Failed frames change nothing.
+
+The API, for every sink and page that reports events:
+
+    detector = Detector(labels, smooth=5, hold=3, threshold=0.6)
+    event = detector.update(result)     # an Event when this frame settles a change, else None
+    detector.recent(10)                 # the last events, oldest first (safe from any thread)
+    detector.current                    # the settled class, or None before the first event
+    dispatch(sinks, event)              # event(event) on every sink that has that method
+
+A sink that wants events has an `event(event)` method beside `write(result)` (the results file,
+MQTT, the webhook); `Event.as_dict()` is the JSON they all send.
+"""
+
+import collections
+import datetime
+import threading
+from typing import NamedTuple, Optional
+
+import numpy as np
+
+from edgecell.core.errors import EdgecellError
+
+KEEP = 50  # events `recent` can return
+
+
+class Event(NamedTuple):
+    time: str  # when it settled, ISO 8601 in UTC
+    source: str  # the frame that settled it
+    frame: int  # that frame's number in the run, from 1
+    label: str  # the class it changed to
+    score: float  # that class's smoothed score
+    previous: Optional[str]  # the class it changed from (None for the first)
+
+    def as_dict(self) -> dict:
+        return {"type": "event", **self._asdict()}
+
+
+class Detector:
+    def __init__(self, labels, smooth: int = 1, hold: int = 1, threshold: float = 0.0, keep: int = KEEP):
+        if smooth < 1 or hold < 1:
+            raise EdgecellError(f"--smooth {smooth} and --hold {hold} count frames; give 1 or more for each.")
+        self.labels = list(labels)
+        self.smooth, self.hold, self.threshold = smooth, hold, threshold
+        self.current: Optional[str] = None
+        self.frames = 0
+        self._window = collections.deque(maxlen=smooth)
+        self._candidate, self._held = None, 0
+        self._recent = collections.deque(maxlen=keep)
+        self._lock = threading.Lock()
+
+    def update(self, result) -> Optional[Event]:
+        self.frames += 1
+        if result.error is not None:
+            return None
+        self._window.append(self._scores(result))
+        mean = np.mean(self._window, axis=0)
+        best = int(np.argmax(mean))
+        label, score = self._label(best), float(mean[best])
+        if score < self.threshold or label == self.current:
+            self._candidate, self._held = None, 0
+            return None
+        self._held = self._held + 1 if label == self._candidate else 1
+        self._candidate = label
+        if self._held < self.hold:
+            return None
+        event = Event(_now(), result.name, self.frames, label, round(score, 6), self.current)
+        self.current, self._candidate, self._held = label, None, 0
+        with self._lock:
+            self._recent.append(event)
+        return event
+
+    def recent(self, n: Optional[int] = None) -> list:
+        with self._lock:
+            events = list(self._recent)
+        return events if n is None else events[-n:] if n > 0 else []
+
+    def _scores(self, result) -> np.ndarray:
+        if result.scores is not None:
+            return np.asarray(result.scores, dtype=np.float32).reshape(-1)
+        # a result without its score vector (e.g. read back from a file): the ranked classes only
+        scores = np.zeros(max(len(self.labels), 1 + max((c.index for c in result.classes), default=0)), np.float32)
+        for c in result.classes:
+            scores[c.index] = c.score
+        return scores
+
+    def _label(self, index: int) -> str:
+        return self.labels[index] if index < len(self.labels) else str(index)
+
+
+def dispatch(sinks, event: Event) -> None:
+    """Hand `event` to every sink with an `event` method, in order."""
+    for sink in sinks:
+        method = getattr(sink, "event", None)
+        if method is not None:
+            method(event)
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
