@@ -1,0 +1,51 @@
+"""Decode scale: how much of a JPEG is decoded for a model that only needs a thumbnail of it.
+
+libjpeg can decode a JPEG at 1/2, 1/4 or 1/8 of its size in the DCT domain (OpenCV's
+`IMREAD_REDUCED_*` flags), skipping most of the work of a full decode. A 4000x3000 phone photo
+for a 128x128 model decodes at 1/8 (500x375) and is then resized as any other image.
+
+The rule has a name, recorded in a model's `config.json` and in its .tflite metadata, so that
+training, export's accuracy check and calibration, and the board decode the same file to the same
+pixels; a later change of rule gets a new name rather than silently splitting them.
+"""
+
+import math
+
+FULL = "full"  # every pixel is decoded, whatever the model's input size
+JPEG_REDUCED = "jpeg-reduced-v1"  # see `reduction`
+RULES = (JPEG_REDUCED, FULL)
+DEFAULT = JPEG_REDUCED  # what a model made from now on records
+UNRECORDED = FULL  # what a model that records no rule (made before the rule existed, or elsewhere) gets
+FACTORS = (8, 4, 2)
+
+
+def reduction(width: int, height: int, input_size) -> int:
+    """The factor (1, 2, 4 or 8) a JPEG of `width` x `height` is decoded at for `input_size` (h, w).
+
+    1 unless the image is at least twice the model's input in both sides; else the largest of
+    8, 4, 2 that keeps both decoded sides at or above the input. libjpeg rounds a reduced side up
+    (ceil(width / factor)), and so does this. Both sides are compared with the input's larger
+    side, so a photo turned a quarter by its EXIF orientation still decodes at least input-sized.
+    """
+    need = max(int(side) for side in input_size)
+    if need < 1 or width < 2 * need or height < 2 * need:
+        return 1
+    for factor in FACTORS:
+        if math.ceil(width / factor) >= need and math.ceil(height / factor) >= need:
+            return factor
+    return 1
+
+
+def check_rule(rule: str, where: str) -> str:
+    """`rule` when edgecell knows it, else ValueError naming `where` it came from."""
+    if rule not in RULES:
+        raise ValueError(
+            f"{where} asks for decode rule {rule!r}, which this edgecell does not know "
+            f"(it knows {', '.join(RULES)}); upgrade edgecell, or pass --full-decode"
+        )
+    return rule
+
+
+def fit(rule: str, input_size):
+    """What `image.load_rgb(path, fit)` is given under `rule`: the input size, or None for every pixel."""
+    return None if rule == FULL else tuple(int(side) for side in input_size)

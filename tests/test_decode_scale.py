@@ -1,0 +1,49 @@
+"""Decode scale: the rule, a pure function of the declared size and the model's input."""
+
+import pytest
+
+from edgecell.device import decode_scale
+from edgecell.device.decode_scale import reduction
+
+
+@pytest.mark.parametrize(
+    "width, height, size, factor",
+    [
+        (4000, 3000, (128, 128), 8),  # a phone photo for a small model: 500x375
+        (4000, 3000, (224, 224), 8),  # 500x375 still >= 224
+        (4000, 3000, (400, 400), 4),  # 1/8 would give 375 rows, under 400
+        (1600, 1200, (224, 224), 4),  # 400x300; 1/8 would be 200x150
+        (1600, 1200, (600, 600), 2),  # 800x600
+        (1600, 1200, (601, 601), 1),  # under twice the input in height: as today
+        (448, 448, (224, 224), 2),  # exactly twice: 1/2 gives exactly the input
+        (447, 4000, (224, 224), 1),  # one side under twice the input
+        (1025, 1025, (128, 128), 8),  # libjpeg rounds up: ceil(1025 / 8) = 129
+        (1017, 1017, (128, 128), 8),  # ceil(1017 / 8) = 128: exactly the input
+        (1016, 1016, (128, 128), 4),  # 1016 / 8 = 127: one short
+        (32, 32, (32, 32), 1),
+        (3000, 4000, (96, 160), 8),  # a non-square input: compared with its larger side (EXIF turns)
+        (640, 4000, (96, 160), 4),
+    ],
+)
+def test_reduction_is_the_largest_factor_keeping_both_sides_at_least_the_input(width, height, size, factor):
+    assert reduction(width, height, size) == factor
+
+
+def test_reduction_never_goes_under_the_input_on_any_size():
+    for need in (1, 7, 32, 128, 224, 299):
+        for width in range(need, 9 * need + 9, max(1, need // 5)):
+            for height in (need, 2 * need - 1, 2 * need, 5 * need + 3, 8 * need, 8 * need + 1):
+                factor = reduction(width, height, (need, need))
+                assert factor in (1, 2, 4, 8)
+                if factor > 1:
+                    assert width >= 2 * need and height >= 2 * need
+                    assert -(-width // factor) >= need and -(-height // factor) >= need
+                    if factor < 8:  # the next factor would have gone under
+                        assert -(-width // (2 * factor)) < need or -(-height // (2 * factor)) < need
+
+
+def test_fit_follows_the_rule():
+    assert decode_scale.fit(decode_scale.JPEG_REDUCED, (128, 96)) == (128, 96)
+    assert decode_scale.fit(decode_scale.FULL, (128, 96)) is None
+    with pytest.raises(ValueError, match="'jpeg-reduced-v9'.*upgrade edgecell, or pass --full-decode"):
+        decode_scale.check_rule("jpeg-reduced-v9", "model.tflite")
