@@ -1,9 +1,14 @@
-"""Decode scale: the rule, a pure function of the declared size and the model's input."""
+"""Decode scale: the rule (a pure function of the declared size and the model's input) and the
+pixels it gives, through real JPEGs decoded by OpenCV."""
 
+import cv2
+import numpy as np
 import pytest
+from imagegen import write_rgb
 
 from edgecell.device import decode_scale
 from edgecell.device.decode_scale import reduction
+from edgecell.device.image import load_resized, load_rgb
 
 
 @pytest.mark.parametrize(
@@ -47,3 +52,40 @@ def test_fit_follows_the_rule():
     assert decode_scale.fit(decode_scale.FULL, (128, 96)) is None
     with pytest.raises(ValueError, match="'jpeg-reduced-v9'.*upgrade edgecell, or pass --full-decode"):
         decode_scale.check_rule("jpeg-reduced-v9", "model.tflite")
+
+
+def photo(width, height, seed=0):
+    """A smooth picture with some grain, like a photo (not noise, which no scale preserves)."""
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    rng = np.random.default_rng(seed)
+    channels = [128 + 90 * np.sin(x / 97 + k) * np.cos(y / 131 - 2 * k) for k in range(3)]
+    image = np.stack(channels, axis=-1) + rng.normal(0, 6, (height, width, 3))
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def big_jpeg(tmp_path_factory):
+    return write_rgb(tmp_path_factory.mktemp("big") / "photo.jpg", photo(1600, 1200))
+
+
+def test_a_large_jpeg_decodes_reduced_and_resizes_to_nearly_the_full_decode(big_jpeg):
+    assert load_rgb(big_jpeg).shape == (1200, 1600, 3)
+    assert load_rgb(big_jpeg, fit=(128, 128)).shape == (150, 200, 3)  # 1/8
+    assert load_rgb(big_jpeg, fit=(224, 224)).shape == (300, 400, 3)  # 1/4
+    reduced = load_resized(big_jpeg, (128, 128), decode_scale.JPEG_REDUCED).astype(int)
+    full = load_resized(big_jpeg, (128, 128), decode_scale.FULL).astype(int)
+    assert reduced.shape == full.shape == (128, 128, 3)
+    assert np.abs(reduced - full).mean() < 1.5 and np.abs(reduced - full).max() < 24
+
+
+def test_small_jpegs_and_other_formats_decode_as_before(tmp_path, big_jpeg):
+    small = write_rgb(tmp_path / "small.jpg", photo(200, 150))
+    assert np.array_equal(load_rgb(small, fit=(128, 128)), load_rgb(small))
+    png = write_rgb(tmp_path / "big.png", photo(1024, 768))
+    assert load_rgb(png, fit=(64, 64)).shape == (768, 1024, 3)
+
+
+def test_reduced_decode_gives_libjpegs_scaled_pixels(big_jpeg):
+    """The pixels are OpenCV's own IMREAD_REDUCED_COLOR_8 ones (BGR there), not a resize of ours."""
+    expected = cv2.imread(str(big_jpeg), cv2.IMREAD_REDUCED_COLOR_8)[:, :, ::-1]
+    assert np.array_equal(load_rgb(big_jpeg, fit=(128, 128)), expected)
