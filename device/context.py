@@ -6,12 +6,12 @@ to every summary. Everything is read from /proc and /sys, so it costs nothing on
 
 import os
 import platform
-import subprocess
 from pathlib import Path
 
 import numpy as np
 
 from edgecell.core.version import __version__
+from edgecell.device import thermal
 
 
 def cpu_model() -> str:
@@ -35,21 +35,13 @@ def board_model():
 
 
 def cpu_temperature_c():
-    try:
-        return int(Path("/sys/class/thermal/thermal_zone0/temp").read_text().strip()) / 1000.0
-    except (OSError, ValueError):
-        return None
+    return thermal.cpu_celsius()
 
 
 def throttled():
     """The Pi firmware's throttling flags (`vcgencmd get_throttled`), e.g. '0x0', when available."""
-    try:
-        out = subprocess.run(["vcgencmd", "get_throttled"], capture_output=True, text=True, timeout=2)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if out.returncode != 0:
-        return None
-    return out.stdout.strip().split("=")[-1] or None
+    bits = thermal.throttled()
+    return None if bits is None else hex(bits)
 
 
 def run_context(runtime=None, threads=None) -> dict:

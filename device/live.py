@@ -1,0 +1,183 @@
+"""The latest frame and the running numbers of a run, shared by the infer loop and the HTTP server.
+
+`Live` is a sink of the infer run (`write(result)`, `close()`): the loop hands it every result,
+the server's threads read it. The loop's side is kept to a few microseconds a frame: it keeps a
+reference to the frame's pixels (no copy) and adds the timing to fixed-size rings and histogram
+counts. Everything costly — drawing the label, JPEG encoding, percentiles, reading the
+temperature — happens on request, in the server's thread, at most once per new frame.
+
+The loop drops a frame's pixels once the model's input tensor is made, so `tap(frames)` keeps a
+reference to each frame on its way in; results come out in the order frames go in, so the oldest
+tapped frame is the one a result belongs to (checked by name).
+"""
+
+import threading
+import time
+from collections import deque
+from datetime import datetime, timezone
+from typing import Optional
+
+import cv2
+import numpy as np
+
+from edgecell.device import results, stats, thermal
+
+# Latency histogram bounds in milliseconds (Prometheus' le buckets, in seconds, are these / 1000).
+BOUNDS_MS = (1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500)
+RECENT = 512  # results kept for images/s and the latency percentiles
+RATE_WINDOW_S = 10.0  # images/s over at most the last this many seconds
+EVENTS = 20  # events kept for the page
+PENDING = 64  # tapped frames awaiting their result at most (read-ahead keeps ~5 in flight)
+DISPLAY_WIDTH = (320, 640)  # the page's frame is scaled to this range of widths
+
+
+class Live:
+    def __init__(self, model: str = "", runtime: str = "", sensor: Optional[thermal.Sensor] = None):
+        self.model, self.runtime = model, runtime
+        self.sensor = sensor or thermal.Sensor()
+        self.started = time.monotonic()
+        self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.done = self.failed = 0
+        self.buckets = [0] * (len(BOUNDS_MS) + 1)  # the last one is +Inf
+        self.latency_sum_ms = 0.0
+        self.events: deque = deque(maxlen=EVENTS)
+        self._recent: deque = deque(maxlen=RECENT)  # (monotonic time, total ms)
+        self._pending: deque = deque(maxlen=PENDING)  # (name, rgb)
+        self._lock = threading.Lock()
+        self._latest = None  # (seq, result)
+        self._frame = None  # (seq, rgb, result): the latest result that has pixels
+        self._seq = 0
+        self._jpeg = (-1, b"")
+
+    # --- the loop's side ------------------------------------------------------------------------
+    def tap(self, frames):
+        """`frames`, unchanged, remembering each one's pixels until its result arrives."""
+        for frame in frames:
+            self._pending.append((frame.name, frame.rgb))
+            yield frame
+
+    def write(self, result) -> None:
+        rgb = None
+        while self._pending:
+            name, pixels = self._pending.popleft()
+            if name == result.name:
+                rgb = pixels
+                break
+        self.show(result, rgb)
+
+    def show(self, result, rgb: Optional[np.ndarray] = None) -> None:
+        """Make `result` (and its frame's pixels, when known) the latest, and count it."""
+        now = time.monotonic()
+        with self._lock:
+            self._seq += 1
+            self._latest = (self._seq, result)
+            if rgb is not None:  # a failed image keeps the last frame on the page
+                self._frame = (self._seq, rgb, result)
+            if not result.ok:
+                self.failed += 1
+                return
+            self.done += 1
+            total = result.timing.total
+            self._recent.append((now, total))
+            self.latency_sum_ms += total
+            self.buckets[_bucket(total)] += 1
+
+    def event(self, event) -> None:
+        """A class change (`events.Event`, handed out by `events.dispatch`) for the page's list."""
+        with self._lock:
+            self.events.append(event.as_dict())
+
+    def close(self) -> None:
+        self._pending.clear()
+
+    # --- the server's side ----------------------------------------------------------------------
+    def uptime(self) -> float:
+        return time.monotonic() - self.started
+
+    def rates(self) -> dict:
+        """images/s over the recent window and the latency p50/p90 of the recent results."""
+        with self._lock:
+            recent = list(self._recent)
+        now = time.monotonic()
+        recent = [(t, ms) for t, ms in recent if now - t <= RATE_WINDOW_S]
+        if not recent:
+            return {"images_per_second": 0.0, "latency_ms": {"p50": None, "p90": None}}
+        span = max(now - recent[0][0], min(self.uptime(), RATE_WINDOW_S), 1e-6)
+        p50, p90 = stats.percentiles([ms for _, ms in recent], (50, 90))
+        return {
+            "images_per_second": round(len(recent) / span, 2),
+            "latency_ms": {"p50": round(float(p50), 3), "p90": round(float(p90), 3)},
+        }
+
+    def latest(self) -> Optional[dict]:
+        with self._lock:
+            latest = self._latest
+        if latest is None:
+            return None
+        seq, result = latest
+        return {"seq": seq, **results.row(result)}
+
+    def status(self) -> dict:
+        """What /status.json serves and the live page shows."""
+        with self._lock:
+            events = list(self.events)
+            frame_seq = self._frame[0] if self._frame is not None else None
+        return {
+            "model": self.model,
+            "runtime": self.runtime,
+            "started_at": self.started_at,
+            "uptime_seconds": round(self.uptime(), 1),
+            "images": {"done": self.done, "failed": self.failed},
+            **self.rates(),
+            "thermal": self.sensor.read().as_dict(),
+            "latest": self.latest(),
+            "frame_seq": frame_seq,
+            "events": events,
+        }
+
+    def jpeg(self) -> Optional[bytes]:
+        """The latest frame with its label and score drawn, as JPEG; encoded once per new frame."""
+        with self._lock:
+            frame, cached = self._frame, self._jpeg
+        if frame is None:
+            return None
+        seq, rgb, result = frame
+        if cached[0] != seq:
+            cached = (seq, annotate_jpeg(rgb, caption(result)))
+            with self._lock:
+                self._jpeg = cached
+        return cached[1]
+
+
+def caption(result) -> str:
+    if not result.ok:
+        return "failed"
+    if not result.classes:
+        return "(below threshold)"
+    best = result.classes[0]
+    return f"{best.label} {best.score:.2f}"
+
+
+def annotate_jpeg(rgb: np.ndarray, text: str, quality: int = 80) -> bytes:
+    """`rgb` scaled to a readable width, `text` in a band over its top, JPEG-encoded."""
+    height, width = rgb.shape[:2]
+    target = min(max(width, DISPLAY_WIDTH[0]), DISPLAY_WIDTH[1])
+    scale = target / width
+    # Nearest-neighbour for enlarging keeps a 28-pixel digit crisp rather than a blur.
+    interpolation = cv2.INTER_NEAREST if scale > 1 else cv2.INTER_AREA
+    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    bgr = cv2.resize(bgr, (target, max(1, round(height * scale))), interpolation=interpolation)
+    font, size, thickness = cv2.FONT_HERSHEY_SIMPLEX, target / 640 * 1.2 + 0.3, 2
+    (text_w, text_h), base = cv2.getTextSize(text, font, size, thickness)
+    band = text_h + base + 12
+    cv2.rectangle(bgr, (0, 0), (min(target, text_w + 16), band), (0, 0, 0), -1)
+    cv2.putText(bgr, text, (8, text_h + 6), font, size, (255, 255, 255), thickness, cv2.LINE_AA)
+    ok, encoded = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return encoded.tobytes() if ok else b""
+
+
+def _bucket(ms: float) -> int:
+    for index, bound in enumerate(BOUNDS_MS):
+        if ms <= bound:
+            return index
+    return len(BOUNDS_MS)

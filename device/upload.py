@@ -1,0 +1,68 @@
+"""What a body POSTed to /classify may be, and the reason, as an HTTP status, when it may not.
+
+A server on a board must stay up and bounded whatever arrives: the body's size is capped before
+it is read, the format is recognised from its first bytes before it is decoded, and the pixel
+count is read from the header before OpenCV allocates anything, because a 50 kB PNG can claim
+30000 x 30000 pixels (2.7 GB decoded).
+"""
+
+from typing import NamedTuple, Optional
+
+from edgecell.device import image
+from edgecell.device.image_header import declared_size
+
+MAX_PIXELS = 40_000_000  # a 40-megapixel photo decodes to 120 MB; more is refused before decoding
+SIGNATURES = {
+    b"\xff\xd8\xff": "JPEG",
+    b"\x89PNG\r\n\x1a\n": "PNG",
+    b"BM": "BMP",
+}
+WEBP = (b"RIFF", b"WEBP")
+
+
+class Refusal(NamedTuple):
+    status: int  # the HTTP status: 400, 413, 415 or 422
+    reason: str
+
+
+def kind(data: bytes) -> Optional[str]:
+    """'JPEG', 'PNG', 'BMP' or 'WebP' from the first bytes; None for anything else."""
+    for signature, name in SIGNATURES.items():
+        if data.startswith(signature):
+            return name
+    if data[:4] == WEBP[0] and data[8:12] == WEBP[1]:
+        return "WebP"
+    return None
+
+
+def check_length(length_header: Optional[str], max_bytes: int) -> Optional[Refusal]:
+    """A refusal for a Content-Length that is missing, malformed, zero or over `max_bytes`."""
+    if length_header is None:
+        return Refusal(411, "send the image with a Content-Length header (chunked bodies are not accepted)")
+    try:
+        length = int(length_header)
+    except ValueError:
+        return Refusal(400, f"Content-Length {length_header!r} is not a number")
+    if length < 0:
+        return Refusal(400, f"Content-Length {length} is negative")
+    if length == 0:
+        return Refusal(400, "the body is empty; POST the image file's bytes")
+    if length > max_bytes:
+        return Refusal(413, f"the body is {length} bytes, over the {max_bytes}-byte cap (--max-body-mb)")
+    return None
+
+
+def decode(data: bytes):
+    """(RGB pixels, None) for a usable image, or (None, Refusal)."""
+    if not data:
+        return None, Refusal(400, "the body is empty; POST the image file's bytes")
+    name = kind(data)
+    if name is None:
+        return None, Refusal(415, "the body is not an image (JPEG, PNG, BMP or WebP expected)")
+    size = declared_size(data)
+    if size is not None and size[0] * size[1] > MAX_PIXELS:
+        return None, Refusal(413, f"the {name} is {size[0]}x{size[1]} pixels, over the {MAX_PIXELS}-pixel cap")
+    try:
+        return image.decode_rgb(data), None
+    except image.ImageError as error:
+        return None, Refusal(422, f"the {name} cannot be used: {error}")
