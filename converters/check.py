@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from edgecell.core.errors import EdgecellError
+from edgecell.device.classify import best
 from edgecell.device.image import ImageError, load_resized
 from edgecell.device.model import Classifier
 from edgecell.device.stats import latency
@@ -71,11 +72,11 @@ def tflite_probabilities(model_path: Path, held_out: HeldOut, threads=None):
 
 
 def accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    return float((probabilities.argmax(axis=1) == labels).mean())
+    return float((best(probabilities) == labels).mean())
 
 
 def per_class_accuracy(probabilities, labels, classes) -> dict:
-    predicted = probabilities.argmax(axis=1)
+    predicted = best(probabilities)
     return {
         name: float((predicted[labels == i] == i).mean()) if np.any(labels == i) else None
         for i, name in enumerate(classes)
@@ -92,7 +93,7 @@ def compare(keras: np.ndarray, tflite: np.ndarray, labels: np.ndarray, classes, 
     return Check(
         accuracy=tflite_accuracy,
         drop_points=round(100.0 * (keras_accuracy - tflite_accuracy), 4),
-        agreement=float((keras.argmax(axis=1) == tflite.argmax(axis=1)).mean()),
+        agreement=float((best(keras) == best(tflite)).mean()),
         per_class_change=change,
         max_probability_diff=float(np.abs(keras - tflite).max()),
         latency_ms_p50=latency(timings).p50,

@@ -5,6 +5,7 @@ import numpy as np
 from edgecell.core import modelfolder
 from edgecell.core.errors import EdgecellError
 from edgecell.device.classfolder import held_out
+from edgecell.device.classify import best
 from edgecell.train import metrics
 
 EPSILON = 1e-7  # Keras clips probabilities the same way in its cross-entropy
@@ -23,7 +24,7 @@ def evaluate_model(model, paths, labels, classes, img_size: int, batch_size: int
         raise EdgecellError("There are no held-out images to evaluate on; give a folder with --data.")
     batches = image_batches(paths, labels, img_size, batch_size)
     probabilities = model.predict(batches, verbose=0)
-    predicted = probabilities.argmax(axis=1)
+    predicted = best(probabilities)
     result = {"images": len(paths), "loss": cross_entropy(probabilities, labels)}
     result.update(metrics.summary(labels, predicted, classes))
     return result
