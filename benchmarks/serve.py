@@ -6,9 +6,9 @@
    without and with `--serve`'s parts: the `Live` sink and frame tap, the server on loopback, and
    a client that polls /status.json and /frame.jpg twice a second as an open live page does. The
    ratio is of the medians of per-frame milliseconds over the rounds. Target: at most 1.05.
-2. /classify on loopback (the server in its own process, one keep-alive connection, a PNG body) against `Classifier.classify` of
-   the same decoded image in the same process: p50 and p99 of each, and their ratios (reported;
-   the round trip adds HTTP parsing, decoding the body and JSON).
+2. /classify on loopback (the server in its own process, one keep-alive connection, a PNG body)
+   against `Classifier.classify` of the same decoded image here: p50 and p99 of each, and their
+   ratios (reported; the round trip adds HTTP parsing, decoding the body and JSON).
 """
 
 import argparse
