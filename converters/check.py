@@ -2,9 +2,10 @@
 
 The .tflite runs through `edgecell.device.model.Classifier`, the code path `edgecell infer`
 takes on the board (same decoding, resizing and dequantization), and the Keras model sees the
-same decoded pixels. Per variant: accuracy, the drop in percentage points against Keras, top-1
-agreement with Keras, per-class accuracy change, the largest probability difference, and the
-median invoke latency on this machine.
+same decoded pixels. Per variant: accuracy, the drop in percentage points against Keras, the
+paired counts the drop is made of (both right, Keras only, TFLite only, neither; what its interval
+in `edgecell.device.accuracy` is computed from), top-1 agreement with Keras, per-class accuracy
+change, the largest probability difference, and the median invoke latency on this machine.
 """
 
 import time
@@ -14,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from edgecell.core.errors import EdgecellError
+from edgecell.device.accuracy import Paired, paired
 from edgecell.device.classify import best
 from edgecell.device.image import ImageError, load_resized
 from edgecell.device.model import Classifier
@@ -30,6 +32,7 @@ class HeldOut(NamedTuple):
 class Check(NamedTuple):
     accuracy: float
     drop_points: float  # Keras accuracy minus this one, in percentage points (positive = worse)
+    counts: Paired  # on the same images: both right, Keras only, TFLite only, neither
     agreement: float  # share of images where the top-1 class equals Keras' top-1
     per_class_change: dict  # {label: change in percentage points against Keras}
     max_probability_diff: float
@@ -94,6 +97,7 @@ def compare(keras: np.ndarray, tflite: np.ndarray, labels: np.ndarray, classes, 
         accuracy=tflite_accuracy,
         drop_points=round(100.0 * (keras_accuracy - tflite_accuracy), 4),
         agreement=float((best(keras) == best(tflite)).mean()),
+        counts=paired(best(keras) == labels, best(tflite) == labels),
         per_class_change=change,
         max_probability_diff=float(np.abs(keras - tflite).max()),
         latency_ms_p50=latency(timings).p50,

@@ -63,7 +63,9 @@ def wilson(successes: float, n: float, z: float = Z) -> Interval:
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(max(0.0, p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n)
-    return Interval(max(0.0, centre - half), min(1.0, centre + half))
+    low, high = max(0.0, centre - half), min(1.0, centre + half)
+    # At 0 or n successes one end is exactly 0 or 1; the sum above can miss it by a rounding error.
+    return Interval(0.0 if successes <= 0 else low, 1.0 if successes >= n else high)
 
 
 def accuracy_interval(correct: int, n: int) -> Optional[dict]:

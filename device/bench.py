@@ -22,6 +22,7 @@ from edgecell.core.errors import EdgecellError
 from edgecell.core.modelfolder import SPLIT_FILE
 from edgecell.core.split import read_split
 from edgecell.device import classfolder, image, runtime
+from edgecell.device.accuracy import Interval, wilson
 from edgecell.device.classify import best
 from edgecell.device.model import Classifier
 from edgecell.device.stats import Latency, latency, per_second
@@ -46,8 +47,17 @@ class Run(NamedTuple):
     accuracy: Optional[float] = None
     end_to_end: Optional[Latency] = None  # decode + preprocess + invoke + scores, per image
 
+    @property
+    def accuracy_interval(self) -> Optional[Interval]:
+        """The 95% Wilson interval of `accuracy`, over the images classified end to end."""
+        if self.accuracy is None or self.end_to_end is None or not self.end_to_end.count:
+            return None
+        count = self.end_to_end.count
+        return wilson(round(self.accuracy * count), count)
+
     def as_dict(self) -> dict:
         out = self._asdict()
+        out["accuracy_interval"] = list(self.accuracy_interval) if self.accuracy_interval else None
         out["invoke"] = self.invoke.as_dict()
         out["end_to_end"] = self.end_to_end.as_dict() if self.end_to_end else None
         return out

@@ -53,6 +53,8 @@ def test_wilson_matches_published_figures_and_its_definition(successes, n, low, 
     interval = wilson(successes, n)
     assert interval == pytest.approx((low, high), abs=5e-5)
     assert interval == pytest.approx(wilson_by_roots(successes, n), abs=1e-9)
+    assert interval.low <= successes / n <= interval.high
+    assert (interval.low == 0.0) == (successes == 0) and (interval.high == 1.0) == (successes == n)
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from edgecell.cli.main import app
 from edgecell.device import bench, bench_table
+from edgecell.device.accuracy import wilson
 from edgecell.device.stats import latency
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the benchmarks/ package
@@ -82,6 +83,10 @@ def test_bench_with_data_reports_accuracy_and_end_to_end(tiny, colour_data, vari
     assert run.images == images and run.end_to_end.count == images
     assert run.accuracy >= 0.9  # the colour classes are learned; int8 keeps them
     assert run.end_to_end.p50 > 0 and run.invoke.count == 5
+    low, high = run.accuracy_interval  # Wilson's, on the images classified
+    assert (low, high) == wilson(round(run.accuracy * images), images) and low < run.accuracy <= high
+    assert f"accuracy {run.accuracy:.4f} (95% {low:.4f}-{high:.4f})" in "\n".join(bench_table.details(run))
+    assert run.as_dict()["accuracy_interval"] == [low, high]
 
 
 @pytest.mark.tf

@@ -4,6 +4,7 @@ import numpy as np
 
 from edgecell.core import modelfolder
 from edgecell.core.errors import EdgecellError
+from edgecell.device.accuracy import accuracy_interval
 from edgecell.device.classfolder import held_out
 from edgecell.device.classify import best
 from edgecell.train import metrics
@@ -27,6 +28,8 @@ def evaluate_model(model, paths, labels, classes, img_size: int, batch_size: int
     predicted = best(probabilities)
     result = {"images": len(paths), "loss": cross_entropy(probabilities, labels)}
     result.update(metrics.summary(labels, predicted, classes))
+    correct = int(np.sum(predicted == np.asarray(labels)))
+    result["accuracy_interval"] = accuracy_interval(correct, len(paths))  # 95% Wilson
     return result
 
 
