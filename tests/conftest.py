@@ -3,6 +3,8 @@ import shutil
 import pytest
 from imagegen import colour_dataset
 
+pytest_plugins = ["mosquitto"]  # the `mosquitto` fixture: a real broker on a free loopback port
+
 
 @pytest.fixture(scope="session")
 def colour_data(tmp_path_factory):

@@ -1,0 +1,122 @@
+"""A real Mosquitto broker for the tests, on a free loopback port, and a subscriber that records.
+
+`.ci/run` installs Debian's mosquitto when it is missing. The broker keeps its state on disk
+(persistence), so a test can stop it and start it again on the same port and a subscriber with
+a persistent session still gets what was published while it was away.
+"""
+
+import getpass
+import json
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Mosquitto:
+    def __init__(self, folder: Path):
+        self.folder, self.port, self.process = folder, free_port(), None
+        self.config = folder / "mosquitto.conf"
+        self.config.write_text(
+            f"listener {self.port} 127.0.0.1\n"
+            "allow_anonymous true\n"
+            "persistence true\n"
+            f"persistence_location {folder}/\n"
+            "max_queued_messages 100000\n"
+            f"log_dest file {folder}/mosquitto.log\n"
+            # started as root, mosquitto would switch to the `mosquitto` user, who cannot write here
+            f"user {getpass.getuser()}\n"
+        )
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}/edgecell"
+
+    def start(self):
+        self.process = subprocess.Popen([MOSQUITTO, "-c", str(self.config)], stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return self
+            except OSError:
+                if self.process.poll() is not None:
+                    break
+                time.sleep(0.05)
+        raise RuntimeError(f"mosquitto did not start on port {self.port}: {self.log()}")
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+        self.process = None
+
+    def log(self) -> str:
+        path = self.folder / "mosquitto.log"
+        return path.read_text()[-2000:] if path.exists() else ""
+
+
+@pytest.fixture
+def mosquitto(tmp_path):
+    if not Path(MOSQUITTO).exists():
+        pytest.fail("mosquitto is not installed; .ci/run installs it (apt-get install mosquitto)")
+    folder = tmp_path / "broker"
+    folder.mkdir()
+    broker = Mosquitto(folder).start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+class Recorder:
+    """A subscriber with a persistent session (QoS 1) that keeps every message it gets."""
+
+    def __init__(self, port: int, topics, client_id="recorder"):
+        import paho.mqtt.client as mqtt
+
+        self.messages, self.lock = [], threading.Lock()
+        self.subscribed = threading.Event()
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
+        self.client.on_message = self._on_message
+        self.client.on_subscribe = lambda *args: self.subscribed.set()
+        self.client.on_connect = lambda client, *args: client.subscribe([(t, 1) for t in topics])
+        self.client.reconnect_delay_set(0.1, 0.5)
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+        assert self.subscribed.wait(5), "the recorder could not subscribe"
+
+    def _on_message(self, client, userdata, message):
+        with self.lock:
+            self.messages.append((message.topic, message.payload.decode(), message.retain))
+
+    def on(self, suffix: str) -> list:
+        with self.lock:
+            return [payload for topic, payload, _ in self.messages if topic.endswith(suffix)]
+
+    def results(self) -> list:
+        return [json.loads(payload) for payload in self.on("/result")]
+
+    def wait_for(self, predicate, timeout=10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate(self):
+                return True
+            time.sleep(0.05)
+        return predicate(self)
+
+    def close(self):
+        self.client.disconnect()
+        self.client.loop_stop()
