@@ -103,6 +103,7 @@ def test_results_wait_on_disk_for_the_next_run(demo, mosquitto, tmp_path):
     mosquitto.start()
     recorder = Recorder(mosquitto.port, ["edgecell/+/result"])
     later = publisher(mosquitto, tmp_path)  # the same outbox folder: a restarted service
+    assert recorder.wait_for(lambda r: later.connected, 10)
     later.close()
     assert recorder.wait_for(lambda r: len(r.results()) >= 50)
     assert [r["seq"] for r in recorder.results()] == list(range(1, 51))
