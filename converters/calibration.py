@@ -3,7 +3,7 @@
 Full-integer quantization picks each tensor's int8 range from the values it takes on these
 images. They come from the training side of `split.json` (never the held-out images the
 accuracy check uses), in proportion to each class's share, decoded and resized by the same
-`load_resized` the board uses.
+`load_resized` the board uses, under the model's decode rule.
 """
 
 from pathlib import Path
@@ -13,6 +13,7 @@ import numpy as np
 
 from edgecell.core.errors import EdgecellError
 from edgecell.core.split import Split
+from edgecell.device import decode_scale
 from edgecell.device.image import ImageError, load_resized
 
 DEFAULT_SAMPLES = 300
@@ -64,7 +65,7 @@ def _quotas(sizes: dict, count: int) -> dict:
     return quotas
 
 
-def load(split: Split, count: int, input_size, seed: int = 4) -> Calibration:
+def load(split: Split, count: int, input_size, seed: int = 4, decode: str = decode_scale.DEFAULT) -> Calibration:
     """Decode the chosen training images at the model's input size."""
     samples = choose(split, count, seed)
     root = Path(split.root)
@@ -72,7 +73,7 @@ def load(split: Split, count: int, input_size, seed: int = 4) -> Calibration:
     for sample in samples:
         path = root / sample.path
         try:
-            images.append(load_resized(path, input_size))
+            images.append(load_resized(path, input_size, decode))
         except ImageError:
             continue  # a training image gone since training; the count below says so
         paths.append(str(path))

@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from edgecell.core.errors import EdgecellError
+from edgecell.device import decode_scale
 from edgecell.device.accuracy import Paired, paired
 from edgecell.device.classify import best
 from edgecell.device.image import ImageError, load_resized
@@ -40,11 +41,12 @@ class Check(NamedTuple):
     runtime: str
 
 
-def load_held_out(paths, labels, input_size) -> HeldOut:
+def load_held_out(paths, labels, input_size, decode: str = decode_scale.DEFAULT) -> HeldOut:
+    """The images decoded and resized as the board will (under decode rule `decode`)."""
     images, kept, unreadable = [], [], []
     for path, label in zip(paths, labels):
         try:
-            images.append(load_resized(path, input_size))
+            images.append(load_resized(path, input_size, decode))
             kept.append((str(path), int(label)))
         except ImageError:
             unreadable.append(str(path))

@@ -26,6 +26,7 @@ from edgecell.core import atomic, modelfolder
 from edgecell.core.errors import EdgecellError
 from edgecell.core.modelfolder import CONFIG_FILE
 from edgecell.core.split import SPLIT_FILE, read_split
+from edgecell.device import decode_scale
 from edgecell.device.classfolder import held_out as held_out_images
 from edgecell.device.context import cpu_model
 
@@ -47,12 +48,15 @@ def export(
     threads=None,
     log=print,
     search: fallback.Limits = None,
+    full_decode: bool = False,
 ) -> dict:
     """Export `variants` of the model in `model_dir` to `model_dir/export/`; returns the report.
 
     A variant over `max_drop` points below Keras (or, with `target`, one the target runtime cannot
     load) is still written, and listed in `report["failed"]`. With `search` (`--fallback`), an int8
     model over budget gives way to the smallest within budget that fallback.py finds, if any.
+    Images are decoded under the model folder's decode rule (every pixel with `full_decode`), and
+    the models record that rule, so the board decodes as the check did.
     """
     started = time.perf_counter()
     model_dir = Path(model_dir)
@@ -69,6 +73,7 @@ def export(
     if search is not None and Variant.int8 not in variants:
         raise EdgecellError("--fallback searches for an int8 model within budget; add --quantize int8.")
 
+    decode = decode_scale.of_model_folder(model_dir, full_decode)
     model, classes = modelfolder.load_keras(model_dir)
     input_size = (int(model.inputs[0].shape[1]), int(model.inputs[0].shape[2]))
     paths, labels, _, skipped = held_out_images(model_dir, data)
@@ -77,12 +82,12 @@ def export(
         raise EdgecellError(
             f"{where} holds no held-out images, so no accuracy can be checked; give a class-folder dataset with --data."
         )
-    images = check.load_held_out(paths, labels, input_size)
+    images = check.load_held_out(paths, labels, input_size, decode)
     calibrated = validation = None
     if Variant.int8 in variants:
         split = read_split(model_dir)
-        calibrated = calibration.load(split, calib_samples, input_size)
-        validation = _validation(split, input_size)
+        calibrated = calibration.load(split, calib_samples, input_size, decode=decode)
+        validation = _validation(split, input_size, decode)
         if calibrated.warning:
             log(f"Warning: {calibrated.warning}")
 
@@ -94,7 +99,7 @@ def export(
     rows, searched = [], None
     for variant in variants:
         meta = metadata_writer.describe(
-            classes, variant.value, input_size, arch, keras_accuracy, len(images.labels), str(model_dir)
+            classes, variant.value, input_size, arch, keras_accuracy, len(images.labels), str(model_dir), decode
         )
         rows.append(
             _variant(variant, model, meta, out, keras_scores, images, calibrated, validation, max_drop, target, threads)
@@ -118,6 +123,7 @@ def export(
             "per_class": check.per_class_accuracy(keras_scores, images.labels, classes),
         },
         "max_drop": max_drop,
+        "decode": decode,
         "target": target.value if target else None,
         "calibration": None
         if calibrated is None
@@ -204,13 +210,13 @@ def _line(row: dict) -> str:
     )
 
 
-def _validation(split, input_size):
+def _validation(split, input_size, decode):
     """The validation (early-stopping) images of the split, to choose int8 weight granularity on."""
     paths = [str(Path(split.root) / s.path) for s in split.val]
     if not paths:
         return None
     try:
-        return check.load_held_out(paths, [s.label for s in split.val], input_size)
+        return check.load_held_out(paths, [s.label for s in split.val], input_size, decode)
     except EdgecellError:
         return None
 

@@ -8,13 +8,23 @@ import json
 
 from edgecell.converters import flatbuffer
 from edgecell.core.version import __version__
+from edgecell.device import decode_scale
 from edgecell.device.metadata import FORMAT, METADATA_NAME
 
 # What the model does to the pixels itself: the first layer of each network edgecell builds.
 NORMALIZATION = {"edge": "x / 255", "seed": "x / 255", "mobilenetv2": "x / 127.5 - 1"}
 
 
-def describe(labels, variant: str, input_size, arch: str, keras_accuracy, test_images: int, model_dir: str) -> dict:
+def describe(
+    labels,
+    variant: str,
+    input_size,
+    arch: str,
+    keras_accuracy,
+    test_images: int,
+    model_dir: str,
+    decode: str = decode_scale.DEFAULT,
+) -> dict:
     height, width = input_size
     return {
         "format": FORMAT,
@@ -28,6 +38,7 @@ def describe(labels, variant: str, input_size, arch: str, keras_accuracy, test_i
             "mean": 0.0,  # what a runner applies before the model: nothing, raw pixels go in
             "std": 1.0,
             "normalization_in_model": NORMALIZATION.get(arch, "unknown"),
+            "decode": decode,  # the decode rule training and the accuracy check used (device/decode_scale.py)
         },
         "source": {
             "arch": arch,

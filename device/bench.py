@@ -132,23 +132,26 @@ def bench_tflite(
     warmup: int = 20,
     images: Optional[Images] = None,
     runtime_name: runtime.Runtime = runtime.Runtime.auto,
+    full_decode: bool = False,
 ) -> Run:
-    """Init, first inference, warm-up, `runs` timed invokes; with `images`, accuracy and end to end."""
+    """Init, first inference, warm-up, `runs` timed invokes; with `images`, accuracy and end to end
+    (decoding as the model's rule says, or every pixel with `full_decode`)."""
     start = time.perf_counter()
-    classifier = Classifier(path, threads=threads, runtime_name=runtime_name)
+    classifier = Classifier(path, threads=threads, runtime_name=runtime_name, full_decode=full_decode)
     init_ms = (time.perf_counter() - start) * 1000
     if images is not None:
         _check_classes(classifier, images)
-        inputs = [classifier.preprocess(rgb) for rgb in decoded(images.paths[:MAX_INPUTS])]
+        inputs = [classifier.preprocess(rgb) for rgb in decoded(images.paths[:MAX_INPUTS], classifier.decode_fit)]
     else:
         h, w = classifier.input_size
         inputs = random_inputs((1, h, w, 3), classifier.input_dtype)
     first_ms, invoke, rate = timed(classifier.invoke, inputs, runs, warmup)
     accuracy, end_to_end = None, None
     if images is not None:
+        fit = classifier.decode_fit
 
         def classify(path):
-            return classifier.scores(classifier.invoke(classifier.preprocess(image.load_rgb(path))))
+            return classifier.scores(classifier.invoke(classifier.preprocess(image.load_rgb(path, fit))))
 
         accuracy, end_to_end = time_end_to_end(classify, images)
     return Run(
@@ -181,10 +184,10 @@ def _check_classes(classifier: Classifier, images: Images):
         )
 
 
-def decoded(paths):
+def decoded(paths, fit=None):
     for path in paths:
         try:
-            yield image.load_rgb(path)
+            yield image.load_rgb(path, fit)
         except image.ImageError:
             continue
 
@@ -231,6 +234,7 @@ def bench(
     baseline=None,
     runtime_name: runtime.Runtime = runtime.Runtime.auto,
     on_run=lambda run: None,
+    full_decode: bool = False,
 ) -> list:
     """Every model at every thread count, a baseline's rows first when one is given
     (`baseline(runs, warmup, images)`, e.g. the Keras model of `edgecell.train.keras_bench`);
@@ -246,7 +250,7 @@ def bench(
     unique = len({Path(m).name for m in models}) == len(models)
     for model in models:
         for count in threads:
-            run = bench_tflite(model, count, runs, warmup, images, runtime_name)
+            run = bench_tflite(model, count, runs, warmup, images, runtime_name, full_decode)
             if not unique:  # edge/export/model_int8.tflite and seed/export/model_int8.tflite
                 run = run._replace(name=str(model))
             on_run(run)

@@ -9,7 +9,12 @@ training, export's accuracy check and calibration, and the board decode the same
 pixels; a later change of rule gets a new name rather than silently splitting them.
 """
 
+import json
 import math
+from pathlib import Path
+
+from edgecell.core.errors import EdgecellError
+from edgecell.core.modelfolder import CONFIG_FILE
 
 FULL = "full"  # every pixel is decoded, whatever the model's input size
 JPEG_REDUCED = "jpeg-reduced-v1"  # see `reduction`
@@ -37,11 +42,11 @@ def reduction(width: int, height: int, input_size) -> int:
 
 
 def check_rule(rule: str, where: str) -> str:
-    """`rule` when edgecell knows it, else ValueError naming `where` it came from."""
+    """`rule` when edgecell knows it, else EdgecellError naming `where` it came from."""
     if rule not in RULES:
-        raise ValueError(
-            f"{where} asks for decode rule {rule!r}, which this edgecell does not know "
-            f"(it knows {', '.join(RULES)}); upgrade edgecell, or pass --full-decode"
+        raise EdgecellError(
+            f"{where} asks for decode rule {str(rule)[:40]!r}, which this edgecell does not know "
+            f"(it knows {', '.join(RULES)}); upgrade edgecell, or pass --full-decode."
         )
     return rule
 
@@ -49,3 +54,18 @@ def check_rule(rule: str, where: str) -> str:
 def fit(rule: str, input_size):
     """What `image.load_rgb(path, fit)` is given under `rule`: the input size, or None for every pixel."""
     return None if rule == FULL else tuple(int(side) for side in input_size)
+
+
+def of_model_folder(model_dir, full_decode: bool = False) -> str:
+    """The rule the model in `model_dir` was trained under, as its `config.json` records it;
+    FULL when it records none (trained before the rule existed, with every pixel decoded) or
+    with `full_decode`. EdgecellError for a rule this edgecell does not know."""
+    if full_decode:
+        return FULL
+    path = Path(model_dir) / CONFIG_FILE
+    try:
+        config = json.loads(path.read_text())
+    except (OSError, ValueError):
+        config = {}
+    rule = config.get("decode", UNRECORDED) if isinstance(config, dict) else UNRECORDED
+    return check_rule(rule, str(path))

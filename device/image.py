@@ -109,6 +109,6 @@ def resize(rgb: np.ndarray, size) -> np.ndarray:
     return cv2.resize(rgb, (width, height), interpolation=interpolation)
 
 
-def load_resized(path, size, rule: str = decode_scale.FULL) -> np.ndarray:
+def load_resized(path, size, rule: str = decode_scale.DEFAULT) -> np.ndarray:
     """`load_rgb` then `resize` under decode `rule`: exactly the pixels a model made by edgecell sees."""
     return resize(load_rgb(path, decode_scale.fit(rule, size)), size)

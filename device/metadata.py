@@ -1,8 +1,9 @@
 """The edgecell metadata a .tflite file carries, read without TensorFlow.
 
 `edgecell export` stores one JSON document in the model's flatbuffer `metadata` list under the
-name `edgecell`: labels, input size, colour order, pixel range and normalisation, the accuracy of
-the source model and the edgecell version. The board needs nothing but the .tflite file.
+name `edgecell`: labels, input size, colour order, pixel range and normalisation, the decode rule
+(`decode_scale`), the accuracy of the source model and the edgecell version. The board needs
+nothing but the .tflite file.
 
 Reading uses `tflite_reader`'s bounds-checked walk of the flatbuffer, so it works with any runtime,
 tflite-runtime 2.14 included.
@@ -49,6 +50,8 @@ def _check_fields(meta: dict) -> None:
             )
         if key == "std" and any(abs(v) < 1e-30 for v in values):  # zero once in float32
             raise MetadataError(f"its edgecell metadata input std {json.dumps(value)[:40]} is zero or too close to it")
+    if not isinstance(model_input.get("decode", ""), str):
+        raise MetadataError(f"its edgecell metadata input decode {json.dumps(model_input['decode'])[:40]} is not text")
     for key in ("height", "width"):
         value = model_input.get(key, 1)
         if not (isinstance(value, int) and not isinstance(value, bool) and value > 0):

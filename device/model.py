@@ -1,7 +1,7 @@
 """A .tflite image classifier on the device: load once, then pixels in, scores out.
 
-The preprocessing comes from the model's edgecell metadata (labels, input size, normalisation),
-or, for a classifier from elsewhere, from `labels`, `mean` and `std` given by the user. Both
+The preprocessing comes from the model's edgecell metadata (labels, input size, normalisation,
+decode rule), or, for a classifier from elsewhere, from `labels`, `mean` and `std` given by the user. Both
 float and quantized (uint8/int8) inputs and outputs are handled. `edgecell export`'s accuracy
 check and `edgecell infer` both classify through this class, so they see the same numbers.
 """
@@ -12,7 +12,7 @@ import numpy as np
 
 from edgecell.core.errors import EdgecellError
 from edgecell.core.labels import read_labels
-from edgecell.device import image, metadata, runtime
+from edgecell.device import decode_scale, image, metadata, runtime
 from edgecell.device.classify import dequantize
 
 
@@ -25,6 +25,7 @@ class Classifier:
         std=None,
         threads=None,
         runtime_name: runtime.Runtime = runtime.Runtime.auto,
+        full_decode: bool = False,
     ):
         self.path = Path(model_path)
         try:
@@ -47,6 +48,7 @@ class Classifier:
         self._check_shapes()
         self.labels = self._labels(labels)
         self._set_normalisation(mean, std)
+        self.decode, self.decode_from = self._decode_rule(full_decode)
 
     # --- what the model expects -------------------------------------------------------------
     @property
@@ -93,6 +95,22 @@ class Classifier:
                 "they must match one to one."
             )
         return labels
+
+    def _decode_rule(self, full_decode: bool):
+        """(rule, where it comes from): the model's recorded rule; FULL with --full-decode or
+        when the model records none (made before the rule existed, or elsewhere: it was most
+        likely trained on fully decoded images, so the board does not guess otherwise)."""
+        if full_decode:
+            return decode_scale.FULL, "--full-decode"
+        recorded = (self.metadata or {}).get("input", {}).get("decode")
+        if recorded is None:
+            return decode_scale.UNRECORDED, "not recorded in the model"
+        return decode_scale.check_rule(recorded, str(self.path)), "the model's metadata"
+
+    @property
+    def decode_fit(self):
+        """What `image.load_rgb(path, fit)` is given for this model: its input size, or None."""
+        return decode_scale.fit(self.decode, self.input_size)
 
     def _set_normalisation(self, mean, std):
         meta_input = (self.metadata or {}).get("input", {})

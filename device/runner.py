@@ -199,6 +199,7 @@ def summary(classifier, results, failures, warm, first_invoke, wall, stopped_by,
         "images_per_second": round(stats.per_second(len(results), wall), 3) if results else 0.0,
         "wall_seconds": round(wall, 4),
         "read_ahead": read_ahead,
+        "decode": {"rule": classifier.decode, "from": classifier.decode_from},
         "failures": [{"source": r.name, "error": r.error} for r in failures[:1000]],
         "context": run_context(classifier.runtime, classifier.threads),
     }

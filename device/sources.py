@@ -101,21 +101,24 @@ def walk(folder: Path) -> list:
     return [Input(path, "image") for path in sorted(found, key=lambda p: Path(p).parts)] + unreadable
 
 
-def frames(inputs):
-    """Decode `inputs` one after the other, yielding a `Frame` for each image or video frame."""
+def frames(inputs, fit=None):
+    """Decode `inputs` one after the other, yielding a `Frame` for each image or video frame.
+
+    `fit` is the model's input size when its decode rule lets a large JPEG decode reduced
+    (`Classifier.decode_fit`); None decodes every pixel."""
     for item in inputs:
         if item.kind == "error":
             yield Frame(item.path, None, item.error)
         elif item.kind == "video":
             yield from video_frames(item.path)
         else:
-            yield decode(item.path)
+            yield decode(item.path, fit)
 
 
-def decode(path: str) -> Frame:
+def decode(path: str, fit=None) -> Frame:
     start = time.perf_counter()
     try:
-        rgb = image.load_rgb(path)
+        rgb = image.load_rgb(path, fit)
     except image.ImageError as error:
         return Frame(path, None, str(error), _ms(start))
     return Frame(path, rgb, None, _ms(start))

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from imagegen import write_rgb
 
+from edgecell.core.errors import EdgecellError
 from edgecell.device import decode_scale
 from edgecell.device.decode_scale import reduction
 from edgecell.device.image import load_resized, load_rgb
@@ -50,7 +51,7 @@ def test_reduction_never_goes_under_the_input_on_any_size():
 def test_fit_follows_the_rule():
     assert decode_scale.fit(decode_scale.JPEG_REDUCED, (128, 96)) == (128, 96)
     assert decode_scale.fit(decode_scale.FULL, (128, 96)) is None
-    with pytest.raises(ValueError, match="'jpeg-reduced-v9'.*upgrade edgecell, or pass --full-decode"):
+    with pytest.raises(EdgecellError, match="'jpeg-reduced-v9'.*upgrade edgecell, or pass --full-decode"):
         decode_scale.check_rule("jpeg-reduced-v9", "model.tflite")
 
 

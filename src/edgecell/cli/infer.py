@@ -111,7 +111,7 @@ def infer(
         else:
             source = None
             expanded = inputs.expand(sources)
-            frames, total, prefetch = inputs.frames(expanded), len(expanded), 4
+            frames, total, prefetch = inputs.frames(expanded, classifier.decode_fit), len(expanded), 4
         if limit is not None and total is not None:
             total = min(total, limit)
 

@@ -4,6 +4,7 @@ import numpy as np
 
 from edgecell.core import modelfolder
 from edgecell.core.errors import EdgecellError
+from edgecell.device import decode_scale
 from edgecell.device.accuracy import accuracy_interval
 from edgecell.device.classfolder import held_out
 from edgecell.device.classify import best
@@ -17,13 +18,13 @@ def cross_entropy(probabilities: np.ndarray, labels) -> float:
     return float(-np.log(np.clip(picked, EPSILON, 1.0)).mean())
 
 
-def evaluate_model(model, paths, labels, classes, img_size: int, batch_size: int = 32) -> dict:
+def evaluate_model(model, paths, labels, classes, img_size: int, batch_size: int = 32, decode=None) -> dict:
     """Run `model` over image files; loss, accuracy, per-class table and confusion matrix."""
     from edgecell.train.pipeline import image_batches
 
     if not len(paths):
         raise EdgecellError("There are no held-out images to evaluate on; give a folder with --data.")
-    batches = image_batches(paths, labels, img_size, batch_size)
+    batches = image_batches(paths, labels, img_size, batch_size, decode=decode or decode_scale.DEFAULT)
     probabilities = model.predict(batches, verbose=0)
     predicted = best(probabilities)
     result = {"images": len(paths), "loss": cross_entropy(probabilities, labels)}
@@ -38,6 +39,8 @@ def evaluate(model_dir, data=None, batch_size: int = 32) -> dict:
     model, classes = modelfolder.load_keras(model_dir)
     img_size = int(model.inputs[0].shape[1])
     paths, labels, classes, skipped = held_out(model_dir, data)
-    result = evaluate_model(model, paths, labels, classes, img_size, batch_size)
+    result = evaluate_model(
+        model, paths, labels, classes, img_size, batch_size, decode_scale.of_model_folder(model_dir)
+    )
     result["skipped"] = skipped
     return result

@@ -10,7 +10,7 @@ import numpy as np
 
 from edgecell.core import modelfolder
 from edgecell.core.errors import EdgecellError
-from edgecell.device import image
+from edgecell.device import decode_scale, image
 from edgecell.device.bench import (
     MAX_INPUTS,
     Images,
@@ -23,9 +23,13 @@ from edgecell.device.bench import (
 )
 
 
-def keras_baseline(model_dir, runs: int = 200, warmup: int = 20, images: Optional[Images] = None) -> list:
+def keras_baseline(
+    model_dir, runs: int = 200, warmup: int = 20, images: Optional[Images] = None, full_decode: bool = False
+) -> list:
     """The Keras model timed as a tutorial user runs it (`model.predict` on one image) and as a
-    careful one would (`model(x, training=False)`): two Runs. Imports TensorFlow."""
+    careful one would (`model(x, training=False)`): two Runs, images decoded under the model
+    folder's decode rule (every pixel with `full_decode`). Imports TensorFlow."""
+    decode = decode_scale.of_model_folder(model_dir, full_decode)
     start = time.perf_counter()
     model, labels = modelfolder.load_keras(model_dir)
     init_ms = (time.perf_counter() - start) * 1000
@@ -38,7 +42,8 @@ def keras_baseline(model_dir, runs: int = 200, warmup: int = 20, images: Optiona
             f"of {model_dir} ({', '.join(labels)}); give images of the model's own classes."
         )
     if images is not None:
-        inputs = [image.resize(rgb, size).astype(np.float32)[None] for rgb in decoded(images.paths[:MAX_INPUTS])]
+        fit = decode_scale.fit(decode, size)
+        inputs = [image.resize(rgb, size).astype(np.float32)[None] for rgb in decoded(images.paths[:MAX_INPUTS], fit)]
     else:
         inputs = random_inputs((1, *size, 3), np.float32)
     file_size = (Path(model_dir) / modelfolder.MODEL_FILE).stat().st_size
@@ -54,7 +59,7 @@ def keras_baseline(model_dir, runs: int = 200, warmup: int = 20, images: Optiona
         if images is not None:
 
             def classify(path, call=call):
-                return call(image.load_resized(path, size).astype(np.float32)[None])[0]
+                return call(image.load_resized(path, size, decode).astype(np.float32)[None])[0]
 
             accuracy, end_to_end = time_end_to_end(classify, images)
         rows.append(

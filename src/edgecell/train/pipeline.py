@@ -1,8 +1,8 @@
 """The streaming tf.data input pipeline.
 
-Only file paths are held in memory; images are decoded (with the device's own `load_resized`,
-so training sees the pixels the board will see) a batch at a time in parallel and prefetched
-a bounded number of batches ahead. Peak memory does not grow with the number of images.
+Only file paths are held in memory; images are decoded (with the device's own `load_resized`
+under the model's decode rule, so training sees the pixels the board will see) a batch at a time
+in parallel and prefetched a bounded number of batches ahead. Peak memory does not grow with the number of images.
 
 With `cache`, the decoded uint8 images are written to a file on the first pass and read back
 from it afterwards (tf.data's file cache), for data that is slow to decode; the reshuffle of
@@ -13,6 +13,7 @@ import hashlib
 from pathlib import Path
 
 from edgecell.core import requires
+from edgecell.device import decode_scale
 from edgecell.device.image import load_resized
 
 PREFETCH_BATCHES = 2
@@ -30,13 +31,14 @@ def image_batches(
     shard=(1, 0),
     cache=None,
     drop_remainder: bool = False,
+    decode: str = decode_scale.DEFAULT,
 ):
     """Batches of (float32 RGB pixels in 0..255, label).
 
     `shard` is (shards, index): this pipeline reads only every shards-th file, from `index` on
     (one shard per worker of a distributed training); every shard is cut to the same length
     (at most shards - 1 files are left out), so that all workers run the same number of steps.
-    `cache` is a file prefix (see `cache_prefix`).
+    `cache` is a file prefix (see `cache_prefix`). `decode` is the decode rule (`decode_scale`).
     """
     tf = requires.tensorflow("The training input pipeline")
     size = (img_size, img_size)
@@ -50,7 +52,7 @@ def image_batches(
         ds = ds.shuffle(max(count, 1), seed=seed, reshuffle_each_iteration=cache is None)
 
     def load(path):
-        return load_resized(path.decode("utf-8"), size)
+        return load_resized(path.decode("utf-8"), size, decode)
 
     def decode(path, label):
         image = tf.numpy_function(load, [path], tf.uint8, stateful=False)
@@ -71,17 +73,21 @@ def image_batches(
     return ds.with_options(options).prefetch(PREFETCH_BATCHES)
 
 
-def cache_prefix(cache, part: str, paths, labels, img_size: int, shard=(1, 0)) -> str:
+def cache_prefix(cache, part: str, paths, labels, img_size: int, shard=(1, 0), decode=decode_scale.DEFAULT) -> str:
     """The cache file prefix of one part of one run: `--cache` plus what the cached tensors depend on.
 
     A cache made from other files, another image size or another shard is never read back by
-    mistake: it has another name. `cache` may be a folder (the files go inside it) or a file prefix.
+    mistake: it has another name (nor one decoded under another decode rule). `cache` may be a
+    folder (the files go inside it) or a file prefix.
     """
     cache = Path(cache)
     if cache.is_dir():
         cache = cache / "edgecell"
     cache.parent.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256(repr((img_size, tuple(shard), [str(p) for p in paths], list(labels))).encode())
+    key = (img_size, tuple(shard), [str(p) for p in paths], list(labels))
+    if decode != decode_scale.FULL:  # caches written before decode rules existed keep their names
+        key += (decode,)
+    digest = hashlib.sha256(repr(key).encode())
     prefix = f"{cache}.{part}-{img_size}px-{shard[1]}of{shard[0]}-{digest.hexdigest()[:12]}"
     if not Path(f"{prefix}.index").exists():  # a first pass that was interrupted leaves a lock behind
         for leftover in cache.parent.glob(f"{Path(prefix).name}_*"):

@@ -122,6 +122,7 @@ def train(config: TrainConfig, verbose: int = 1, log=print) -> dict:
         data.classes,
         config.img_size,
         config.batch_size,
+        config.decode,
     )
     log(f"Test loss {test['loss']:.4f}, test accuracy {test['accuracy']:.4f} on {test['images']} images.")
     report["test"] = test
@@ -174,7 +175,9 @@ def _pipeline(data, samples, config, shuffle, part):
     paths, labels = [data.abspath(s) for s in samples], [s.label for s in samples]
 
     def make(batch_size, shard, drop_remainder):
-        cache = cache_prefix(config.cache, part, paths, labels, config.img_size, shard) if config.cache else None
+        cache = None
+        if config.cache:
+            cache = cache_prefix(config.cache, part, paths, labels, config.img_size, shard, config.decode)
         return image_batches(
             paths,
             labels,
@@ -186,6 +189,7 @@ def _pipeline(data, samples, config, shuffle, part):
             shard=shard,
             cache=cache,
             drop_remainder=drop_remainder,
+            decode=config.decode,
         )
 
     return make
