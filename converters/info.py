@@ -71,6 +71,7 @@ def text(described: dict) -> str:
             f"  input: {inp.get('width')}x{inp.get('height')} {inp.get('color')}, pixels {inp.get('pixel_range')}, "
             f"mean {inp.get('mean')} std {inp.get('std')}, in the model: {inp.get('normalization_in_model')}"
         )
+        lines.append(f"  decode: {inp.get('decode', 'full (not recorded)')}")
         lines.append(
             f"  source: {source.get('arch')} from {source.get('model_dir')}, Keras accuracy "
             f"{source.get('keras_accuracy')} on {source.get('test_images')} images"

@@ -199,7 +199,7 @@ class Handler(BaseHTTPRequestHandler):
             self._error(503, "this server has no classifier")
             return
         start = time.perf_counter()
-        rgb, refusal = upload.decode(data)
+        rgb, refusal = upload.decode(data, self.server.classify.classifier.decode_fit)
         if refusal is not None:
             self._error(*refusal)
             return

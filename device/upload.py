@@ -52,8 +52,9 @@ def check_length(length_header: Optional[str], max_bytes: int) -> Optional[Refus
     return None
 
 
-def decode(data: bytes):
-    """(RGB pixels, None) for a usable image, or (None, Refusal)."""
+def decode(data: bytes, fit=None):
+    """(RGB pixels, None) for a usable image, or (None, Refusal); `fit` as in `image.decode_rgb`
+    (the classifier's `decode_fit`, so a large JPEG decodes at the model's scale)."""
     if not data:
         return None, Refusal(400, "the body is empty; POST the image file's bytes")
     name = kind(data)
@@ -63,6 +64,6 @@ def decode(data: bytes):
     if size is not None and size[0] * size[1] > MAX_PIXELS:
         return None, Refusal(413, f"the {name} is {size[0]}x{size[1]} pixels, over the {MAX_PIXELS}-pixel cap")
     try:
-        return image.decode_rgb(data), None
+        return image.decode_rgb(data, fit), None
     except image.ImageError as error:
         return None, Refusal(422, f"the {name} cannot be used: {error}")

@@ -80,6 +80,7 @@ def test_exported_metadata_is_read_without_tensorflow(exported_dir):
             "mean": 0.0,
             "std": 1.0,
             "normalization_in_model": "x / 255",
+            "decode": "jpeg-reduced-v1",
         }
         assert meta["source"]["arch"] == "edge" and meta["source"]["test_images"] == report["test_images"]
         assert abs(meta["source"]["keras_accuracy"] - report["keras"]["accuracy"]) < 1e-6
