@@ -105,7 +105,7 @@ SERVER = """
 import sys
 from edgecell.device import serve
 from edgecell.device.model import Classifier
-serve.run(Classifier(sys.argv[1]), serve.Address("127.0.0.1", 0), on_signals=True,
+serve.run(Classifier(sys.argv[1]), "127.0.0.1:0", on_signals=True, log=lambda line: None,
           ready=lambda server: print(server.server_address[1], flush=True))
 """
 

@@ -21,6 +21,7 @@ system_site=0
 no_deps=0
 apt=0
 dry_run=0
+serve=""
 machine="$(uname -m)"
 
 usage() {
@@ -38,6 +39,9 @@ Usage: bash install.sh [options]
                       and on 32-bit ARM)
   --apt               install the Debian packages this board needs with apt-get (uses sudo
                       when not root); without it a missing one stops the script with the command
+  --serve [HOST:]PORT the service also serves the live page and POST /classify there
+                      (docs/http.md); an address other than 127.0.0.1 gets a random token in
+                      DIR/edgecell.env (mode 600), printed once
   --python PY         the Python that makes the venv (default: python3)
   --no-deps           install edgecell alone, no dependencies and no runtime (you manage them)
   --machine NAME      plan for this CPU instead of \`uname -m\` (aarch64, armv7l, x86_64)
@@ -56,6 +60,7 @@ while [ $# -gt 0 ]; do
         --system-site-packages) system_site=1; shift ;;
         --apt) apt=1; shift ;;
         --python) python="${2:?--python needs an interpreter}"; shift 2 ;;
+        --serve) serve="${2:?--serve needs [HOST:]PORT, e.g. 8080 or 0.0.0.0:8080}"; shift 2 ;;
         --no-deps) no_deps=1; shift ;;
         --machine) machine="${2:?--machine needs a name}"; shift 2 ;;
         --dry-run) dry_run=1; shift ;;
@@ -188,10 +193,23 @@ unit="$prefix/edgecell-infer.service"
 if [ "$dry_run" = 0 ]; then
     model="$("$venv/bin/python" -c 'from edgecell.models import DEMO_MODEL; print(DEMO_MODEL)')"
     sed -e "s|@VENV@|$venv|g" -e "s|@PREFIX@|$prefix|g" -e "s|@USER@|$(id -un)|g" \
-        -e "s|@MODEL@|$model|g" -e "s|@CAMERA@|$camera_args|g" \
+        -e "s|@MODEL@|$model|g" -e "s|@CAMERA@|$camera_args|g" -e "s|@SERVE@|$serve|g" \
         "$here/edgecell-infer.service" > "$unit.tmp"
     mv "$unit.tmp" "$unit"
 fi
+# A server answering beyond the board needs a token (edgecell refuses to start without one): a
+# random one in a file only this user reads, which the unit loads with EnvironmentFile=.
+token_file="$prefix/edgecell.env"
+serve_host="${serve%:*}"
+[ "$serve_host" = "$serve" ] && serve_host=""   # a port alone: 127.0.0.1
+case "$serve_host" in
+    ""|127.*|localhost|"[::1]") ;;
+    *)
+        if [ "$dry_run" = 0 ] && ! grep -qs '^EDGECELL_TOKEN=.' "$token_file"; then
+            (umask 077 && echo "EDGECELL_TOKEN=$("$python" -c 'import secrets; print(secrets.token_hex(16))')" > "$token_file")
+            echo "Token for the live page and /classify, in $token_file: $(sed -n 's/^EDGECELL_TOKEN=//p' "$token_file")"
+        fi ;;
+esac
 
 # ---- what was done, and how to undo it --------------------------------------------------------
 if [ "$dry_run" = 1 ]; then
@@ -215,9 +233,9 @@ To undo:
 EOF
 echo "  sudo systemctl disable --now edgecell-infer; sudo rm -f /etc/systemd/system/edgecell-infer.service   # if you enabled it"
 if [ "$created_venv" = 1 ]; then
-    echo "  rm -rf $venv $unit $prefix/results   # the results folder too"
+    echo "  rm -rf $venv $unit $token_file $prefix/results   # the results folder too"
 else
-    echo "  rm -rf $venv $unit $prefix/results   # the venv existed before: this removes it whole"
+    echo "  rm -rf $venv $unit $token_file $prefix/results   # the venv existed before: this removes it whole"
 fi
 if [ "${#apt_installed[@]}" -gt 0 ]; then
     echo "  sudo apt-get remove ${apt_installed[*]}"

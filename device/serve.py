@@ -1,4 +1,4 @@
-"""The board's HTTP server: a live page, /status.json, /metrics and POST /classify.
+"""The board's HTTP server: a live page, /status.json, /metrics and POST /classify (the routes: `routes.py`).
 
 Python's own `http.server` (a `ThreadingHTTPServer`) serves it: five routes need no framework,
 and a Pi gains nothing from one but install size and start-up time. It runs on daemon threads
@@ -13,25 +13,22 @@ any other address needs a token, sent as `Authorization: Bearer TOKEN` (or `?tok
 page and what it loads).
 """
 
-import hmac
 import ipaddress
 import json
 import socket
 import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from importlib import resources
 from typing import NamedTuple, Optional
-from urllib.parse import parse_qs, urlsplit
 
 from edgecell.core.errors import EdgecellError
-from edgecell.device import metrics, results, runner, upload
+from edgecell.device import metrics, runner
+from edgecell.device.routes import Handler
 from edgecell.device.sources import Frame
 
 DEFAULT_HOST = "127.0.0.1"
 MAX_BODY_MB = 10.0
 MAX_CLIENTS = 16
-SOCKET_TIMEOUT_S = 10.0
 
 
 class Address(NamedTuple):
@@ -143,137 +140,46 @@ class Server(ThreadingHTTPServer):
             self._slots.release()
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    timeout = SOCKET_TIMEOUT_S
-    # Headers and body go out in two writes; with Nagle's algorithm the second waits for the
-    # client's delayed ACK, 40 ms on Linux, on every keep-alive request.
-    disable_nagle_algorithm = True
-    server: Server
-
-    def do_GET(self):
-        path, query = self._split()
-        if not self._authorised(query):
-            return
-        if path == "/":
-            self._send(200, self.server.page, "text/html; charset=utf-8")
-        elif path == "/status.json":
-            self._json(200, self.server.live.status())
-        elif path == "/metrics":
-            self._send(200, metrics.render(self.server.metrics), metrics.CONTENT_TYPE)
-        elif path == "/frame.jpg":
-            jpeg = self.server.live.jpeg()
-            if jpeg is None:
-                self._error(404, "no frame yet")
-            else:
-                self._send(200, jpeg, "image/jpeg")
-        elif path == "/classify":
-            self._error(405, "POST the image to /classify", Allow="POST")
-        else:
-            self._error(404, f"no page {path}; try /, /status.json, /metrics or POST /classify")
-
-    def do_POST(self):
-        path, _ = self._split()
-        if path != "/classify":
-            self._error(
-                405 if path in ("/", "/status.json", "/metrics", "/frame.jpg") else 404,
-                f"POST goes to /classify, not {path}",
-            )
-            return
-        if not self._authorised({}):
-            return
-        refusal = upload.check_length(self.headers.get("Content-Length"), self.server.max_body)
-        if refusal is not None:
-            self._error(*refusal)
-            return
-        length = int(self.headers["Content-Length"])
-        try:
-            data = self.rfile.read(length)
-        except (TimeoutError, OSError):
-            self._error(408, f"the body did not arrive within {SOCKET_TIMEOUT_S:.0f} s")
-            return
-        if len(data) < length:
-            self._error(400, f"the body ended after {len(data)} of the {length} bytes announced")
-            return
-        if self.server.classify is None:
-            self._error(503, "this server has no classifier")
-            return
-        start = time.perf_counter()
-        rgb, refusal = upload.decode(data, self.server.classify.classifier.decode_fit)
-        if refusal is not None:
-            self._error(*refusal)
-            return
-        result = self.server.classify(rgb, "request", (time.perf_counter() - start) * 1000.0)
-        if self.server.feed_live:
-            self.server.live.show(result, rgb)
-        self._json(200, {"model": self.server.live.model, **results.row(result)})
-
-    # --- helpers --------------------------------------------------------------------------------
-    def _split(self):
-        parts = urlsplit(self.path)
-        return parts.path, parse_qs(parts.query)
-
-    def _authorised(self, query) -> bool:
-        token = self.server.token
-        if not token:
-            return True
-        header = self.headers.get("Authorization", "")
-        given = header[7:].strip() if header[:7].lower() == "bearer " else (query.get("token") or [""])[0]
-        if given and hmac.compare_digest(given.encode(), token.encode()):
-            return True
-        self._error(
-            401,
-            "wrong or missing token: send 'Authorization: Bearer TOKEN' (or ?token= for the page)",
-            **{"WWW-Authenticate": 'Bearer realm="edgecell"'},
-        )
-        return False
-
-    def _json(self, status: int, body: dict):
-        self._send(status, json.dumps(body).encode(), "application/json")
-
-    def _error(self, status: int, reason: str, **headers):
-        self._send(status, json.dumps({"error": reason, "status": status}).encode(), "application/json", headers)
-
-    def _send(self, status: int, body: bytes, content_type: str, headers=None):
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        if self.command == "POST" and status >= 400:
-            self.close_connection = True  # a body may be left unread: never parse it as the next request
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format, *args):  # noqa: A002 - the base class's name
-        pass  # no line per request on the board's journal
+def start(
+    address: str,
+    live,
+    classify: Optional[Classify],
+    token: Optional[str] = None,
+    max_body_mb: float = MAX_BODY_MB,
+    feed_live: bool = False,
+    log=print,
+) -> Server:
+    """`--serve [HOST:]PORT`: parse, refuse an exposed address without a token, bind, start, and
+    say where (port 0 is a free port: the URL printed is the one bound)."""
+    server = Server(parse_address(address), live, classify, token, max_body_mb, feed_live).start()
+    log(f"Serving the live page on {server.url} (status.json, metrics, POST classify)")
+    return server
 
 
 def run(
     classifier,
-    address: Address,
+    address: str,
     token: Optional[str] = None,
     max_body_mb: float = MAX_BODY_MB,
     top_k: int = 1,
     threshold: float = 0.0,
     stop: Optional[runner.Stop] = None,
     on_signals: bool = False,
+    log=print,
     ready=None,
 ) -> dict:
-    """`edgecell serve`: /classify with `classifier` until `stop` (or SIGINT/SIGTERM with `on_signals`);
-    the page shows what /classify was last sent. `ready(server)` is called once it listens."""
+    """`edgecell serve`: /classify with `classifier` until `stop` (or SIGINT/SIGTERM with
+    `on_signals`); the page shows the image /classify was last sent. `ready(server)` is called once
+    it listens. Returns the closing status (counts, latency)."""
     from contextlib import nullcontext
 
     from edgecell.device.live import Live
 
     stop = stop or runner.Stop()
     live = Live(str(classifier.path), classifier.runtime.name)
-    server = Server(address, live, Classify(classifier, top_k, threshold), token, max_body_mb, feed_live=True)
+    classify = Classify(classifier, top_k, threshold)
+    server = start(address, live, classify, token, max_body_mb, feed_live=True, log=log)
     try:
-        server.start()
         if ready is not None:
             ready(server)
         with runner.stopping_on_signals(stop) if on_signals else nullcontext():
