@@ -155,7 +155,7 @@ def caption(result) -> str:
     if not result.classes:
         return "(below threshold)"
     best = result.classes[0]
-    return f"{best.label} {best.score:.2f}"
+    return f"{best.label} ({best.score:.3f})"
 
 
 def annotate_jpeg(rgb: np.ndarray, text: str, quality: int = 80) -> bytes:
