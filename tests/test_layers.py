@@ -25,6 +25,8 @@ ALLOWED = {
     "edgecell.converters": {"edgecell.core", "edgecell.device"},
     "edgecell.train": {"edgecell.core", "edgecell.device"},
     "edgecell.models": {"edgecell.core"},
+    # deploy runs on the laptop and drives boards: the local reference run uses the device's classifier
+    "edgecell.deploy": {"edgecell.core", "edgecell.device", "edgecell.models"},
     "edgecell": {"edgecell.core"},  # the package's __init__: the version only
 }
 TOP = {"edgecell.cli", "edgecell.demo", "edgecell.__main__"}  # may import every layer

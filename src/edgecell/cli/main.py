@@ -4,6 +4,7 @@ import typer
 
 from edgecell.cli.bench import bench
 from edgecell.cli.demo import demo
+from edgecell.cli.deploy import deploy
 from edgecell.cli.evaluate import evaluate
 from edgecell.cli.export import export
 from edgecell.cli.infer import infer
@@ -42,6 +43,7 @@ app.command()(export)
 app.command()(info)
 app.command()(infer)
 app.command()(bench)
+app.command()(deploy)
 
 
 def main():

@@ -1,0 +1,99 @@
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from edgecell.cli.user_errors import user_errors
+from edgecell.core.errors import EdgecellError
+
+
+def deploy(
+    targets: Annotated[
+        Optional[list[str]],
+        typer.Argument(
+            metavar="MODEL HOST...",
+            show_default=False,
+            help="The .tflite to deploy, then the boards as user@host[:port] (with --rollback: boards only).",
+        ),
+    ] = None,
+    inventory: Annotated[
+        Optional[Path],
+        typer.Option(exists=True, dir_okay=False, help="A file of boards, one user@host[:port] a line (# comments)."),
+    ] = None,
+    prefix: Annotated[
+        str, typer.Option(help="Where edgecell lives on the board, relative to the SSH user's home or absolute.")
+    ] = "edgecell",
+    name: Annotated[
+        Optional[str], typer.Option(help="The model's name on the board: PREFIX/models/NAME (default: MODEL's stem).")
+    ] = None,
+    images: Annotated[
+        Optional[Path],
+        typer.Option(
+            exists=True,
+            file_okay=False,
+            help="Held-out images to prove the model on each board (default: the model folder's test split).",
+        ),
+    ] = None,
+    service: Annotated[
+        bool, typer.Option("--service", help="Restart the board's edgecell-infer service and wait until healthy.")
+    ] = False,
+    rollback: Annotated[
+        bool, typer.Option("--rollback", help="Switch each board back to its previous model; no MODEL.")
+    ] = False,
+    parallel: Annotated[int, typer.Option(min=1, max=64, help="Boards deployed at once.")] = 4,
+    ssh_config: Annotated[
+        Optional[Path],
+        typer.Option(exists=True, dir_okay=False, help="An ssh config file instead of ~/.ssh/config (ssh -F)."),
+    ] = None,
+    ssh_option: Annotated[
+        Optional[list[str]], typer.Option(help="An ssh -o option, e.g. ProxyJump=gateway; repeat for more.")
+    ] = None,
+    wheel: Annotated[
+        Optional[Path],
+        typer.Option(exists=True, dir_okay=False, help="The edgecell wheel boards install (default: built here)."),
+    ] = None,
+    json_out: Annotated[
+        Optional[Path],
+        typer.Option("--json", dir_okay=False, help="Write the report as JSON to this file (- = stdout)."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No line as each board finishes.")] = False,
+):
+    """Deploy a .tflite to boards over SSH: install edgecell there, prove the model on each board
+    against this machine's answers, switch to it, restart the service; or --rollback."""
+    import json
+
+    from edgecell.core import atomic
+    from edgecell.deploy import fleet, hosts, report
+    from edgecell.deploy.ssh import Ssh
+
+    with user_errors():
+        words = list(targets or [])
+        if rollback:
+            model = None
+        else:
+            if not words:
+                raise EdgecellError("Give the MODEL.tflite to deploy, then one or more HOSTs (or --rollback HOST...).")
+            model = Path(words.pop(0))
+            if model.suffix != ".tflite" or not model.is_file():
+                raise EdgecellError(f"{model} is not a .tflite file; give the model first, then the HOSTs.")
+        boards = hosts.collect(words, inventory)
+        settings = fleet.Settings(prefix, name, images, service, parallel, wheel)
+        ssh = Ssh(ssh_config, ssh_option or ())
+
+        def finished(board):
+            if not quiet:
+                typer.echo(f"{board.board}: {board.status}", err=True)
+
+        if rollback:
+            reports = fleet.rollback(boards, ssh, settings, on_board=finished)
+        else:
+            reports = fleet.deploy(model, boards, ssh, settings, on_board=finished)
+        text = "\n".join(report.table(reports))
+        document = report.as_json(reports, "rollback" if rollback else "deploy", settings)
+        if json_out is not None and str(json_out) == "-":
+            typer.echo(json.dumps(document, indent=2))
+        else:
+            typer.echo(text)
+            if json_out is not None:
+                atomic.write_json(json_out, document)
+    raise typer.Exit(fleet.exit_code(reports))

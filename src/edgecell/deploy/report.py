@@ -1,0 +1,44 @@
+"""The deploy report: one table row per board, and the same as JSON for --json FILE."""
+
+from edgecell.core.version import __version__
+
+COLUMNS = ("board", "CPU", "runtime", "identical", "p50/p90 ms", "previous -> new", "result")
+
+
+def short(model_file) -> str:
+    return model_file.removesuffix(".tflite")[:12] if model_file else "-"
+
+
+def row(report) -> list:
+    identical = f"{report.identical}/{report.checked}" if report.checked else "-"
+    latency = f"{report.p50_ms:.2f}/{report.p90_ms:.2f}" if report.p50_ms is not None else "-"
+    return [
+        report.board,
+        report.cpu or "-",
+        report.runtime or "-",
+        identical,
+        latency,
+        f"{short(report.previous)} -> {short(report.new)}",
+        report.status,
+    ]
+
+
+def table(reports) -> list:
+    """A Markdown table, then one line per board saying what it did or why it stopped."""
+    rows = [list(COLUMNS)] + [row(r) for r in reports]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
+    lines = ["| " + " | ".join(cell.ljust(w) for cell, w in zip(r, widths)) + " |" for r in rows]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    lines += [f"{r.board}: {r.why}" for r in reports]
+    return lines
+
+
+def as_json(reports, action: str, settings) -> dict:
+    return {
+        "edgecell_version": __version__,
+        "action": action,
+        "prefix": settings.prefix,
+        "service": settings.service,
+        "boards": [{**r._asdict(), "differing": list(r.differing)} for r in reports],
+        "ok": all(r.ok for r in reports),
+    }
