@@ -106,20 +106,21 @@ def check_can_run(facts: Facts, send_bytes: int, installing: bool) -> None:
         )
 
 
-def install(ssh: Ssh, host: Host, facts: Facts, wheel: Path, install_sh: Path, tar: bytes) -> str:
-    """Install edgecell from `wheel` with device/install.sh (a fresh board), or upgrade edgecell alone
-    in the board's venv (its runtime, numpy and OpenCV stay the board's choice). `tar` holds both."""
+def install(ssh: Ssh, host: Host, facts: Facts, wheel: str, kit: bytes) -> str:
+    """Install edgecell from the wheel named `wheel` with device/install.sh (a fresh board), or upgrade
+    edgecell alone in the board's venv (its runtime, numpy and OpenCV stay the board's choice).
+    `kit` is a tar of the wheel, install.sh and the unit template."""
     stage = f"{facts.prefix}/deploy/install"
     if facts.edgecell is None:
-        step = f'bash "$s/{install_sh.name}" --prefix "$1" --from "$s/{wheel.name}"'
+        step = f'bash "$s/install.sh" --prefix "$1" --from "$s/{wheel}"'
     else:
         pip = '"$1/venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps --force-reinstall'
-        step = f'{pip} "$s/{wheel.name}"'
+        step = f'{pip} "$s/{wheel}"'
     script = (
         f's="$2"; mkdir -p "$s" && tar -xf - -C "$s" && {step} >"$s/log" 2>&1; rc=$?; '
         'tail -n 3 "$s/log" >&2; rm -rf "$s"; exit $rc'
     )
-    answer = ssh.run(host, script, [facts.prefix, stage], data=tar, timeout=900)
+    answer = ssh.run(host, script, [facts.prefix, stage], data=kit, timeout=900)
     if answer.code != 0:
         raise BoardFailed(f"installing edgecell there failed: {last_line(answer.err)}")
     return "installed" if facts.edgecell is None else f"upgraded from {facts.edgecell}"

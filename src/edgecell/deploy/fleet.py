@@ -74,7 +74,9 @@ def deploy(model: Path, hosts: list, ssh: Ssh, settings: Settings, on_board=None
         wheel = Wheel(settings.wheel, Path(scratch))
 
         def one(host: Host) -> BoardReport:
-            return _guarded(host, lambda: _deploy_one(host, ssh, settings, model, name, sha, ref, images, wheel))
+            return _guarded(
+                host, ssh, lambda link: _deploy_one(host, link, settings, model, name, sha, ref, images, wheel)
+            )
 
         return _each(hosts, one, settings.parallel, on_board)
 
@@ -85,7 +87,7 @@ def rollback(hosts: list, ssh: Ssh, settings: Settings, on_board=None) -> list:
         model_name(Path(settings.name), settings.name)
 
     def one(host: Host) -> BoardReport:
-        return _guarded(host, lambda: _rollback_one(host, ssh, settings))
+        return _guarded(host, ssh, lambda link: _rollback_one(host, link, settings))
 
     return _each(hosts, one, settings.parallel, on_board)
 
@@ -101,10 +103,11 @@ def _each(hosts, one, parallel: int, on_board) -> list:
         return list(pool.map(run, hosts))
 
 
-def _guarded(host: Host, work) -> BoardReport:
+def _guarded(host: Host, ssh: Ssh, work) -> BoardReport:
     """Whatever happens on one board becomes its report, never the fleet's exception."""
     try:
-        return work()
+        with ssh.connected(host) as link:
+            return work(link)
     except (BoardUnreachable, board.BoardFailed) as error:
         return BoardReport(host.spec, "failed", str(error))
     except EdgecellError as error:
@@ -132,8 +135,7 @@ def _deploy_probed(host, ssh, settings, model, name, sha, ref, images, wheel, fa
     board.check_can_run(facts, send, installing)
     did = []
     if installing:
-        bundle = pack({(w := wheel.get()).name: w, "install.sh": wheel.install_script})
-        did.append(f"edgecell {__version__} {board.install(ssh, host, facts, w, wheel.install_script, bundle)}")
+        did.append(f"edgecell {__version__} {board.install(ssh, host, facts, wheel.get().name, pack(wheel.kit()))}")
         facts = board.probe(ssh, host, settings.prefix, name)
         seen["runtime"] = facts.runtime
     board.put_model(ssh, host, facts, name, model, sha)

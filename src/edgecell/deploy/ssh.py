@@ -6,10 +6,16 @@ known_hosts policy); the `ssh` binary is on every laptop that can reach a board 
 travel on the same connection kind, as the standard input of `cat >` or `tar -x` on the board,
 so nothing more than a POSIX shell, cat and tar is needed there (no sftp subsystem, no rsync).
 BatchMode: a password or passphrase prompt would hang a fleet; a board that wants one is an error.
+Each board gets one connection for all its steps (OpenSSH's ControlMaster, owned by this process
+and closed at the end): a handshake costs a second or more on a busy Pi, and a deploy takes ~6 steps.
 """
 
+import contextlib
 import shlex
+import shutil
 import subprocess
+import tempfile
+import time
 from pathlib import Path
 from typing import NamedTuple, Optional, Union
 
@@ -34,7 +40,40 @@ class Ssh:
         self.options = list(options)
         self.connect_timeout = connect_timeout
 
-    def argv(self, host: Host, remote: str) -> list:
+    @contextlib.contextmanager
+    def connected(self, host: Host):
+        """An Ssh whose commands to `host` share one connection, made (and checked) here: a board
+        that cannot be reached or refuses the key raises BoardUnreachable before any step."""
+        folder = Path(tempfile.mkdtemp(prefix="edgecell-ssh-"))  # short: a socket path has ~100 bytes
+        socket, log = folder / "master", folder / "log"
+        argv = self._options(host) + ["-M", "-N", "-o", f"ControlPath={socket}", "-o", "ControlPersist=no"]
+        try:
+            with open(log, "wb") as err:
+                master = subprocess.Popen([*argv, "--", host.destination], stdin=subprocess.DEVNULL, stderr=err)
+            try:
+                deadline = time.monotonic() + self.connect_timeout + 5
+                while not socket.exists():
+                    if master.poll() is not None:
+                        raise BoardUnreachable(why(host, log.read_text(errors="replace")))
+                    if time.monotonic() > deadline:
+                        raise BoardUnreachable(
+                            f"{host.destination} did not finish logging in within {self.connect_timeout + 5} s."
+                        )
+                    time.sleep(0.02)
+                yield Ssh(
+                    self.config, [*self.options, f"ControlPath={socket}", "ControlMaster=no"], self.connect_timeout
+                )
+            finally:
+                master.terminate()
+                try:
+                    master.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    master.kill()
+                    master.wait()
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _options(self, host: Host) -> list:
         args = ["ssh"]
         if self.config is not None:
             args += ["-F", str(self.config)]
@@ -43,7 +82,10 @@ class Ssh:
             args += ["-o", option]
         if host.port is not None:
             args += ["-p", str(host.port)]
-        return [*args, "--", host.destination, remote]
+        return args
+
+    def argv(self, host: Host, remote: str) -> list:
+        return [*self._options(host), "--", host.destination, remote]
 
     def run(self, host: Host, script: str, args=(), data: Union[bytes, Path, None] = None, timeout: float = 300):
         """Run `script` with the board's `sh` ($1... = `args`), `data` (bytes or a file) as its standard

@@ -13,6 +13,7 @@ import edgecell.device
 from edgecell.core.errors import EdgecellError
 
 INSTALL_SCRIPT = Path(edgecell.device.__file__).parent / "install.sh"
+UNIT_TEMPLATE = INSTALL_SCRIPT.with_name("edgecell-infer.service")  # install.sh fills it in
 TYPICAL_BYTES = 512 * 1024
 
 
@@ -20,13 +21,17 @@ class Wheel:
     def __init__(self, given: Optional[Path], scratch: Path):
         self.given = given
         self.scratch = scratch
-        self.install_script = INSTALL_SCRIPT
         self._built: Optional[Path] = None
         self._lock = threading.Lock()
 
     @property
     def size_estimate(self) -> int:
         return self.given.stat().st_size if self.given is not None else TYPICAL_BYTES
+
+    def kit(self) -> dict:
+        """What a board needs to install: {name there: file here}."""
+        wheel = self.get()
+        return {wheel.name: wheel, INSTALL_SCRIPT.name: INSTALL_SCRIPT, UNIT_TEMPLATE.name: UNIT_TEMPLATE}
 
     def get(self) -> Path:
         with self._lock:  # several boards may ask at once: build it once
