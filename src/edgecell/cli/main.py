@@ -10,6 +10,7 @@ from edgecell.cli.export import export
 from edgecell.cli.infer import infer
 from edgecell.cli.info import info
 from edgecell.cli.train import train
+from edgecell.cli.watch import watch
 from edgecell.core.version import __version__
 
 app = typer.Typer(
@@ -44,6 +45,7 @@ app.command()(info)
 app.command()(infer)
 app.command()(bench)
 app.command()(deploy)
+app.command()(watch)
 
 
 def main():
