@@ -11,16 +11,12 @@ import numpy as np
 from edgecell.converters import compat
 from edgecell.core.errors import EdgecellError
 from edgecell.device import metadata, runtime
+from edgecell.device.model import read_model
 
 
 def describe(path, runtime_name: runtime.Runtime = runtime.Runtime.auto) -> dict:
     path = Path(path)
-    try:
-        content = path.read_bytes()
-    except FileNotFoundError:
-        raise EdgecellError(f"Model file {path} does not exist.") from None
-    except IsADirectoryError:
-        raise EdgecellError(f"Model path {path} is a folder; give a .tflite file.") from None
+    content = read_model(path)
     try:
         meta = metadata.read(content)
         ops = compat.ops(content)

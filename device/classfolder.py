@@ -47,9 +47,11 @@ def scan(root, validate: bool = True, workers: int = 0) -> Dataset:
             f"Dataset folder {root} has {len(classes)} class subfolder(s); a classifier needs at least two "
             "(one subfolder per class, e.g. TRAIN/EOSINOPHIL/*.jpeg)."
         )
-    candidates = []
+    candidates, seen_files = [], set()
+    class_dirs = {name: _inode(root / name) for name in classes}
     for label, name in enumerate(classes):
-        for path in _walk_images(root / name):
+        others = {_inode(root)} | {inode for other, inode in class_dirs.items() if other != name}
+        for path in _walk_images(root / name, seen_files, others):
             candidates.append(Sample(path.relative_to(root).as_posix(), label))
 
     skipped = []
@@ -73,14 +75,43 @@ def scan(root, validate: bool = True, workers: int = 0) -> Dataset:
     return dataset
 
 
-def _walk_images(folder: Path):
+def _walk_images(folder: Path, seen_files=None, skip_dirs=()):
+    """Image-named files under `folder`, sorted. Links to folders are followed (a dataset may be
+    assembled from links), but each folder is visited once by (device, inode), so a link loop
+    ends; and each file is listed once, so one image reached by two links cannot be a training
+    and a test sample at once. `seen_files` carries the files listed so far across classes;
+    `skip_dirs` are (device, inode) of folders never entered (the dataset and the other classes)."""
+    seen_dirs, seen_files = set(skip_dirs), set() if seen_files is None else seen_files
     found = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        try:
+            info = os.stat(dirpath)
+        except OSError:
+            dirnames[:] = []
+            continue
+        if (info.st_dev, info.st_ino) in seen_dirs:
+            dirnames[:] = []
+            continue
+        seen_dirs.add((info.st_dev, info.st_ino))
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in filenames:
-            if not name.startswith(".") and is_image_name(name):
-                found.append(Path(dirpath) / name)
+        for name in sorted(filenames):
+            if name.startswith(".") or not is_image_name(name):
+                continue
+            path = Path(dirpath) / name
+            try:
+                key = os.stat(path)
+                key = (key.st_dev, key.st_ino)
+            except OSError:  # a broken link: listed, and skipped with its reason when decoded
+                key = str(path)
+            if key not in seen_files:
+                seen_files.add(key)
+                found.append(path)
     return sorted(found)
+
+
+def _inode(path: Path):
+    info = os.stat(path)
+    return info.st_dev, info.st_ino
 
 
 def _reason(path: Path):

@@ -12,6 +12,7 @@ tflite-runtime 2.14 included.
 import json
 import math
 
+from edgecell.core.labels import MAX_LABEL_CHARS
 from edgecell.device.tflite_reader import MetadataError, read_entries
 
 METADATA_NAME = "edgecell"
@@ -37,6 +38,12 @@ def _check_fields(meta: dict) -> None:
     """The fields a runner uses have the types it needs (valid JSON can still say anything)."""
     if not all(isinstance(label, str) or _is_number(label) for label in meta["labels"]):
         raise MetadataError("its edgecell metadata has labels that are not text")
+    longest = max((len(str(label)) for label in meta["labels"]), default=0)
+    if longest > MAX_LABEL_CHARS:
+        raise MetadataError(
+            f"its edgecell metadata has a label of {longest} characters; "
+            f"a class name may have at most {MAX_LABEL_CHARS}"
+        )
     for part in ("input", "source"):
         if not isinstance(meta.get(part, {}), dict):
             raise MetadataError(f"its edgecell metadata has an {part!r} that is not an object")

@@ -12,8 +12,28 @@ import numpy as np
 
 from edgecell.core.errors import EdgecellError
 from edgecell.core.labels import read_labels
+from edgecell.core.regular_file import NotRegularFile, read_regular
 from edgecell.device import decode_scale, image, metadata, runtime
 from edgecell.device.classify import dequantize
+
+# A board's model is a few megabytes; a flatbuffer cannot pass 2 GB anyway.
+MAX_MODEL_BYTES = 1 << 30
+
+
+def read_model(path) -> bytes:
+    """The bytes of a .tflite file, refused in one sentence when it is missing, a folder, a FIFO,
+    a device such as /dev/zero, or over `MAX_MODEL_BYTES`."""
+    path = Path(path)
+    try:
+        return read_regular(path, MAX_MODEL_BYTES)
+    except FileNotFoundError:
+        raise EdgecellError(f"Model file {path} does not exist.") from None
+    except NotRegularFile as error:
+        if error.kind == "a folder":
+            raise EdgecellError(f"Model path {path} is a folder; give a .tflite file.") from None
+        raise EdgecellError(f"Model file {path} {error}; give a .tflite file.") from None
+    except OSError as error:
+        raise EdgecellError(f"Model file {path} cannot be read ({error.strerror}).") from None
 
 
 class Classifier:
@@ -28,14 +48,7 @@ class Classifier:
         full_decode: bool = False,
     ):
         self.path = Path(model_path)
-        try:
-            content = self.path.read_bytes()
-        except FileNotFoundError:
-            raise EdgecellError(f"Model file {self.path} does not exist.") from None
-        except IsADirectoryError:
-            raise EdgecellError(f"Model path {self.path} is a folder; give a .tflite file.") from None
-        except OSError as error:
-            raise EdgecellError(f"Model file {self.path} cannot be read ({error.strerror}).") from None
+        content = read_model(self.path)
         self.size_bytes = len(content)
         try:
             self.metadata = metadata.read(content)

@@ -20,7 +20,9 @@ import csv
 import io
 import json
 import os
+import stat
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from edgecell.core.errors import EdgecellError
@@ -38,8 +40,11 @@ FIELDS = [
     "postprocess_ms",
     "total_ms",
     "error",
+    "time_utc",
 ]
 SYNC_EVERY_S = 1.0
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_SHORT_TEXT = 200  # characters a text cell keeps in a row shortened to fit the cap
 
 
 def row(result) -> dict:
@@ -58,7 +63,26 @@ def row(result) -> dict:
         "postprocess_ms": _ms(timing.postprocess),
         "total_ms": _ms(timing.total),
         "error": result.error,
+        "time_utc": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }
+
+
+def csv_cell(value) -> str:
+    """A value as a CSV cell a spreadsheet shows as text: no formula, no `None`."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def top_k_cell(classes) -> str:
+    """`label:score;label:score`, with `\\`, `;` and `:` in a label backslash-escaped."""
+
+    def escape(label):
+        return str(label).replace("\\", "\\\\").replace(";", "\\;").replace(":", "\\:")
+
+    return ";".join(f"{escape(c['label'])}:{c['score']:.6f}" for c in classes)
 
 
 def _ms(value):
@@ -87,16 +111,60 @@ class ResultWriter:
         self._open(truncate=not append)
 
     def _open(self, truncate: bool):
-        flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if truncate else os.O_APPEND)
+        # O_NOFOLLOW: a symbolic link planted at the path is refused, its target never truncated.
+        flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self.path, flags, 0o644)
-            self._size = os.fstat(self._fd).st_size
+            info = os.fstat(self._fd)
+            self._size = info.st_size
         except OSError as error:
+            if error.errno == 40:  # ELOOP: the path is a symbolic link
+                raise EdgecellError(
+                    f"--output {self.path} is a symbolic link; give the results file itself (links are not followed)."
+                ) from None
             raise EdgecellError(f"--output {self.path} cannot be written ({error.strerror}).") from None
+        try:
+            self._check_existing(info)
+        except EdgecellError:
+            os.close(self._fd)
+            self._fd = None
+            raise
+        if truncate and self._size:
+            os.ftruncate(self._fd, 0)
+            self._size = 0
+        elif self._size and not self._ends_with_newline():
+            self._write("\n")  # a power cut tore the last line: the next row starts on its own
         self._synced = time.monotonic()
         if self.format == "csv" and self._size == 0:
             self._write(self._csv_line(FIELDS))
+
+    def _check_existing(self, info):
+        """A file already there is written only if it is a results file of this format (or empty)."""
+        if not stat.S_ISREG(info.st_mode):
+            raise EdgecellError(
+                f"--output {self.path} is not a regular file; give a file name ending in .csv or .jsonl."
+            )
+        if info.st_size == 0:
+            return
+        first = os.pread(self._fd, 4096, 0).split(b"\n", 1)[0]
+        header = self._csv_line(FIELDS).encode("utf-8").rstrip(b"\n")
+        if self.format == "csv":
+            ours = first == header
+        else:
+            try:
+                ours = {"source", "status"} <= set(json.loads(first))
+            except (ValueError, TypeError):
+                ours = False
+        if not ours:
+            raise EdgecellError(
+                f"--output {self.path} exists and is not an edgecell results file of this version "
+                f"(its first line is not {'the CSV header' if self.format == 'csv' else 'a results row'}); "
+                "give a new file name, or move that file away."
+            )
+
+    def _ends_with_newline(self) -> bool:
+        return os.pread(self._fd, 1, self._size - 1) == b"\n"
 
     def _rotate(self):
         """Keep the full file as `<name>.1` and start a new one."""
@@ -107,11 +175,13 @@ class ResultWriter:
 
     def write(self, result):
         values = row(result)
-        if self.format == "csv":
-            values["top_k"] = ";".join(f"{c['label']}:{c['score']:.6f}" for c in values["top_k"])
-            line = self._csv_line(["" if values[k] is None else values[k] for k in FIELDS])
-        else:
-            line = json.dumps(values, ensure_ascii=False) + "\n"
+        line = self._line(values)
+        if self.max_bytes is not None and len(line) > self.max_bytes - self._empty_size:
+            values["top_k"] = values["top_k"][:1]
+            for key in ("source", "label", "error"):
+                if isinstance(values[key], str) and len(values[key]) > _SHORT_TEXT:
+                    values[key] = values[key][:_SHORT_TEXT] + "..."
+            line = self._line(values)
         self._write(line)
         self.rows += 1
         if time.monotonic() - self._synced >= SYNC_EVERY_S:
@@ -129,14 +199,22 @@ class ResultWriter:
             line = json.dumps(values, ensure_ascii=False) + "\n"
         self._write(line)
 
+    def _line(self, values: dict) -> bytes:
+        if self.format == "csv":
+            values = dict(values, top_k=top_k_cell(values["top_k"]))
+            text = self._csv_line([csv_cell(values[k]) for k in FIELDS])
+        else:
+            text = json.dumps(values, ensure_ascii=False) + "\n"
+        return text.encode("utf-8", "backslashreplace")  # a name that is not UTF-8 is kept, escaped
+
     @staticmethod
     def _csv_line(values) -> str:
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerow(values)
         return buffer.getvalue()
 
-    def _write(self, line: str):
-        data = line.encode("utf-8")
+    def _write(self, line):
+        data = line if isinstance(line, bytes) else line.encode("utf-8")
         if self.max_bytes is not None and self._size + len(data) > self.max_bytes and self._size > self._empty_size:
             self._rotate()
         try:

@@ -53,6 +53,7 @@ def _import(runtime: Runtime):
 
         return Interpreter, RuntimeInfo("ai-edge-litert", getattr(ai_edge_litert, "__version__", "unknown"))
     if runtime is Runtime.tflite_runtime:
+        _numpy_for_tflite_runtime()
         import tflite_runtime
         from tflite_runtime.interpreter import Interpreter
 
@@ -62,13 +63,63 @@ def _import(runtime: Runtime):
     return tf.lite.Interpreter, RuntimeInfo("tensorflow", tf.__version__)
 
 
+# An input over 4096x4096x3 is no camera frame: a 2 KB model declaring 1x20000x20000x3 would have
+# the runtime allocate 4.5 GB before the first image.
+MAX_INPUT_SIDE = 4096
+MAX_INPUT_VALUES = MAX_INPUT_SIDE * MAX_INPUT_SIDE * 3
+
+
 def load(model_content: bytes, name: str, runtime: Runtime = Runtime.auto, threads=None):
-    """An interpreter with tensors allocated, from the bytes of a .tflite; (interpreter, RuntimeInfo)."""
+    """An interpreter with tensors allocated, from the bytes of a .tflite; (interpreter, RuntimeInfo).
+
+    The input shapes are checked before anything is allocated."""
     cls, info = interpreter_class(runtime)
     try:
         interpreter = cls(model_content=model_content, num_threads=threads)
+        _check_inputs(interpreter, name)
         interpreter.allocate_tensors()
+    except SystemError as error:
+        raise EdgecellError(_system_error(info, error, name)) from None  # one sentence, whatever the cause
     except (ValueError, RuntimeError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise EdgecellError(f"{name} cannot be loaded by {info.name} {info.version} ({reason[:300]}).") from None
     return interpreter, info
+
+
+def _check_inputs(interpreter, name: str) -> None:
+    for tensor in interpreter.get_input_details():
+        shape = [int(v) for v in tensor["shape"]]
+        values = 1
+        for v in shape:
+            values *= max(v, 1)
+        if values > MAX_INPUT_VALUES or (len(shape) == 4 and max(shape[1:3]) > MAX_INPUT_SIDE):
+            raise EdgecellError(
+                f"{name} takes an input of {shape}, over the {MAX_INPUT_SIDE}x{MAX_INPUT_SIDE}x3 edgecell runs; "
+                "it was not loaded (it would need gigabytes before the first image)."
+            )
+
+
+def _numpy_for_tflite_runtime() -> None:
+    """tflite-runtime's wheels (2.14.0 is the last) are built against numpy 1: under numpy 2 the
+    import prints numpy's ABI warning with a stack, then the interpreter fails with a SystemError.
+    So look before importing it."""
+    import importlib.metadata
+    import importlib.util
+
+    import numpy
+
+    if importlib.util.find_spec("tflite_runtime") is None:
+        raise ImportError("tflite_runtime")
+    if int(numpy.__version__.split(".")[0]) >= 2:
+        try:
+            version = importlib.metadata.version("tflite-runtime")
+        except importlib.metadata.PackageNotFoundError:
+            version = ""
+        raise EdgecellError(
+            f"tflite-runtime {version} was built for numpy 1 and numpy {numpy.__version__} is installed; "
+            "install numpy 1 beside it with: pip install 'numpy<2' (or use ai-edge-litert where it has wheels)."
+        )
+
+
+def _system_error(info: RuntimeInfo, error: SystemError, name: str) -> str:
+    return f"{name} cannot be loaded by {info.name} {info.version} (SystemError: {str(error)[:300]})."

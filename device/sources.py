@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from edgecell.core.errors import EdgecellError
+from edgecell.core.regular_file import NotRegularFile, check_regular
 from edgecell.device import image
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".mpg", ".mpeg", ".h264")
@@ -47,11 +48,12 @@ def is_video_name(path) -> bool:
 
 
 def expand(sources) -> list:
-    """The `Input`s named by SOURCE arguments, in a stable order.
+    """The `Input`s named by SOURCE arguments, in a stable order, each path once (`many/**` matches
+    a folder and every file under it; a file named twice is classified once).
 
     Raises EdgecellError (a usage error) when the arguments name nothing at all to classify.
     """
-    inputs = []
+    inputs = _Unique()
     for source in sources:
         source = str(source)
         path = Path(source)
@@ -78,7 +80,25 @@ def expand(sources) -> list:
                     inputs.append(Input(match, "video" if is_video_name(match) else "image"))
         else:
             inputs.append(Input(source, "error", "file not found"))
-    return inputs
+    return list(inputs)
+
+
+class _Unique(list):
+    """A list of `Input`s that keeps the first of each path (as normalised by os.path.normpath)."""
+
+    def __init__(self):
+        super().__init__()
+        self._seen = set()
+
+    def append(self, item: Input):
+        key = os.path.normpath(item.path)
+        if key not in self._seen:
+            self._seen.add(key)
+            super().append(item)
+
+    def extend(self, items):
+        for item in items:
+            self.append(item)
 
 
 def walk(folder: Path) -> list:
@@ -101,8 +121,9 @@ def walk(folder: Path) -> list:
     return [Input(path, "image") for path in sorted(found, key=lambda p: Path(p).parts)] + unreadable
 
 
-def frames(inputs, fit=None):
+def frames(inputs, fit=None, max_pixels: int = image.MAX_PIXELS):
     """Decode `inputs` one after the other, yielding a `Frame` for each image or video frame.
+    An image that would decode to more than `max_pixels` is a failed frame, never decoded.
 
     `fit` is the model's input size when its decode rule lets a large JPEG decode reduced
     (`Classifier.decode_fit`); None decodes every pixel."""
@@ -112,13 +133,13 @@ def frames(inputs, fit=None):
         elif item.kind == "video":
             yield from video_frames(item.path)
         else:
-            yield decode(item.path, fit)
+            yield decode(item.path, fit, max_pixels)
 
 
-def decode(path: str, fit=None) -> Frame:
+def decode(path: str, fit=None, max_pixels: int = image.MAX_PIXELS) -> Frame:
     start = time.perf_counter()
     try:
-        rgb = image.load_rgb(path, fit)
+        rgb = image.load_rgb(path, fit, max_pixels)
     except image.ImageError as error:
         return Frame(path, None, str(error), _ms(start))
     return Frame(path, rgb, None, _ms(start))
@@ -126,6 +147,14 @@ def decode(path: str, fit=None) -> Frame:
 
 def video_frames(path: str):
     """Every frame of a video file, named `path#N` (N from 0)."""
+    try:
+        check_regular(path)  # OpenCV would block on a FIFO named like a video
+    except NotRegularFile as error:
+        yield Frame(path, None, f"is {error.kind}, not a video file")
+        return
+    except OSError as error:
+        yield Frame(path, None, f"cannot be read: {error.strerror or error}")
+        return
     capture = cv2.VideoCapture(path)
     try:
         if not capture.isOpened():

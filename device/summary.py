@@ -3,15 +3,19 @@
 import sys
 import time
 
+from edgecell.device.printable import printable
+
 
 def line(result) -> str:
     """`ok  photo.jpg  cat 0.912, dog 0.051  [decode 3.1 + pre 0.4 + invoke 2.2 + post 0.0 = 5.7 ms]`."""
     if not result.ok:
-        return f"FAILED  {result.name}: {result.error}"
+        return f"FAILED  {printable(result.name)}: {printable(result.error)}"
     t = result.timing
-    ranked = ", ".join(f"{c.label} {c.score:.3f}" for c in result.classes) or "(no class above the threshold)"
+    ranked = (
+        ", ".join(f"{printable(c.label)} {c.score:.3f}" for c in result.classes) or "(no class above the threshold)"
+    )
     return (
-        f"ok  {result.name}  {ranked}  [decode {t.decode:.1f} + pre {t.preprocess:.1f} + "
+        f"ok  {printable(result.name)}  {ranked}  [decode {t.decode:.1f} + pre {t.preprocess:.1f} + "
         f"invoke {t.invoke:.1f} + post {t.postprocess:.1f} = {t.total:.1f} ms]"
     )
 

@@ -239,12 +239,14 @@ def test_overlap_gain():
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux's /dev/full")
-def test_full_disk_for_results_is_one_sentence(device_model, tmp_path):
+def test_a_link_planted_as_the_results_file_is_refused_and_its_target_kept(device_model, tmp_path):
+    """A full disk is tests/test_faults_disk.py (a real full tmpfs); a link to /dev/full, or to a
+    file someone else owns, is refused before anything is written through it."""
     model, extra = device_model
-    os.symlink("/dev/full", tmp_path / "full.csv")  # every write fails with ENOSPC
+    os.symlink("/dev/full", tmp_path / "full.csv")
     result = infer(good_images(tmp_path / "imgs", 2)[0], "--model", model, *extra, "-o", tmp_path / "full.csv")
-    assert result.exit_code == 1
-    assert f"no space left on the device while writing {tmp_path / 'full.csv'}" in result.output
+    assert result.exit_code == 2
+    assert f"--output {tmp_path / 'full.csv'} is a symbolic link" in result.output
 
 
 def test_read_ahead_thread_order_errors_and_stop():
