@@ -32,3 +32,27 @@ def colour_dataset(root: Path, per_class=20, size=32, seed=0, ext=".png", colour
         for i in range(per_class):
             write_rgb(root / name / f"{name}_{i:03d}{ext}", colour_image(rgb, size, rng))
     return root
+
+
+def photo_image(rgb, size=(1600, 1200), rng=None) -> np.ndarray:
+    """A large picture of one colour, like a photo: `colour_image`'s texture and blob drawn small,
+    enlarged smoothly, with fine grain on top (what a camera sensor adds)."""
+    rng = rng or np.random.default_rng(0)
+    width, height = size
+    small = colour_image(rgb, 48, rng)[:36]
+    large = cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC).astype(np.int16)
+    grain = rng.integers(-6, 7, (height, width, 1), dtype=np.int16)
+    return np.clip(large + grain, 0, 255).astype(np.uint8)
+
+
+def photo_dataset(root: Path, per_class=8, size=(1600, 1200), seed=0, colours=COLOURS) -> Path:
+    """`colour_dataset` as large JPEGs (quality 90), for decoding at the model's scale."""
+    rng = np.random.default_rng(seed)
+    for name, rgb in colours.items():
+        for i in range(per_class):
+            path = root / name / f"{name}_{i:03d}.jpg"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            bgr = np.ascontiguousarray(photo_image(rgb, size, rng)[:, :, ::-1])
+            if not cv2.imwrite(str(path), bgr, [cv2.IMWRITE_JPEG_QUALITY, 90]):
+                raise OSError(f"could not write {path}")
+    return root
