@@ -10,8 +10,15 @@ A camera device or stream that cannot be opened at the start (a USB camera still
 boot) is retried the same way; a video file that is not there is an error at once. Empty or
 undecodable frames are skipped and counted (`empty_frames`); each camera also counts `stalls`
 (no frame in time) and `reconnects`, and `edgecell infer` reports all three in its summary.
+
+A camera is asked for frames near the model's input size (`capture_size`), so the board neither
+moves nor resizes megapixels it will shrink anyway: V4L2 through CAP_PROP_FRAME_WIDTH/HEIGHT (the
+driver picks its nearest mode), picamera2 through a small main stream (the ISP scales in hardware)
+on the smallest sensor mode at least that size. `frame_size` is what actually arrived, for the
+summary. picamera2's `lores` stream is not used: on a Pi 4 it is YUV420 only.
 """
 
+import math
 import threading
 import time
 from typing import NamedTuple, Optional
@@ -34,6 +41,14 @@ class Retry(NamedTuple):
     frame_timeout: float = 2.0  # no frame for this long counts as a stall
 
 
+def capture_size(input_size) -> tuple:
+    """(width, height) to ask a camera for: the smallest 4:3 frame, width a multiple of 32, that
+    covers the model's (height, width) input in both sides."""
+    height, width = (int(side) for side in input_size)
+    wide = math.ceil(max(width, height * 4 / 3) / 32) * 32
+    return wide, wide * 3 // 4
+
+
 FAILED_READS_AT_END = 10  # failed reads in a row that mean the capture has ended, not a bad frame
 
 
@@ -44,9 +59,10 @@ class OpenCvCamera:
     stops delivering frames like an unplugged camera.
     """
 
-    def __init__(self, device):
+    def __init__(self, device, size=None):
         self.device = int(device) if str(device).isdigit() else str(device)
         self.name = f"camera {self.device}"
+        self.size, self.frame_size = (tuple(size) if size else None), None  # (width, height) asked / arrived
         self.reconnects = self.stalls = self.empty_frames = 0
         self._ready = threading.Condition()
         self._latest: Optional[np.ndarray] = None
@@ -74,6 +90,9 @@ class OpenCvCamera:
             capture.release()
             return False
         capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # V4L2 honours it; others ignore it
+        if self.size and not self._is_file:  # V4L2 picks its nearest mode; a file or stream keeps its own
+            capture.set(cv2.CAP_PROP_FRAME_WIDTH, self.size[0])
+            capture.set(cv2.CAP_PROP_FRAME_HEIGHT, self.size[1])
         fps = capture.get(cv2.CAP_PROP_FPS) if self._is_file else 0
         self._capture, self._ended = capture, False
         self._thread = threading.Thread(target=self._grab, args=(capture, fps), daemon=True, name="camera-grabber")
@@ -115,6 +134,7 @@ class OpenCvCamera:
                 return None
             seq = self._taken = self._seq
             bgr = self._latest
+        self.frame_size = (int(bgr.shape[1]), int(bgr.shape[0]))
         return seq, bgr_to_rgb(bgr)
 
     def reopen(self) -> bool:
@@ -150,6 +170,7 @@ class PiCamera:
             ) from None
         self._factory = Picamera2
         self.camera_num, self.size = camera_num, tuple(size)
+        self.frame_size = None
         self.name = f"picamera {camera_num}"
         self.reconnects = self.stalls = self.empty_frames = 0
         self._seq = 0
@@ -168,7 +189,10 @@ class PiCamera:
         except Exception as error:  # picamera2 raises IndexError, RuntimeError ... when no camera answers
             return str(error) or type(error).__name__
         try:
-            config = camera.create_preview_configuration(main={"format": PICAMERA_RGB_FORMAT, "size": self.size})
+            raw = _smallest_mode(getattr(camera, "sensor_modes", None), self.size)
+            config = camera.create_preview_configuration(
+                main={"format": PICAMERA_RGB_FORMAT, "size": self.size}, **({"raw": raw} if raw else {})
+            )
             camera.configure(config)
             camera.start()
         except Exception as error:
@@ -193,7 +217,9 @@ class PiCamera:
             return None
         height, width = self.size[1], self.size[0]
         self._seq += 1
-        return self._seq, np.ascontiguousarray(array[:height, :width, :3])
+        rgb = np.ascontiguousarray(array[:height, :width, :3])
+        self.frame_size = (int(rgb.shape[1]), int(rgb.shape[0]))
+        return self._seq, rgb
 
     def reopen(self) -> bool:
         self.close()
@@ -205,6 +231,16 @@ class PiCamera:
         if camera is not None:
             _quietly(camera.stop)
             _quietly(camera.close)
+
+
+def _smallest_mode(modes, size):
+    """The raw stream of the smallest sensor mode covering `size` (binned modes read faster), or None."""
+    try:
+        sizes = [tuple(mode["size"]) for mode in modes or []]
+    except (KeyError, TypeError):
+        return None
+    covering = [s for s in sizes if s[0] >= size[0] and s[1] >= size[1]]
+    return {"size": min(covering, key=lambda s: s[0] * s[1])} if covering else None
 
 
 def _quietly(action):

@@ -77,7 +77,16 @@ def summary_text(summary: dict) -> str:
         lines.append(
             f"{camera['name']}: {camera['stalls']} stall(s), {camera['reconnects']} reconnect(s), "
             f"{camera['empty_frames']} empty frame(s) skipped"
+            + (
+                f"; frames arrived at {camera['frame_size'][0]}x{camera['frame_size'][1]}"
+                if camera.get("frame_size")
+                else ""
+            )
+            + (f" (asked for {camera['asked_size'][0]}x{camera['asked_size'][1]})" if camera.get("asked_size") else "")
         )
+    decode = summary.get("decode")
+    if decode and images["done"]:
+        lines.append(f"decode: {decode['rule']} ({decode['from']})")
     board = ctx.get("board") or ctx.get("cpu")
     extra = []
     if ctx.get("cpu_temperature_c") is not None:

@@ -74,6 +74,8 @@ def test_video_through_the_camera_path_ends_at_limit(device_model, tmp_path):
     data = json.loads(summary.read_text())
     assert data["images"] == {"done": 5, "failed": 0} and data["stopped_by"] == "limit"
     assert data["camera"]["name"] == f"camera {video}"
+    assert data["camera"]["frame_size"] == [64, 48]  # a file keeps its own size; the summary says which
+    assert "frames arrived at 64x48" in result.output
     assert result.output.count(f"camera {video}#") == 5
 
 
@@ -141,6 +143,7 @@ class FakePicamera2:
     ("BGR888" arrays are [R, G, B] per pixel, "RGB888" are [B, G, R]), capture jobs with
     wait(job, timeout) raising TimeoutError when no frame comes. `frames_left` None: frames forever."""
 
+    sensor_modes = [{"size": (4608, 2592)}, {"size": (2304, 1296)}, {"size": (1536, 864)}]  # Camera Module 3
     plan = []  # per camera opened: frames it delivers before stalling (None: forever), or an exception
     opened = []
 
@@ -204,11 +207,47 @@ def test_picamera_frames_come_in_rgb_order(picamera2):
     assert picamera2.opened[0].closed
 
 
+def test_capture_size_covers_the_model_input_in_4_3():
+    assert cameras.capture_size((128, 128)) == (192, 144)
+    assert cameras.capture_size((224, 224)) == (320, 240)
+    assert cameras.capture_size((32, 32)) == (64, 48)
+    assert cameras.capture_size((96, 320)) == (320, 240)
+
+
+def test_picamera_asks_for_the_models_scale_on_the_smallest_covering_sensor_mode(picamera2):
+    camera = cameras.PiCamera(size=cameras.capture_size((224, 224)))
+    seq, rgb = camera.read(timeout=1.0)
+    camera.close()
+    config = picamera2.opened[0].config
+    assert config["main"] == {"format": "BGR888", "size": (320, 240)} and config["raw"] == {"size": (1536, 864)}
+    assert rgb.shape == (240, 320, 3) and camera.frame_size == (320, 240)
+
+
 def test_picamera_run_through_the_cli(picamera2, device_model, tmp_path):
     model, extra = device_model
-    out = tmp_path / "r.jsonl"
-    result = cli.invoke(app, ["infer", "--picamera", "--model", str(model), *extra, "--limit", "4", "-o", str(out)])
+    out, summary = tmp_path / "r.jsonl", tmp_path / "s.json"
+    result = cli.invoke(
+        app,
+        [
+            "infer",
+            "--picamera",
+            "--model",
+            str(model),
+            *extra,
+            "--limit",
+            "4",
+            "-o",
+            str(out),
+            "--summary",
+            str(summary),
+        ],
+    )
     assert result.exit_code == 0, result.output
+    size = list(cameras.capture_size(Classifier(model).input_size))
+    camera = json.loads(summary.read_text())["camera"]
+    assert camera["asked_size"] == camera["frame_size"] == size and picamera2.opened[-1].config["main"][
+        "size"
+    ] == tuple(size)
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["source"] for r in rows] == [f"picamera 0#{i}" for i in range(1, 5)]
     assert picamera2.opened[-1].closed

@@ -106,7 +106,8 @@ def infer(
             typer.echo(message, err=True)
 
         if live:
-            source = cameras.PiCamera() if picamera else cameras.OpenCvCamera(camera)
+            size = cameras.capture_size(classifier.input_size)  # near the model's input
+            source = cameras.PiCamera(size=size) if picamera else cameras.OpenCvCamera(camera, size=size)
             frames, total, prefetch = cameras.stream(source, max_fps=max_fps, stop=stop, log=log), None, 0
         else:
             source = None
@@ -163,6 +164,8 @@ def infer(
                 "stalls": source.stalls,
                 "reconnects": source.reconnects,
                 "empty_frames": source.empty_frames,
+                "asked_size": list(source.size) if source.size else None,  # (width, height)
+                "frame_size": list(source.frame_size) if source.frame_size else None,  # what arrived
             }
         if output is not None:
             result["output"] = str(output)
