@@ -155,7 +155,8 @@ def test_deploy_a_second_model_then_roll_back_and_forward(server, board, tmp_pat
 @pytest.mark.slow
 def test_rollback_without_a_previous_model_changes_nothing(server, board):
     installed_by_hand(board)
-    (report,) = fleet.rollback([fleet_host(server)], Ssh(server.config), fleet.Settings(prefix=str(board)))
+    settings = fleet.Settings(prefix=str(board), name=NAME)
+    (report,) = fleet.rollback([fleet_host(server)], Ssh(server.config), settings)
     assert report.status == "failed" and f"no previous model of {NAME}" in report.why
     assert links(board) == (DEMO_FILE, None)
 
@@ -222,7 +223,7 @@ def test_a_board_without_room_for_the_model_is_told_before_anything_is_copied(se
 
 
 @pytest.mark.slow
-def test_a_board_whose_answers_differ_is_stopped_naming_the_images(server, first_board, wheel, tmp_path):
+def test_a_board_whose_answers_differ_is_stopped_then_fixed_by_an_upgrade(server, first_board, wheel, tmp_path):
     """A board with another image pipeline (its resize patched to nearest-neighbour, as a different
     OpenCV build might behave) classifies 45x45 images differently: the deploy stops there."""
     prefix = tmp_path / "odd-board"
@@ -247,3 +248,13 @@ def test_a_board_whose_answers_differ_is_stopped_naming_the_images(server, first
     assert f"current left at {DEMO_FILE}" in report.why
     assert links(prefix) == (DEMO_FILE, None)
     assert sorted(p.name for p in (prefix / "models" / NAME).iterdir()) == sorted([DEMO_FILE, "current"])
+
+    # The same board, its edgecell now an older version: deploy upgrades edgecell alone from the
+    # wheel (the patched file goes with it), and the board then answers as this machine does.
+    (metadata,) = image_py.parents[2].glob("edgecell-*.dist-info/METADATA")
+    metadata.write_text(metadata.read_text().replace("\nVersion: 0.1.0\n", "\nVersion: 0.0.9\n", 1))
+    settings = fleet.Settings(prefix=str(prefix), name=NAME, images=images, wheel=wheel)
+    (upgraded,) = fleet.deploy(v2, [fleet_host(server)], Ssh(server.config), settings)
+    assert upgraded.ok and "edgecell 0.1.0 upgraded from 0.0.9" in upgraded.why, upgraded.why
+    assert (upgraded.identical, upgraded.checked) == (10, 10)
+    assert "INTER_NEAREST" not in image_py.read_text() and links(prefix) == (f"{sha256(v2)}.tflite", DEMO_FILE)
