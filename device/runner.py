@@ -12,6 +12,10 @@ postprocess (dequantize, rank), in milliseconds. Warm-up runs come first and sta
 statistics; the first inference, which pays for delegate and memory setup, is reported apart.
 The loop ends at the end of its frames, at `limit`, or when `stop` is set (Ctrl-C, SIGTERM),
 and always returns its summary.
+
+A service runs for months, so nothing here grows with the number of frames: the statistics are
+running ones (`stats.Running`: counts exact, percentiles from a fixed histogram), and the summary
+names the first `FAILURES_LISTED` failures and counts the rest.
 """
 
 import contextlib
@@ -28,6 +32,7 @@ from edgecell.device.classify import top_k as rank
 from edgecell.device.context import run_context
 
 PROBE = 8  # images run one after the other before deciding to read ahead
+FAILURES_LISTED = 1000  # failures the summary names; past that it counts them
 WORTH_IT = 0.15  # read ahead when that could save at least this share of the time per image
 
 
@@ -139,7 +144,8 @@ def run(
     """
     stop = stop if stop is not None else Stop()
     warm = warm_up(classifier, warmup)
-    results, failures = [], []
+    tally = Tally()
+    probe = []  # the first PROBE results, to decide on reading ahead
     first_invoke = warm[0] if warm else None
     source = current = iter(frames)
     decide = prefetch > 0 and (os.cpu_count() or 1) > 1
@@ -149,25 +155,44 @@ def run(
             result = classify(classifier, frame, top_k, threshold)
             if first_invoke is None and result.ok:
                 first_invoke = result.timing.invoke
-            (results if result.ok else failures).append(result)
+            tally.add(result)
+            if decide and result.ok:
+                probe.append(result)
             if on_result is not None:
                 on_result(result)
-            if limit is not None and len(results) + len(failures) >= limit:
+            if limit is not None and tally.done + tally.failed >= limit:
                 stop.set("limit")
             if stop.is_set():
                 break
-            if decide and len(results) >= PROBE:
+            if decide and len(probe) >= PROBE:
                 decide = False
-                if overlap_gain(results) >= WORTH_IT:  # the rest of `source`, read ahead
+                if overlap_gain(probe) >= WORTH_IT:  # the rest of `source`, read ahead
                     current = readahead.ahead((prepare(classifier, f) for f in source), prefetch, stop)
     finally:
         close = getattr(current, "close", None)
         if close is not None:
             close()
     wall = time.perf_counter() - started
-    return summary(
-        classifier, results, failures, warm, first_invoke, wall, stop.reason, read_ahead=current is not source
-    )
+    return summary(classifier, tally, warm, first_invoke, wall, stop.reason, read_ahead=current is not source)
+
+
+class Tally:
+    """What the summary needs of every result, in a fixed size whatever the number of frames."""
+
+    def __init__(self):
+        self.done = self.failed = 0
+        self.stages = {stage: stats.Running() for stage in Timing._fields}
+        self.failures = []  # the first FAILURES_LISTED
+
+    def add(self, result: Result) -> None:
+        if result.ok:
+            self.done += 1
+            for stage, running in self.stages.items():
+                running.add(getattr(result.timing, stage))
+        else:
+            self.failed += 1
+            if len(self.failures) < FAILURES_LISTED:
+                self.failures.append({"source": result.name, "error": result.error})
 
 
 def overlap_gain(results) -> float:
@@ -178,29 +203,27 @@ def overlap_gain(results) -> float:
     return min(read, infer) / (read + infer) if read + infer > 0 else 0.0
 
 
-def summary(classifier, results, failures, warm, first_invoke, wall, stopped_by, read_ahead=False) -> dict:
-    def column(stage):
-        return stats.latency(getattr(r.timing, stage) for r in results).as_dict()
-
+def summary(classifier, tally: Tally, warm, first_invoke, wall, stopped_by, read_ahead=False) -> dict:
     return {
         "model": str(classifier.path),
         "model_bytes": classifier.size_bytes,
         "runtime": classifier.runtime.name,
         "runtime_version": classifier.runtime.version,
         "threads": classifier.threads,
-        "images": {"done": len(results), "failed": len(failures)},
+        "images": {"done": tally.done, "failed": tally.failed},
         "stopped_by": stopped_by,
         "warmup": {
             "runs": len(warm),
             "first_invoke_ms": _round(first_invoke),
             "mean_ms": _round(float(np.mean(warm))) if warm else None,
         },
-        "latency_ms": {stage: column(stage) for stage in Timing._fields},
-        "images_per_second": round(stats.per_second(len(results), wall), 3) if results else 0.0,
+        "latency_ms": {stage: running.latency().as_dict() for stage, running in tally.stages.items()},
+        "images_per_second": round(stats.per_second(tally.done, wall), 3) if tally.done else 0.0,
         "wall_seconds": round(wall, 4),
         "read_ahead": read_ahead,
         "decode": {"rule": classifier.decode, "from": classifier.decode_from},
-        "failures": [{"source": r.name, "error": r.error} for r in failures[:1000]],
+        "failures": tally.failures,
+        "failures_not_listed": tally.failed - len(tally.failures),
         "context": run_context(classifier.runtime, classifier.threads),
     }
 
