@@ -22,13 +22,33 @@ def pack(model: "schema.ModelT") -> bytes:
 
 
 def set_metadata(content: bytes, name: str, data: bytes) -> bytes:
-    """`content` with metadata entry `name` holding `data` (an entry of that name is replaced)."""
+    """`content` with metadata entry `name` holding `data` (an entry of that name is replaced).
+
+    Anything appended after the flatbuffer (a zip of associated files) is dropped: packing
+    writes the flatbuffer alone.
+    """
+    return set_metadata_entries(content, {name: data})
+
+
+def set_metadata_entries(content: bytes, entries: dict) -> bytes:
+    """`content` with each {name: data} of `entries` as a metadata entry, in one unpack and pack."""
     model = unpack(content)
     model.buffers = model.buffers or []
-    model.metadata = [m for m in (model.metadata or []) if _text(m.name) != name]
-    model.buffers.append(schema.BufferT(data=np.frombuffer(data, dtype=np.uint8)))
-    model.metadata.append(schema.MetadataT(name=name, buffer=len(model.buffers) - 1))
+    for replaced in [m for m in (model.metadata or []) if _text(m.name) in entries]:
+        model.buffers[replaced.buffer].data = None  # empty the old entry's buffer rather than carry it
+    model.metadata = [m for m in (model.metadata or []) if _text(m.name) not in entries]
+    for name, data in entries.items():
+        model.buffers.append(schema.BufferT(data=np.frombuffer(data, dtype=np.uint8)))
+        model.metadata.append(schema.MetadataT(name=name, buffer=len(model.buffers) - 1))
     return pack(model)
+
+
+def input_type(content: bytes) -> str:
+    """The name of the first input tensor's type (FLOAT32, UINT8, INT8, ...)."""
+    model = unpack(content)
+    graph = model.subgraphs[0]
+    code = graph.tensors[graph.inputs[0]].type
+    return next(name for name, value in vars(schema.TensorType).items() if value == code)
 
 
 def set_input_quantization(content: bytes, scale: float, zero_point: int) -> bytes:

@@ -1,24 +1,29 @@
 """`edgecell info`: what a .tflite takes and gives, what it carries, what it needs from a runtime.
 
 Runs on a board: the interpreter of the installed runtime for the tensors, the device's own
-flatbuffer reader for the metadata and the op list, no TensorFlow.
+flatbuffer reader for the metadata and the op list, no TensorFlow. Labels and normalisation are
+shown as `edgecell infer` would use them, each with where it came from (`device/precedence.py`).
 """
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 
 from edgecell.converters import compat
 from edgecell.core.errors import EdgecellError
-from edgecell.device import metadata, runtime
-from edgecell.device.model import read_model
+from edgecell.device import metadata, runtime, standard_metadata
+from edgecell.device.model import Classifier, read_model
+
+SHOWN_LABELS = 10  # the first few; --json has them all
 
 
-def describe(path, runtime_name: runtime.Runtime = runtime.Runtime.auto) -> dict:
+def describe(path, runtime_name: runtime.Runtime = runtime.Runtime.auto, locale: str = "en") -> dict:
     path = Path(path)
     content = read_model(path)
     try:
         meta = metadata.read(content)
+        standard = standard_metadata.read(content, locale)
         ops = compat.ops(content)
     except metadata.MetadataError as error:
         raise EdgecellError(f"Model file {path} is not usable: {error}.") from None
@@ -31,8 +36,28 @@ def describe(path, runtime_name: runtime.Runtime = runtime.Runtime.auto) -> dict
         "inputs": [_tensor(t) for t in interpreter.get_input_details()],
         "outputs": [_tensor(t) for t in interpreter.get_output_details()],
         "metadata": meta,
+        "standard_metadata": None if standard is None else dataclasses.asdict(standard),
+        **_as_infer_sees_it(path, runtime_name, locale),
         "ops": [{"name": op.name, "version": op.version} for op in ops],
         compatibility.target: {"loads": compatibility.loads, "problems": compatibility.problems},
+    }
+
+
+def _as_infer_sees_it(path, runtime_name, locale) -> dict:
+    """The labels and normalisation `edgecell infer` would use, with their sources."""
+    try:
+        classifier = Classifier(path, runtime_name=runtime_name, locale=locale)
+    except EdgecellError as error:  # not a classifier, or labels that do not fit: said after the rest
+        return {"labels": None, "normalisation": None, "not_usable": str(error)}
+    norm = classifier.normalisation
+    return {
+        "labels": {"source": classifier.labels_source, "names": classifier.labels},
+        "normalisation": {
+            "source": norm.source,
+            "pixels_as_they_are": bool(norm.raw),
+            "mean": [float(v) for v in norm.mean],
+            "std": [float(v) for v in norm.std],
+        },
     }
 
 
@@ -53,14 +78,22 @@ def text(described: dict) -> str:
             quant = t["quantization"]
             q = f", scale {quant['scale']:.6g} zero point {quant['zero_point']}" if quant else ""
             lines.append(f"{kind[:-1]:6} {t['name']}: {t['dtype']} {t['shape']}{q}")
+    lines.extend(_labels_and_normalisation(described))
+    standard = described["standard_metadata"]
+    if standard is not None:
+        about = ", ".join(f"{key} {standard[key]}" for key in ("version", "author", "license") if standard[key])
+        lines.append(f"standard metadata: {standard['name'] or '(no name)'}" + (f", {about}" if about else ""))
+        if standard["description"]:
+            lines.append(f"  {standard['description']}")
     meta = described["metadata"]
     if meta is None:
-        lines.append("metadata: none (not made by edgecell export; give --labels, --mean and --std to infer)")
+        lines.append("edgecell metadata: none (not made by edgecell export)")
     else:
         source = meta.get("source", {})
         inp = meta.get("input", {})
         lines.append(
-            f"metadata: {meta.get('format')}, variant {meta.get('variant')}, edgecell {meta.get('edgecell_version')}"
+            f"edgecell metadata: {meta.get('format')}, variant {meta.get('variant')}, "
+            f"edgecell {meta.get('edgecell_version')}"
         )
         lines.append(f"  labels ({len(meta['labels'])}): {', '.join(map(str, meta['labels']))}")
         lines.append(
@@ -79,3 +112,24 @@ def text(described: dict) -> str:
             f"{target.value}: " + ("loads" if verdict["loads"] else "does not load: " + "; ".join(verdict["problems"]))
         )
     return "\n".join(lines)
+
+
+def _labels_and_normalisation(described: dict) -> list:
+    labels, norm = described["labels"], described["normalisation"]
+    if labels is None:
+        return []
+    names = labels["names"]
+    if names is None:
+        shown = "none"
+    else:
+        more = f", ... ({len(names)} in all)" if len(names) > SHOWN_LABELS else ""
+        shown = f"{len(names)}: " + ", ".join(names[:SHOWN_LABELS]) + more
+    if norm["pixels_as_they_are"] or (norm["mean"] == [0.0] and norm["std"] == [1.0]):
+        how = "the 0..255 pixels as they are"
+    else:
+        how = f"(x - {_values(norm['mean'])}) / {_values(norm['std'])} of 0..255 pixels"
+    return [f"labels {shown}", f"  from {labels['source']}", f"normalisation {how}", f"  from {norm['source']}"]
+
+
+def _values(values) -> str:
+    return f"{values[0]:g}" if len(values) == 1 else "(" + ", ".join(f"{v:g}" for v in values) + ")"

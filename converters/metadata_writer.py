@@ -1,12 +1,14 @@
-"""The edgecell metadata written into each exported .tflite, so a board needs nothing but the file.
+"""The metadata written into each exported .tflite, so a board needs nothing but the file.
 
-One JSON document under the flatbuffer metadata name `edgecell` (the format is in
-`edgecell.device.metadata`, which reads it back without TensorFlow).
+edgecell's own: one JSON document under the flatbuffer metadata name `edgecell` (the format is
+in `edgecell.device.metadata`, which reads it back without TensorFlow). Beside it, TFLite's
+standard metadata with the labels packed in the file (`standard_metadata_writer`), for MediaPipe
+and the Task Library.
 """
 
 import json
 
-from edgecell.converters import flatbuffer
+from edgecell.converters import standard_metadata_writer
 from edgecell.core.version import __version__
 from edgecell.device import decode_scale
 from edgecell.device.metadata import FORMAT, METADATA_NAME
@@ -50,7 +52,22 @@ def describe(
     }
 
 
-def embed(content: bytes, meta: dict) -> bytes:
-    """`content` (a .tflite) carrying `meta` as its edgecell metadata entry."""
+def embed(content: bytes, meta: dict, **standard_fields) -> bytes:
+    """`content` (a .tflite) carrying `meta` as its edgecell metadata entry and the standard
+    metadata made from it; `standard_fields` (name, version, author, license) override its defaults."""
     data = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return flatbuffer.set_metadata(content, METADATA_NAME, data)
+    names = ", ".join(map(str, meta["labels"][:5])) + (", ..." if len(meta["labels"]) > 5 else "")
+    fields = {
+        "name": f"edgecell image classifier ({meta['source'].get('arch')}, {meta['variant']})",
+        "description": f"Classifies an RGB image into {len(meta['labels'])} classes ({names}). "
+        f"Exported by edgecell {meta.get('edgecell_version')}.",
+        "mean": _channels(meta["input"].get("mean", 0.0)),
+        "std": _channels(meta["input"].get("std", 1.0)),
+    }
+    fields.update({key: value for key, value in standard_fields.items() if value})
+    labels = [str(label) for label in meta["labels"]]
+    return standard_metadata_writer.embed(content, labels, {METADATA_NAME: data}, **fields)
+
+
+def _channels(value) -> list:
+    return [float(v) for v in value] if isinstance(value, list) else [float(value)]

@@ -1,9 +1,11 @@
 """A .tflite image classifier on the device: load once, then pixels in, scores out.
 
-The preprocessing comes from the model's edgecell metadata (labels, input size, normalisation,
-decode rule), or, for a classifier from elsewhere, from `labels`, `mean` and `std` given by the user. Both
-float and quantized (uint8/int8) inputs and outputs are handled. `edgecell export`'s accuracy
-check and `edgecell infer` both classify through this class, so they see the same numbers.
+Labels and normalisation come from the user's flags, the model's edgecell metadata, its standard
+TFLite metadata or the ecosystem's convention, in that order (`precedence`); `labels_source` and
+`normalisation.source` say which. Both float and quantized (uint8/int8) inputs and outputs are
+handled. `edgecell export`'s accuracy check and `edgecell infer` both classify through this
+class, so they see the same numbers. The decode rule (how far a large JPEG is reduced while
+decoding) comes from edgecell's metadata too.
 """
 
 from pathlib import Path
@@ -11,9 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from edgecell.core.errors import EdgecellError
-from edgecell.core.labels import read_labels
 from edgecell.core.regular_file import NotRegularFile, read_regular
-from edgecell.device import decode_scale, image, metadata, runtime
+from edgecell.device import decode_scale, image, metadata, precedence, runtime, standard_metadata
 from edgecell.device.classify import dequantize
 
 # A board's model is a few megabytes; a flatbuffer cannot pass 2 GB anyway.
@@ -46,12 +47,16 @@ class Classifier:
         threads=None,
         runtime_name: runtime.Runtime = runtime.Runtime.auto,
         full_decode: bool = False,
+        locale: str = "en",
     ):
         self.path = Path(model_path)
         content = read_model(self.path)
         self.size_bytes = len(content)
         try:
             self.metadata = metadata.read(content)
+            # Labels from standard metadata are read only where they could be used.
+            wanted = labels is None and self.metadata is None
+            self.standard_metadata = standard_metadata.read(content, locale, labels=wanted)
         except metadata.MetadataError as error:
             raise EdgecellError(f"Model file {self.path} is not usable: {error}.") from None
         self.interpreter, self.runtime = runtime.load(content, str(self.path), runtime_name, threads)
@@ -59,7 +64,8 @@ class Classifier:
         self._input = self.interpreter.get_input_details()[0]
         self._output = self.interpreter.get_output_details()[0]
         self._check_shapes()
-        self.labels = self._labels(labels)
+        chosen = precedence.labels(labels, self.metadata, self.standard_metadata, self.num_classes, self.path)
+        self.labels, self.labels_source = chosen
         self._set_normalisation(mean, std)
         self.decode, self.decode_from = self._decode_rule(full_decode)
 
@@ -95,20 +101,6 @@ class Classifier:
             self._input = self.interpreter.get_input_details()[0]
             self._output = self.interpreter.get_output_details()[0]
 
-    def _labels(self, labels):
-        source = "its metadata"
-        if labels is not None:
-            source = str(labels)
-            labels = read_labels(labels)
-        elif self.metadata is not None:
-            labels = [str(label) for label in self.metadata["labels"]]
-        if labels is not None and len(labels) != self.num_classes:
-            raise EdgecellError(
-                f"{self.path} has {self.num_classes} outputs but {source} lists {len(labels)} labels; "
-                "they must match one to one."
-            )
-        return labels
-
     def _decode_rule(self, full_decode: bool):
         """(rule, where it comes from): the model's recorded rule; FULL with --full-decode or
         when the model records none (made before the rule existed, or elsewhere: it was most
@@ -126,24 +118,27 @@ class Classifier:
         return decode_scale.fit(self.decode, self.input_size)
 
     def _set_normalisation(self, mean, std):
-        meta_input = (self.metadata or {}).get("input", {})
-        mean = meta_input.get("mean", 0.0) if mean is None else mean
-        std = meta_input.get("std", 1.0) if std is None else std
-        self.mean = np.asarray(mean, dtype=np.float32).reshape(-1)
-        self.std = np.asarray(std, dtype=np.float32).reshape(-1)
-        if np.any(self.std == 0):
-            raise EdgecellError("--std must not be zero.")
+        self.normalisation = precedence.normalisation(
+            mean, std, self.metadata, self.standard_metadata, self.input_dtype
+        )
+        self.mean, self.std = self.normalisation.mean, self.normalisation.std
         scale, zero_point = self._input["quantization"]
-        raw = np.all(self.mean == 0) and np.all(self.std == 1)
-        # A full-integer model made by edgecell takes uint8 pixels as they are (scale 1, zero point 0).
-        self._raw_uint8 = raw and self.input_dtype == np.uint8 and scale == 1.0 and zero_point == 0
+        identity = np.all(self.mean == 0) and np.all(self.std == 1)
+        # Pixels go in as they are: the convention for an integer input, and a full-integer model
+        # made by edgecell (uint8 input, scale 1, zero point 0). An int8 input takes them shifted
+        # by -128, as a uint8 model converted to int8 input does.
+        self._raw = self.normalisation.raw or (
+            identity and self.input_dtype == np.uint8 and scale == 1.0 and zero_point == 0
+        )
 
     # --- the per-image path -------------------------------------------------------------------
     def preprocess(self, rgb: np.ndarray) -> np.ndarray:
         """An 8-bit RGB image of any size to the input tensor (batch of one)."""
         pixels = image.resize(rgb, self.input_size)
-        if self._raw_uint8:
-            return pixels[None]
+        if self._raw:
+            if self.input_dtype == np.int8:
+                return (pixels.astype(np.int16) - 128).astype(np.int8)[None]
+            return pixels.astype(self.input_dtype, copy=False)[None]
         values = (pixels.astype(np.float32) - self.mean) / self.std
         if self.input_dtype == np.float32:
             return values[None]

@@ -210,6 +210,8 @@ def summary(classifier, tally: Tally, warm, first_invoke, wall, stopped_by, read
         "runtime": classifier.runtime.name,
         "runtime_version": classifier.runtime.version,
         "threads": classifier.threads,
+        "labels_source": classifier.labels_source,
+        "normalisation_source": classifier.normalisation.source,
         "images": {"done": tally.done, "failed": tally.failed},
         "stopped_by": stopped_by,
         "warmup": {

@@ -84,6 +84,8 @@ def summary_text(summary: dict) -> str:
             )
             + (f" (asked for {camera['asked_size'][0]}x{camera['asked_size'][1]})" if camera.get("asked_size") else "")
         )
+    if summary.get("labels_source"):
+        lines.append(f"labels from {summary['labels_source']}; normalisation from {summary['normalisation_source']}")
     decode = summary.get("decode")
     if decode and images["done"]:
         lines.append(f"decode: {decode['rule']} ({decode['from']})")

@@ -57,7 +57,7 @@ BROKEN_TFLITE = {  # name -> (make from the demo model's bytes, what the sentenc
         "is not an image classifier: it takes [1, 32, 32, 3] and gives [1, 16, 16, 16]",
     ),
     "bad_json": (lambda c: with_metadata(c, b'{"labels": ["0", "1"'), "its edgecell metadata is not valid JSON"),
-    "few_labels": (three_labels, "has 10 outputs but its metadata lists 3 labels"),
+    "few_labels": (three_labels, "has 10 outputs but edgecell metadata lists 3 labels"),
 }
 
 

@@ -67,7 +67,11 @@ def test_foreign_model_with_labels_mean_and_std(foreign_tflite, keras_answers, t
 def test_without_mean_and_std_the_foreign_model_sees_other_pixels(foreign_tflite, keras_answers, tmp_path):
     """The normalisation options really reach the model: leaving them out changes its scores."""
     outputs = []
-    for normalise in ([], ["--mean", "127.5", "--std", "127.5"], ["--mean", "127.5,127.5,127.5", "--std", "127.5"]):
+    for normalise in (
+        ["--mean", "0", "--std", "1"],
+        ["--mean", "127.5", "--std", "127.5"],
+        ["--mean", "127.5,127.5,127.5", "--std", "127.5"],
+    ):
         out = tmp_path / f"r{len(outputs)}.jsonl"
         result = CliRunner().invoke(
             app,
@@ -88,6 +92,28 @@ def test_without_mean_and_std_the_foreign_model_sees_other_pixels(foreign_tflite
         outputs.append([json.loads(line)["score"] for line in out.read_text().splitlines()])
     assert outputs[1] == outputs[2]  # one value or one per channel, same thing
     assert outputs[0] != outputs[1]
+
+
+@pytest.mark.parametrize("variant", ["float", "int8"])
+def test_with_no_flags_the_convention_answers_as_keras(foreign_tflite, keras_answers, tmp_path, variant):
+    """No metadata, no flags: an int8 input takes the 8-bit pixels as they are (its quantization is
+    the normalisation), a float one (x - 127.5) / 127.5, said once on stderr with the flags to change it."""
+    out = tmp_path / "r.jsonl"
+    model = foreign_tflite[variant]
+    result = CliRunner().invoke(
+        app, ["infer", *keras_answers, "--model", str(model), "--labels", str(foreign_tflite["labels"]), "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [row["label"] for row in rows] == [label for label, _ in keras_answers.values()]
+    from edgecell.device.model import Classifier
+
+    normalisation = Classifier(model).normalisation
+    if variant == "float":
+        assert normalisation.source == "convention for a float input without metadata: (x - 127.5) / 127.5"
+        assert "--mean and --std" in normalisation.notice
+    else:
+        assert normalisation.raw and normalisation.notice is None
 
 
 def test_foreign_model_without_labels_names_classes_by_index(foreign_tflite, keras_answers, tmp_path):

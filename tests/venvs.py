@@ -20,6 +20,7 @@ TFLITE_RUNTIME_214 = (
     "tflite-runtime==2.14.0",
     "numpy<2",
     "opencv-python-headless<4.11",
+    "flatbuffers>=23.5.26",  # a base dependency of edgecell (standard metadata)
 )
 
 
@@ -66,6 +67,9 @@ def runtime_venv(name: str, requirements, python_for_venv=None) -> Path:
                     [sys.executable, "-c", f"import shutil; shutil.rmtree({str(venv)!r})"], "removing a half-built venv"
                 )
             _run([python_for_venv or sys.executable, "-m", "venv", venv], f"creating the venv {venv}")
+            _run([python, "-m", "pip", "install", "-q", *requirements], f"pip install {' '.join(requirements)}")
+            ready.write_text("\n".join(requirements) + "\n")
+        elif ready.read_text() != "\n".join(requirements) + "\n":  # a venv built before a requirement was added
             _run([python, "-m", "pip", "install", "-q", *requirements], f"pip install {' '.join(requirements)}")
             ready.write_text("\n".join(requirements) + "\n")
         if _edgecell_repo(python) != REPO:
