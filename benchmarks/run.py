@@ -49,6 +49,7 @@ def suite(made: dict, runs: int, repeats: int, img_size: int, log=print) -> list
             ],
         ),
         ("5 MACs and parameters", lambda: macs.per_model(networks, reference, max(10, runs // 4))),
+        ("6 phone photos at the model's scale", lambda: _phone_photos(made, runs)),
     ]
     for name, step in steps:
         started = time.perf_counter()
@@ -72,6 +73,14 @@ def _floor(tflite, images, runs) -> list:
             )
         ]
     return infer_floor.ratios(tflite, images, runs)
+
+
+def _phone_photos(made, runs) -> list:
+    """Item 6 (benchmarks/phone_photos.py): its photos and 128x128 model live beside the suite's."""
+    from benchmarks import phone_photos
+
+    work = Path(made["images"]).parent.parent / "phone"
+    return phone_photos.ratios(work, made["images"], rounds=3 if runs < 100 else 5)
 
 
 def table(rows) -> list:

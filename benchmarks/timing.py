@@ -28,7 +28,7 @@ def interleaved(calls: dict, runs: int, warmup: int = 3) -> dict:
 class Ratio(NamedTuple):
     """One line of the suite's table: `value` = numerator / denominator (medians unless noted)."""
 
-    item: int  # the issue's numbering, 1..5
+    item: int  # the issue's numbering, 1..6
     what: str
     value: float  # the ratio; nan when it could not be measured
     target: float = None  # met when value <= target; None: reported, no target
