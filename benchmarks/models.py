@@ -62,11 +62,12 @@ def model_dir(work: Path, arch: str, data: Path, img_size: int = 200, epochs: in
 def tflite(folder: Path, variant: str) -> Path:
     """`folder`'s model as a .tflite of `variant` (float32 or int8), made by `edgecell export`
     (both variants at once, metadata included) once and reused."""
+    from edgecell.converters.context import Settings
     from edgecell.converters.export import export, model_file
 
     out = Path(folder) / "export" / model_file(variant)
     if not out.is_file():
-        export(folder, variants=VARIANTS, log=lambda *_: None)
+        export(folder, Settings(variants=VARIANTS), log=lambda *_: None)
     return out
 
 
@@ -90,7 +91,7 @@ def reference(work: Path, seed: int = 0) -> Path:
     return out
 
 
-def prepare(work: Path, img_size: int = 200, per_class: int = 25, archs=("edge", "seed")) -> dict:
+def prepare(work: Path, img_size: int = 200, per_class: int = 25, archs=("edge", "tutorial")) -> dict:
     """{"images": folder, "reference": {"int8": MobileNet v2}, arch: {"dir": model folder,
     "float32": path, "int8": path} for each arch}; also written to work/models.json for `load`."""
     work = Path(work)

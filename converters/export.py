@@ -20,7 +20,7 @@ from edgecell.converters import (
     granularity,
     metadata_writer,
 )
-from edgecell.converters.compat import Target
+from edgecell.converters.context import Context, Settings
 from edgecell.converters.convert import Variant
 from edgecell.core import atomic, modelfolder
 from edgecell.core.errors import EdgecellError
@@ -31,49 +31,27 @@ from edgecell.device.classfolder import held_out as held_out_images
 from edgecell.device.context import cpu_model
 
 EXPORT_DIR = "export"
-DEFAULT_MAX_DROP = 1.0
 
 
 def model_file(variant: Variant) -> str:
     return f"model_{Variant(variant).value}.tflite"
 
 
-def export(
-    model_dir,
-    variants=(Variant.int8,),
-    max_drop: float = DEFAULT_MAX_DROP,
-    calib_samples: int = calibration.DEFAULT_SAMPLES,
-    data=None,
-    target=None,
-    threads=None,
-    log=print,
-    search: fallback.Limits = None,
-    full_decode: bool = False,
-) -> dict:
-    """Export `variants` of the model in `model_dir` to `model_dir/export/`; returns the report.
+def export(model_dir, settings: Settings = Settings(), log=print) -> dict:
+    """Export `settings.variants` of the model in `model_dir` to `model_dir/export/`; returns the report.
 
     A variant over `max_drop` points below Keras (or, with `target`, one the target runtime cannot
-    load) is still written, and listed in `report["failed"]`. With `search` (`--fallback`), an int8
+    load) is still written, and listed in `report["failed"]`. With `settings.fallback`, an int8
     model over budget gives way to the smallest within budget that fallback.py finds, if any.
-    Images are decoded under the model folder's decode rule (every pixel with `full_decode`), and
-    the models record that rule, so the board decodes as the check did.
+    Images are decoded under the model folder's decode rule (every pixel with
+    `settings.full_decode`), and the models record that rule, so the board decodes as the check did.
     """
     started = time.perf_counter()
     model_dir = Path(model_dir)
-    variants = list(dict.fromkeys(Variant(v) for v in variants))
-    target = Target(target) if target else None
-    if not variants:
-        raise EdgecellError("No variant to export; give --quantize int8|float16|dynamic|float32 or --all.")
-    if max_drop < 0:
-        raise EdgecellError(
-            f"--max-drop {max_drop:g} is negative; give the accuracy points a variant may lose, e.g. 1.0."
-        )
-    if calib_samples < 1:
-        raise EdgecellError(f"--calib-samples {calib_samples} is too small; give at least 1 (default 300).")
-    if search is not None and Variant.int8 not in variants:
-        raise EdgecellError("--fallback searches for an int8 model within budget; add --quantize int8.")
+    settings = settings.checked()
+    variants, data, calib_samples = settings.variants, settings.data, settings.calib_samples
+    decode = decode_scale.of_model_folder(model_dir, settings.full_decode)
 
-    decode = decode_scale.of_model_folder(model_dir, full_decode)
     model, classes = modelfolder.load_keras(model_dir)
     input_size = (int(model.inputs[0].shape[1]), int(model.inputs[0].shape[2]))
     paths, labels, _, skipped = held_out_images(model_dir, data)
@@ -96,19 +74,24 @@ def export(
     log(f"Keras model: accuracy {100 * keras_accuracy:.2f}% on {len(images.labels)} held-out images.")
     arch = _arch(model_dir)
     out = model_dir / EXPORT_DIR
+    context = Context(settings, model, classes, input_size, images, keras_scores, calibrated, validation, out)
     rows, searched = [], None
     for variant in variants:
+        # the folder's name, not its absolute path: a model says how it was made, not where
         meta = metadata_writer.describe(
-            classes, variant.value, input_size, arch, keras_accuracy, len(images.labels), str(model_dir), decode
+            classes,
+            variant.value,
+            input_size,
+            arch,
+            keras_accuracy,
+            len(images.labels),
+            model_dir.resolve().name,
+            decode,
         )
-        rows.append(
-            _variant(variant, model, meta, out, keras_scores, images, calibrated, validation, max_drop, target, threads)
-        )
+        rows.append(_variant(context, variant, meta))
         log(_line(rows[-1]))
-        if search is not None and variant is Variant.int8:
-            rows[-1], searched = _fallback(
-                rows[-1], model, meta, keras_scores, images, calibrated, max_drop, target, threads, search, log
-            )
+        if settings.fallback is not None and variant is Variant.int8:
+            rows[-1], searched = _fallback(context, rows[-1], meta, log)
     atomic.write_text(out / modelfolder.LABELS_FILE, "\n".join(classes) + "\n")
 
     result = {
@@ -122,9 +105,9 @@ def export(
             "accuracy": keras_accuracy,
             "per_class": check.per_class_accuracy(keras_scores, images.labels, classes),
         },
-        "max_drop": max_drop,
+        "max_drop": settings.max_drop,
         "decode": decode,
-        "target": target.value if target else None,
+        "target": settings.target.value if settings.target else None,
         "calibration": None
         if calibrated is None
         else {
@@ -145,38 +128,41 @@ def export(
     return result
 
 
-def _variant(
-    variant, model, meta, out, keras_scores, images, calibrated, validation, max_drop, target, threads
-) -> dict:
+def _variant(context: Context, variant: Variant, meta: dict) -> dict:
     """Convert, embed the metadata, write, run on the held-out images: one row of the report."""
-    choice = None
+    settings, choice = context.settings, None
     if variant is Variant.int8:
-        choice = granularity.int8(model, calibration.representative(calibrated), validation, threads)
+        choice = granularity.int8(
+            context.model, calibration.representative(context.calibrated), context.validation, settings.threads
+        )
         content = choice.content
     else:
-        content = convert.convert(model, variant)
+        content = convert.convert(context.model, variant)
     content = metadata_writer.embed(content, meta)
-    path = atomic.write_bytes(out / model_file(variant), content)
-    result = check.check(path, keras_scores, images, meta["labels"], threads)
-    row = _row(variant, path, content, result, max_drop, target)
+    path = atomic.write_bytes(context.out / model_file(variant), content)
+    result = check.check(path, context.keras_scores, context.images, meta["labels"], settings.threads)
+    row = _row(variant.value, path, content, result, settings)
     if choice is not None:
         row["int8_weights"] = choice.as_dict()
     return row
 
 
-def _fallback(row, model, meta, keras_scores, images, calibrated, max_drop, target, threads, limits, log):
-    """The int8 row, replaced by the fallback search's choice when plain int8 is over budget."""
-    found = fallback.search(model, row, meta, keras_scores, images, calibrated, max_drop, target, threads, limits, log)
+def _fallback(context: Context, row: dict, meta: dict, log):
+    """The int8 row, replaced by the fallback search's choice when plain int8 is over budget. The
+    choice is written under the name of what it holds: int8 with float layers stays
+    `model_int8.tflite`; 16-bit activations are `model_int16x8.tflite`, and the row says int16x8."""
+    found = fallback.search(context, row, meta, log)
     if found.content is None:
         return row, found.summary
-    path = atomic.write_bytes(Path(row["file"]), found.content)
-    chosen = _row(Variant.int8, path, found.content, found.check, max_drop, target)
+    path = atomic.write_bytes(context.out / f"model_{found.kind}.tflite", found.content)
+    chosen = _row(found.kind, path, found.content, found.check, context.settings)
     chosen.update(int8_weights=row.get("int8_weights"), fallback=found.summary["chosen"])
     log(_line(chosen))
     return chosen, found.summary
 
 
-def _row(variant, path, content, result, max_drop, target) -> dict:
+def _row(variant: str, path, content, result, settings: Settings) -> dict:
+    max_drop, target = settings.max_drop, settings.target
     compatibility = compat.check(content)
     failures = []
     if result.drop_points > max_drop:
@@ -184,7 +170,7 @@ def _row(variant, path, content, result, max_drop, target) -> dict:
     if target and not compatibility.loads:
         failures.append(f"it does not load on {target.value}: {compatibility.sentence()}")
     return {
-        "variant": variant.value,
+        "variant": variant,
         "file": str(path),
         "size_bytes": len(content),
         "accuracy": result.accuracy,

@@ -18,38 +18,23 @@ from pathlib import Path
 from typing import NamedTuple, Optional
 
 from edgecell.converters import calibration, check, compat, debugger, metadata_writer
+from edgecell.converters.context import Context, Limits  # noqa: F401  (Limits: the search's bounds)
 from edgecell.core.errors import EdgecellError
 
-DEFAULT_MAX_FLOAT_LAYERS = 6
-DEFAULT_SECONDS = 120.0
 RANKING_IMAGES = 64  # training images the layers are ranked on (from the calibration set)
-
-
-class Limits(NamedTuple):
-    max_float_layers: int = DEFAULT_MAX_FLOAT_LAYERS
-    seconds: float = DEFAULT_SECONDS
 
 
 class Found(NamedTuple):
     summary: dict  # for the report: every candidate, the choice and why
     content: Optional[bytes]  # the chosen model with its metadata, None when int8 stays as it is
     check: Optional[check.Check]
+    kind: str = "int8"  # what the chosen model holds: int8 (some layers in float) or int16x8
 
 
-def search(
-    model,
-    plain: dict,
-    meta: dict,
-    keras_scores,
-    images,
-    calibrated,
-    max_drop: float,
-    target,
-    threads,
-    limits: Limits,
-    log=print,
-) -> Found:
+def search(context: Context, plain: dict, meta: dict, log=print) -> Found:
     """`plain` is the int8 row export wrote; a search runs only when it is over budget."""
+    settings, limits = context.settings, context.settings.fallback
+    model, calibrated, max_drop, target = context.model, context.calibrated, settings.max_drop, settings.target
     first = _plain(plain, max_drop, target)
     if plain["passed"]:
         reason = f"int8 is within budget ({plain['drop_points']:.2f} points below Keras, budget {max_drop:g})"
@@ -93,20 +78,7 @@ def search(
         float_nodes += added
         name = f"int8, {len(float_nodes)} layer{'s' * (len(float_nodes) > 1)} in float"
         row = _try(
-            name,
-            "int8",
-            quantizer.quantize(float_nodes),
-            float_nodes,
-            meta,
-            keras_scores,
-            images,
-            max_drop,
-            target,
-            threads,
-            contents,
-            checks,
-            started,
-            log,
+            context, name, "int8", quantizer.quantize(float_nodes), float_nodes, meta, contents, checks, started, log
         )
         candidates.append(row)
         if row["within_budget"]:
@@ -117,24 +89,7 @@ def search(
     if time.perf_counter() <= deadline:
         try:
             content = debugger.int16x8(model, calibration.representative(calibrated))
-            candidates.append(
-                _try(
-                    "int16x8",
-                    "int16x8",
-                    content,
-                    [],
-                    meta,
-                    keras_scores,
-                    images,
-                    max_drop,
-                    target,
-                    threads,
-                    contents,
-                    checks,
-                    started,
-                    log,
-                )
-            )
+            candidates.append(_try(context, "int16x8", "int16x8", content, [], meta, contents, checks, started, log))
         except EdgecellError as error:
             candidates.append(
                 {"name": "int16x8", "kind": "int16x8", "loads": False, "error": str(error), "within_budget": False}
@@ -176,26 +131,20 @@ def search(
             "candidates": [_brief(c) for c in candidates],
         },
     )
-    return Found(summary, metadata_writer.embed(contents[chosen["name"]], final), checks[chosen["name"]])
+    content = metadata_writer.embed(contents[chosen["name"]], final)
+    return Found(summary, content, checks[chosen["name"]], chosen["kind"])
 
 
-def _try(
-    name,
-    kind,
-    content,
-    float_nodes,
-    meta,
-    keras_scores,
-    images,
-    max_drop,
-    target,
-    threads,
-    contents,
-    checks,
-    started,
-    log,
-) -> dict:
+def _try(context: Context, name, kind, content, float_nodes, meta, contents, checks, started, log) -> dict:
     """Check one candidate through the device runtime on the held-out images: one row of the search."""
+    settings = context.settings
+    keras_scores, images, max_drop, target, threads = (
+        context.keras_scores,
+        context.images,
+        settings.max_drop,
+        settings.target,
+        settings.threads,
+    )
     content = metadata_writer.embed(content, dict(meta, variant=kind))
     compatibility = compat.check(content)
     row = {

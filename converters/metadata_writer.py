@@ -14,7 +14,7 @@ from edgecell.device import decode_scale
 from edgecell.device.metadata import FORMAT, METADATA_NAME
 
 # What the model does to the pixels itself: the first layer of each network edgecell builds.
-NORMALIZATION = {"edge": "x / 255", "seed": "x / 255", "mobilenetv2": "x / 127.5 - 1"}
+NORMALIZATION = {"edge": "x / 255", "tutorial": "x / 255", "seed": "x / 255", "mobilenetv2": "x / 127.5 - 1"}
 
 
 def describe(

@@ -81,19 +81,6 @@ def peak_memory_mb() -> float:
     return peak / (1024.0 * 1024.0) if sys.platform == "darwin" else peak / 1024.0
 
 
-def parse_threads(text: Optional[str]) -> list:
-    """'1,2,4' -> [1, 2, 4]; empty or None -> [None] (the runtime's default)."""
-    if not text:
-        return [None]
-    try:
-        counts = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        counts = []
-    if not counts or any(n < 1 for n in counts):
-        raise EdgecellError(f"--threads {text!r} is not a list of thread counts; give e.g. 1 or 1,2,4.")
-    return counts
-
-
 def find_images(data) -> Images:
     """The images of `data`: a model folder's held-out split (split.json), or a class folder."""
     data = Path(data)

@@ -37,11 +37,12 @@ def exported_dir(tmp_path_factory, trained_dir):
     `exported_dir / "export"` (model_float32/float16/dynamic/int8.tflite, labels.txt,
     export_report.json); `exported_dir / "export" / "export_report.json"` says how each did."""
     pytest.importorskip("tensorflow")
+    from edgecell.converters.context import Settings
     from edgecell.converters.convert import ALL
     from edgecell.converters.export import export
 
     out = shutil.copytree(trained_dir, tmp_path_factory.mktemp("exported") / "model")
-    export(out, ALL, log=lambda *_: None)
+    export(out, Settings(variants=ALL), log=lambda *_: None)
     return out
 
 

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from edgecell.cli.main import app
+from edgecell.cli.options import thread_counts
 from edgecell.device import bench, bench_table
 from edgecell.device.accuracy import wilson
 from edgecell.device.stats import latency
@@ -148,13 +149,13 @@ def test_bad_thread_list_is_one_sentence(tmp_path):
     model = tmp_path / "m.tflite"
     model.write_bytes(b"not a model")
     result = runner.invoke(app, ["bench", str(model), "--threads", "two"])
-    assert result.exit_code == 2 and "--threads 'two' is not a list of thread counts" in result.output
+    assert result.exit_code == 2 and "--threads 'two' is not N or N,M,..." in result.output
     result = runner.invoke(app, ["bench", str(model)])
     assert result.exit_code == 2 and "Error:" in result.output and "Traceback" not in result.output
 
 
 def test_thread_lists_and_random_inputs():
-    assert bench.parse_threads("1,2,4") == [1, 2, 4] and bench.parse_threads(None) == [None]
+    assert thread_counts("1,2,4") == [1, 2, 4] and thread_counts(None) == [None]
     for dtype, low, high in ((np.uint8, 0, 255), (np.int8, -128, 127), (np.float32, 0, 255)):
         inputs = bench.random_inputs((1, 8, 8, 3), dtype, count=3)
         assert len(inputs) == 3 and all(x.dtype == dtype and x.shape == (1, 8, 8, 3) for x in inputs)

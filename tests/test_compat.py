@@ -109,7 +109,17 @@ def wide_dense_dir(tmp_path_factory, trained_dir):
 @pytest.mark.tf
 def test_target_214_fails_a_variant_it_cannot_load_and_names_the_op(wide_dense_dir, tflite_runtime_python):
     result = CliRunner().invoke(
-        app, ["export", str(wide_dense_dir), "-q", "dynamic", "-q", "float32", "--target", "tflite-runtime-2.14"]
+        app,
+        [
+            "export",
+            str(wide_dense_dir),
+            "--quantize",
+            "dynamic",
+            "--quantize",
+            "float32",
+            "--target",
+            "tflite-runtime-2.14",
+        ],
     )
     assert result.exit_code == 3, result.output
     assert (

@@ -93,7 +93,7 @@ def test_a_broken_calibration_set_fails_int8_over_budget_with_exit_3(model_copy,
     for path, _ in split["train"] + split["val"]:
         write_rgb(data / path, np.zeros((32, 32, 3), np.uint8))
 
-    result = runner.invoke(app, ["export", str(model_copy), "-q", "int8", "-q", "float32"])
+    result = runner.invoke(app, ["export", str(model_copy), "--quantize", "int8", "--quantize", "float32"])
     assert result.exit_code == 3, result.output
     assert "Failed: int8:" in result.output and "points below Keras, over the budget of 1" in result.output
     report = _report(model_copy)

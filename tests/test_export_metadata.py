@@ -91,7 +91,7 @@ def test_exported_metadata_is_read_without_tensorflow(exported_dir):
 
 
 def test_info_describes_the_shipped_model_as_json():
-    result = CliRunner().invoke(app, ["info", str(DEMO_MODEL), "--json"])
+    result = CliRunner().invoke(app, ["info", str(DEMO_MODEL), "--json", "-"])
     assert result.exit_code == 0, result.output
     described = json.loads(result.output[result.output.index("{") :])
     assert described["inputs"][0]["dtype"] == "uint8" and described["inputs"][0]["shape"] == [1, 32, 32, 3]

@@ -30,7 +30,7 @@ def outlier_dir(trained_dir, tmp_path_factory):
 @pytest.fixture(scope="module")
 def searched(outlier_dir):
     """(output of plain `export -q float32 -q int8 --max-drop 0.5`, its exit code, report; the same with --fallback)."""
-    command = ["export", str(outlier_dir), "-q", "float32", "-q", "int8", "--max-drop", "0.5"]
+    command = ["export", str(outlier_dir), "--quantize", "float32", "--quantize", "int8", "--max-drop", "0.5"]
     plain = runner.invoke(app, command)
     plain_report = _report(outlier_dir)
     fixed = runner.invoke(app, command + ["--fallback"])
@@ -134,6 +134,6 @@ def test_fallback_on_an_ordinary_model_changes_nothing_and_says_so(model_copy):
 
 
 def test_fallback_without_int8_is_refused(model_copy):
-    result = runner.invoke(app, ["export", str(model_copy), "-q", "float32", "--fallback"])
+    result = runner.invoke(app, ["export", str(model_copy), "--quantize", "float32", "--fallback"])
     assert result.exit_code == 2
     assert "--fallback searches for an int8 model within budget; add --quantize int8." in result.output

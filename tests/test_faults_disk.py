@@ -91,7 +91,7 @@ def test_summary_on_a_full_disk_leaves_no_file(device_model, small_disk, tmp_pat
     video = write_video(tmp_path / "clip.avi", frames=3, size=(16, 16))
     summary = small_disk.path / "summary.json"
     small_disk.fill(leave=0)
-    result = cli.invoke(app, ["infer", str(video), *device_args(device_model), "--summary", str(summary), "-q"])
+    result = cli.invoke(app, ["infer", str(video), *device_args(device_model), "--json", str(summary), "-q"])
     assert result.exit_code == 1
     assert f"no space left on the device while writing {summary};" in the_error(result)
     assert not summary.exists() and small_disk.leftovers() == []
@@ -140,7 +140,7 @@ def test_summary_on_a_read_only_disk_is_one_sentence(device_model, small_disk, t
     video = write_video(tmp_path / "clip.avi", frames=3, size=(16, 16))
     summary = small_disk.path / "summary.json"
     small_disk.remount_read_only()
-    result = cli.invoke(app, ["infer", str(video), *device_args(device_model), "--summary", str(summary), "-q"])
+    result = cli.invoke(app, ["infer", str(video), *device_args(device_model), "--json", str(summary), "-q"])
     assert result.exit_code == 1
     assert the_error(result).startswith(f"Error: {summary} {READ_ONLY}")
     result = cli.invoke(app, ["infer", str(video), *device_args(device_model), "-o", str(small_disk.path / "r.csv")])

@@ -64,7 +64,7 @@ def test_folder_with_good_and_bad_images(device_model, mixed_folder, tmp_path):
     model, extra = device_model
     root, expected = mixed_folder
     out, summary_file = tmp_path / "results.csv", tmp_path / "summary.json"
-    result = infer(root, "--model", model, *extra, "--output", out, "--summary", summary_file, "--top-k", 2)
+    result = infer(root, "--model", model, *extra, "--output", out, "--json", summary_file, "--top-k", 2)
     assert result.exit_code == 1, result.output
     rows = list(csv.DictReader(out.open()))
     statuses = {os.path.basename(r["source"]): r["status"] for r in rows}
@@ -105,7 +105,7 @@ def test_all_good_jsonl_summary_and_context(device_model, tmp_path):
     model, extra = device_model
     images = good_images(tmp_path / "imgs", 5)
     out, summary_file = tmp_path / "r.jsonl", tmp_path / "s.json"
-    result = infer(*images, "--model", model, *extra, "-o", out, "--summary", summary_file, "--warmup", 3, "--quiet")
+    result = infer(*images, "--model", model, *extra, "-o", out, "--json", summary_file, "--warmup", 3, "--quiet")
     assert result.exit_code == 0, result.output
     assert "ok  " not in result.output  # --quiet: no line per image, the summary only
     rows = [json.loads(line) for line in out.read_text().splitlines()]
@@ -218,7 +218,7 @@ def test_read_ahead_keeps_order_and_every_result(device_model, mixed_folder, tmp
         monkeypatch.setattr(runner, "PROBE", 2)
         monkeypatch.setattr(runner, "WORTH_IT", worth_it)
         out = tmp_path / f"{name}.jsonl"
-        result = infer(root, "--model", model, *extra, "-o", out, "--summary", tmp_path / f"{name}.json", "-q")
+        result = infer(root, "--model", model, *extra, "-o", out, "--json", tmp_path / f"{name}.json", "-q")
         assert result.exit_code == 1, result.output
         assert json.loads((tmp_path / f"{name}.json").read_text())["read_ahead"] == (name == "ahead")
         rows[name] = [

@@ -66,7 +66,7 @@ def test_video_through_the_camera_path_ends_at_limit(device_model, tmp_path):
             "5",
             "--max-fps",
             "100",
-            "--summary",
+            "--json",
             str(summary),
         ],
     )

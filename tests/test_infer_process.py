@@ -83,7 +83,7 @@ def test_signal_ends_the_run_with_summary_and_whole_lines(device_model, tmp_path
             *extra,
             "-o",
             str(out),
-            "--summary",
+            "--json",
             str(summary),
         ],
         stdout=subprocess.PIPE,

@@ -97,7 +97,7 @@ def test_skipped_files_are_reported(tmp_path):
 def test_seed_network_is_the_tutorials_and_edge_is_a_tenth_of_it():
     from edgecell.train import networks
 
-    seed = networks.build("seed", 4, 200)
+    seed = networks.build("tutorial", 4, 200)
     edge = networks.build("edge", 4, 200)
     kinds = [type(layer).__name__ for layer in seed.layers]
     assert kinds == [

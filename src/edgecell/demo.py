@@ -7,9 +7,6 @@ on it exactly as a user would run it on their own pictures.
 
 from pathlib import Path
 
-import cv2
-import numpy as np
-
 from edgecell.core.errors import EdgecellError
 from edgecell.train.config import TrainConfig
 
@@ -19,6 +16,9 @@ DEMO_EPOCHS = 15
 
 def write_digits(out: Path) -> Path:
     """Write scikit-learn's digits as `out/<digit>/<index>.png`; returns `out`."""
+    import cv2
+    import numpy as np
+
     try:
         from sklearn.datasets import load_digits
     except ImportError:
@@ -56,7 +56,7 @@ SHOWN = 10  # per-image lines printed by the demo's classify step; the summary c
 def run(workdir: Path, epochs: int = DEMO_EPOCHS, verbose: int = 2, log=print) -> dict:
     """Write the dataset, train, export int8 and check it against Keras on the held-out digits,
     then classify the held-out digits as a folder on the device path, timing every image."""
-    from edgecell.converters.convert import Variant
+    from edgecell.converters.context import Settings
     from edgecell.converters.export import EXPORT_DIR, export, model_file
     from edgecell.train.training import train
 
@@ -64,7 +64,7 @@ def run(workdir: Path, epochs: int = DEMO_EPOCHS, verbose: int = 2, log=print) -
     write_digits(Path(config.data_dir))
     log(f"Wrote scikit-learn's 1,797 handwritten digits as a class-folder dataset in {config.data_dir}.")
     report = train(config, verbose=verbose, log=log)
-    exported = export(config.out_dir, [Variant.int8], log=log)
+    exported = export(config.out_dir, Settings(), log=log)
     model = Path(config.out_dir) / EXPORT_DIR / model_file("int8")
     unseen = held_out_folder(config.out_dir, Path(workdir) / "unseen")
     log(
@@ -89,23 +89,30 @@ def held_out_folder(model_dir, out: Path) -> Path:
     return out
 
 
+class _Spread:
+    """A sink that logs `SHOWN` lines spread over the folder, and every failure."""
+
+    def __init__(self, total, log):
+        self.every, self.seen, self.log = max(1, (total or 0) // SHOWN), 0, log
+
+    def write(self, result):
+        from edgecell.device import summary as report
+
+        if self.seen % self.every == 0 or not result.ok:
+            self.log(report.line(result))
+        self.seen += 1
+
+    def close(self):
+        pass
+
+
 def classify_folder(model: Path, folder: Path, log) -> dict:
-    """What `edgecell infer FOLDER --model MODEL` does, with `SHOWN` lines spread over the folder."""
-    from edgecell.device import runner, sources
+    """What `edgecell infer FOLDER --model MODEL` does (the same library run), with `SHOWN` lines
+    spread over the folder."""
+    from edgecell.device import infer
     from edgecell.device import summary as report
     from edgecell.device.model import Classifier
 
-    classifier = Classifier(model)
-    inputs = sources.expand([str(folder)])
-    every = max(1, len(inputs) // SHOWN)
-    seen = 0
-
-    def on_result(result):
-        nonlocal seen
-        if seen % every == 0 or not result.ok:
-            log(report.line(result))
-        seen += 1
-
-    summary = runner.run(classifier, sources.frames(inputs), on_result=on_result)
+    summary = infer.run(Classifier(model), infer.Source((str(folder),)), terminal=lambda total: _Spread(total, log))
     log(report.summary_text(summary))
     return summary

@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -6,16 +7,20 @@ from edgecell.cli.user_errors import user_errors
 from edgecell.core.errors import BUDGET
 from edgecell.demo import DEMO_EPOCHS
 
+DEMO_FOLDER = Path("edgecell-demo")
+
 
 def demo(
-    workdir: Path = typer.Option(Path("edgecell-demo"), "--dir", help="Where the demo writes its dataset and model."),
-    epochs: int = typer.Option(DEMO_EPOCHS, min=1),
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder the demo writes its dataset and model into.")
+    ] = DEMO_FOLDER,
+    epochs: Annotated[int, typer.Option(min=1)] = DEMO_EPOCHS,
 ):
     """Run the whole pipeline on scikit-learn's handwritten digits, written as an image folder."""
     from edgecell.demo import run
 
     with user_errors():
-        result = run(workdir, epochs, log=typer.echo)
+        result = run(out, epochs, log=typer.echo)
     typer.echo(f"Demo done: model folder {result['model_dir']}, int8 model in {result['export']['export_dir']}.")
     if result["export"]["failed"]:
         typer.secho("The int8 model is over its accuracy budget; see export_report.md.", err=True, fg=typer.colors.RED)

@@ -1,17 +1,19 @@
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 
+from edgecell.cli.options import JsonFile, ModelDir, write_json
 from edgecell.cli.user_errors import user_errors
 
 
 def evaluate(
-    model_dir: Path = typer.Argument(..., help="Model folder written by `edgecell train`."),
-    data: Optional[Path] = typer.Option(
-        None, help="Evaluate on this class-folder dataset instead of the held-out split."
-    ),
-    batch_size: int = typer.Option(32, min=1),
+    model_dir: ModelDir,
+    data: Annotated[
+        Optional[Path], typer.Option(help="Evaluate on this class-folder dataset instead of the held-out split.")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1)] = 32,
+    json_file: JsonFile = None,
 ):
     """Test loss, accuracy and the per-class table, on the recorded held-out split or another folder."""
     from edgecell.train.evaluation import evaluate as run
@@ -19,6 +21,8 @@ def evaluate(
 
     with user_errors():
         result = run(model_dir, data, batch_size)
+        if json_file is not None:
+            write_json(json_file, result)
     if result["skipped"]:
         typer.echo(f"Skipped {len(result['skipped'])} file(s) that could not be decoded.")
     typer.echo(f"Test loss: {result['loss']:.4f}")

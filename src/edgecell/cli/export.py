@@ -1,50 +1,68 @@
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 
+from edgecell.cli.options import ModelDir, Quiet, Threads, one_thread_count
 from edgecell.cli.user_errors import user_errors
+from edgecell.converters import context as defaults
 from edgecell.converters.compat import Target
 from edgecell.converters.convert import Variant
 from edgecell.core.errors import BUDGET
 
 
 def export(
-    model_dir: Path = typer.Argument(..., help="Model folder written by `edgecell train`."),
-    quantize: list[Variant] = typer.Option(
-        [Variant.int8], "--quantize", "-q", help="Variant to export; repeat for several. Default int8."
-    ),
-    all_variants: bool = typer.Option(False, "--all", help="Export all four: float32, float16, dynamic, int8."),
-    max_drop: float = typer.Option(1.0, help="Accuracy points a variant may lose against Keras before it fails."),
-    calib_samples: int = typer.Option(300, help="Training images to calibrate int8 on, stratified by class."),
-    data: Optional[Path] = typer.Option(
-        None, help="Check accuracy on this class-folder dataset instead of the held-out split."
-    ),
-    target: Optional[Target] = typer.Option(None, help="Fail any variant this board runtime cannot load."),
-    threads: Optional[int] = typer.Option(
-        None, min=1, help="Interpreter threads for the check (default: the runtime's)."
-    ),
-    fallback: bool = typer.Option(
-        False,
-        "--fallback",
-        help="When int8 is over --max-drop, keep its worst layers in "
-        "float (and try 16-bit activations) until it is within budget.",
-    ),
-    fallback_layers: int = typer.Option(6, min=1, help="--fallback keeps at most this many layers in float."),
-    fallback_seconds: float = typer.Option(
-        120.0, min=0, help="--fallback starts no new candidate after this many seconds."
-    ),
+    model_dir: ModelDir,
+    quantize: Annotated[
+        Optional[list[Variant]],
+        typer.Option("--quantize", show_default=False, help="Variant to export; repeat for several [default: int8]."),
+    ] = None,
+    all_variants: Annotated[
+        bool, typer.Option("--all", help="Export all four: float32, float16, dynamic, int8.")
+    ] = False,
+    max_drop: Annotated[
+        float, typer.Option(help="Accuracy points a variant may lose against Keras before it fails.")
+    ] = defaults.DEFAULT_MAX_DROP,
+    calib_samples: Annotated[
+        int, typer.Option(help="Training images to calibrate int8 on, stratified by class.")
+    ] = defaults.DEFAULT_CALIBRATION_IMAGES,
+    data: Annotated[
+        Optional[Path], typer.Option(help="Check accuracy on this class-folder dataset instead of the held-out split.")
+    ] = None,
+    target: Annotated[Optional[Target], typer.Option(help="Fail any variant this board runtime cannot load.")] = None,
+    threads: Threads = None,
+    fallback: Annotated[
+        bool,
+        typer.Option(
+            "--fallback",
+            help="When int8 is over --max-drop, keep its worst layers in float (and try "
+            "16-bit activations) until it is within budget.",
+        ),
+    ] = False,
+    fallback_layers: Annotated[
+        int, typer.Option(min=1, help="--fallback keeps at most this many layers in float.")
+    ] = defaults.DEFAULT_FALLBACK_LAYERS,
+    fallback_seconds: Annotated[
+        float, typer.Option(min=0, help="--fallback starts no new candidate after this many seconds.")
+    ] = defaults.DEFAULT_FALLBACK_SECONDS,
+    quiet: Quiet = False,
 ):
     """Export to TFLite (float32, float16, dynamic, int8), each checked against Keras on held-out images."""
     from edgecell.converters.convert import ALL
     from edgecell.converters.export import export as run
     from edgecell.converters.export_report import MARKDOWN_FILE
-    from edgecell.converters.fallback import Limits
 
-    variants = ALL if all_variants else quantize
     with user_errors():
-        search = Limits(fallback_layers, fallback_seconds) if fallback else None
-        report = run(model_dir, variants, max_drop, calib_samples, data, target, threads, log=typer.echo, search=search)
+        settings = defaults.Settings(
+            variants=tuple(ALL if all_variants else quantize or [Variant.int8]),
+            max_drop=max_drop,
+            calib_samples=calib_samples,
+            data=data,
+            target=target,
+            threads=one_thread_count(threads),
+            fallback=defaults.Limits(fallback_layers, fallback_seconds) if fallback else None,
+        )
+        report = run(model_dir, settings, log=(lambda *_: None) if quiet else typer.echo)
     typer.echo(f"Wrote {len(report['variants'])} model(s) and {MARKDOWN_FILE} to {report['export_dir']}.")
     if report["ship"]:
         typer.echo(f"Ship: {report['ship']}.")

@@ -1,16 +1,17 @@
-import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from edgecell.cli.options import JsonFile, RuntimeChoice, write_json
 from edgecell.cli.user_errors import user_errors
 from edgecell.device.runtime import Runtime
 
 
 def info(
-    model: Path = typer.Argument(..., help="A .tflite file."),
-    runtime: Runtime = typer.Option(Runtime.auto, help="TFLite runtime to load it with."),
-    as_json: bool = typer.Option(False, "--json", help="Print everything as one JSON document."),
+    model: Annotated[Path, typer.Argument(help="A .tflite file.", show_default=False)],
+    runtime: RuntimeChoice = Runtime.auto,
+    json_file: JsonFile = None,
 ):
     """Input and output tensors, metadata, ops with versions and size of a .tflite (no TensorFlow)."""
     from edgecell.converters.info import describe, text
@@ -18,6 +19,9 @@ def info(
 
     with user_errors():
         described = describe(model, runtime)
-    typer.echo(json.dumps(described, indent=2) if as_json else text(described))
+        if json_file is not None:
+            write_json(json_file, described)
+    if json_file is None or str(json_file) != "-":
+        typer.echo(text(described))
     with user_errors():  # described, but can `edgecell infer` run it? The same sentence infer would give, exit 2
         Classifier(model, runtime_name=runtime)

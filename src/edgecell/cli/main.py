@@ -1,7 +1,11 @@
 """The `edgecell` command: wires one file per command; the work lives in the library."""
 
+import sys
+from typing import Annotated
+
 import typer
 
+from edgecell.cli import deprecated
 from edgecell.cli.bench import bench
 from edgecell.cli.demo import demo
 from edgecell.cli.deploy import deploy
@@ -30,9 +34,9 @@ def _version(value: bool):
 
 @app.callback()
 def root(
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
-    ),
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ):
     """Train an image classifier, export it to quantized TFLite, and run it on a board."""
 
@@ -48,5 +52,6 @@ app.command()(deploy)
 app.command()(watch)
 
 
-def main():
-    app()
+def main(argv=None):
+    """The console script: old spellings rewritten (with a warning), then the app."""
+    app(args=deprecated.rewrite(list(sys.argv[1:] if argv is None else argv)), prog_name="edgecell")

@@ -12,7 +12,7 @@ from edgecell.device import decode_scale
 class TrainConfig:
     data_dir: str  # class-folder dataset: one subfolder per class
     out_dir: str  # where model.keras and its reports go
-    arch: str = "edge"  # edge | seed (the tutorial's network) | mobilenetv2
+    arch: str = "edge"  # edge | tutorial (the tutorial's network; "seed" before 0.2) | mobilenetv2
     weights: str = "none"  # none | imagenet (mobilenetv2 only)
     img_size: int = 200  # square input, as in the tutorial
     epochs: int = 5

@@ -9,8 +9,11 @@ from edgecell.core.errors import EdgecellError
 
 class Arch(str, Enum):
     edge = "edge"
-    seed = "seed"
+    tutorial = "tutorial"
     mobilenetv2 = "mobilenetv2"
+
+
+OLD_NAMES = {"seed": "tutorial"}  # config.json of models trained before 0.2 says "seed"
 
 
 class Weights(str, Enum):
@@ -20,10 +23,10 @@ class Weights(str, Enum):
 
 def build(arch: str, num_classes: int, img_size: int, weights: str = "none", steps_per_epoch: int = 0):
     """`steps_per_epoch` (0: unknown) sets how fast batch norm's moving statistics follow the weights."""
-    arch = Arch(arch)
+    arch = Arch(OLD_NAMES.get(arch, arch))
     if weights != "none" and arch is not Arch.mobilenetv2:
         raise EdgecellError(f"--weights {weights} is only available for --arch mobilenetv2; use --weights none.")
-    builder = {Arch.seed: seed, Arch.edge: edge, Arch.mobilenetv2: mobilenetv2}[arch]
+    builder = {Arch.tutorial: tutorial, Arch.edge: edge, Arch.mobilenetv2: mobilenetv2}[arch]
     if arch is Arch.mobilenetv2:
         return builder(num_classes, img_size, weights)
     if arch is Arch.edge:
@@ -44,7 +47,7 @@ def batch_norm_momentum(steps_per_epoch: int) -> float:
     return float(min(0.99, max(0.5, 1.0 - 4.0 / steps_per_epoch)))
 
 
-def seed(num_classes: int, img_size: int = 200):
+def tutorial(num_classes: int, img_size: int = 200):
     """The tutorial's network, made correct: it was missing the Flatten before its Dense layers."""
     keras = requires.keras("Building a network")
     layers = keras.layers
@@ -57,7 +60,7 @@ def seed(num_classes: int, img_size: int = 200):
     x = layers.Flatten()(x)
     x = layers.Dense(128, activation="relu")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
-    return keras.Model(inputs, outputs, name="seed")
+    return keras.Model(inputs, outputs, name="tutorial")
 
 
 # (filters, stride) of each depthwise-separable block after the stem.

@@ -1,0 +1,186 @@
+"""One `edgecell infer` run as a library function: the source and whether to read it ahead, the
+sinks every result goes to, the statistics, and the exit status. The CLI, `edgecell demo` and
+the tests call `run`; the command only parses its flags and prints.
+
+A sink is anything with `write(result)` and `close()`: the results file (`ResultWriter`), the
+terminal (`Terminal`), and whatever else a board reports to. Sinks see every result in order, as
+soon as it is classified; `close` is called once, also when the run fails.
+"""
+
+import contextlib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from edgecell.core.errors import EdgecellError
+from edgecell.device import camera as cameras
+from edgecell.device import runner
+from edgecell.device import sources as inputs
+from edgecell.device import summary as report
+from edgecell.device.results import ResultWriter
+
+PROGRESS_BAR_FROM = 200  # inputs; fewer get a line each on a terminal
+READ_AHEAD = 4  # images decoded ahead of the model; never for a live camera (frames would be stale)
+
+EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+
+
+@dataclass(frozen=True)
+class Source:
+    """What to classify: files, folders, globs and videos, or one live camera."""
+
+    paths: tuple = ()
+    camera: Optional[str] = None  # index, device path or stream URL (OpenCV)
+    picamera: bool = False  # the Raspberry Pi camera through picamera2
+    max_fps: Optional[float] = None  # camera frames a second at most
+
+    @property
+    def live(self) -> bool:
+        return self.camera is not None or self.picamera
+
+    def check(self) -> None:
+        if self.live and self.paths:
+            raise EdgecellError("Give SOURCEs or a camera (--camera, --picamera), not both.")
+        if self.camera is not None and self.picamera:
+            raise EdgecellError("Give --camera or --picamera, not both.")
+        if not self.live and not self.paths:
+            raise EdgecellError(
+                "Nothing to classify: give image files, folders, globs or videos, or --camera N or --picamera."
+            )
+        if self.max_fps is not None and not self.live:
+            raise EdgecellError(
+                "--max-fps applies to a camera (--camera, --picamera); files are read as fast as they classify."
+            )
+
+
+@dataclass(frozen=True)
+class Options:
+    """How the run ranks, how long it goes, and what it writes."""
+
+    top_k: int = 1
+    threshold: float = 0.0
+    limit: Optional[int] = None
+    warmup: int = 1
+    output: Optional[Path] = None  # results file, .csv or .jsonl
+    append: bool = False
+    max_output_mb: Optional[float] = None
+
+    def check(self) -> None:
+        if (self.append or self.max_output_mb is not None) and self.output is None:
+            raise EdgecellError("--append and --max-output-mb apply to a results file; give --output FILE.jsonl too.")
+
+
+class Terminal:
+    """What a person sees: a line per image, or a progress bar from `PROGRESS_BAR_FROM` inputs
+    when stderr is a terminal; nothing with `quiet`. A reader that goes away (`| head`) stops
+    the printing, never the run."""
+
+    def __init__(self, total: Optional[int], quiet: bool = False, echo=print):
+        self.echo = echo
+        self.bar = None
+        if not quiet and total is not None and total >= PROGRESS_BAR_FROM and sys.stderr.isatty():
+            self.bar = report.Progress(total)
+        self.lines = not quiet and self.bar is None
+
+    def write(self, result) -> None:
+        if self.bar is not None:
+            self.bar.update(result)
+        elif self.lines:
+            try:
+                self.echo(report.line(result))
+            except BrokenPipeError:
+                self.lines = False
+                discard_stdout()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def open_source(source: Source, classifier, stop, log):
+    """(camera or None, frames, number of inputs or None, read-ahead depth) for `source`; files are
+    decoded at the scale the classifier's decode rule allows (`classifier.decode_fit`)."""
+    if source.live:
+        camera = cameras.PiCamera() if source.picamera else cameras.OpenCvCamera(source.camera)
+        return camera, cameras.stream(camera, max_fps=source.max_fps, stop=stop, log=log), None, 0
+    expanded = inputs.expand(list(source.paths))
+    return None, inputs.frames(expanded, classifier.decode_fit), len(expanded), READ_AHEAD
+
+
+def run(
+    classifier,
+    source: Source,
+    options: Options = Options(),
+    sinks=(),
+    terminal=None,
+    log=print,
+    stop: Optional[runner.Stop] = None,
+    on_signals: bool = False,
+) -> dict:
+    """Classify everything `source` gives with `classifier`; every result goes to the results
+    file (when `options.output`), to `sinks` and to `terminal(total)` (a factory of a sink that
+    knows how many inputs there are, e.g. `partial(Terminal, quiet=False)`). Returns the summary.
+    With `on_signals`, SIGINT and SIGTERM end the run after the current image (main thread only)."""
+    source.check()
+    options.check()
+    stop = stop or runner.Stop()
+    camera, frames, total, prefetch = open_source(source, classifier, stop, log)
+    if options.limit is not None and total is not None:
+        total = min(total, options.limit)
+    every = []
+    try:
+        if options.output is not None:
+            max_bytes = None if options.max_output_mb is None else int(options.max_output_mb * 1024 * 1024)
+            every.append(ResultWriter(options.output, append=options.append, max_bytes=max_bytes))
+        every += list(sinks)
+        if terminal is not None:
+            every.append(terminal(total))
+
+        def on_result(result):
+            for sink in every:
+                sink.write(result)
+
+        with runner.stopping_on_signals(stop) if on_signals else contextlib.nullcontext():
+            summary = runner.run(
+                classifier,
+                frames,
+                top_k=options.top_k,
+                threshold=options.threshold,
+                warmup=options.warmup,
+                limit=options.limit,
+                prefetch=prefetch,
+                stop=stop,
+                on_result=on_result,
+            )
+    finally:
+        for sink in every:
+            sink.close()
+        if camera is not None:
+            camera.close()
+    if camera is not None:
+        summary["camera"] = {
+            "name": camera.name,
+            "stalls": camera.stalls,
+            "reconnects": camera.reconnects,
+            "empty_frames": camera.empty_frames,
+            "asked_size": list(camera.size) if camera.size else None,  # (width, height)
+            "frame_size": list(camera.frame_size) if camera.frame_size else None,  # what arrived
+        }
+    if options.output is not None:
+        summary["output"] = str(options.output)
+    return summary
+
+
+def exit_status(summary: dict) -> int:
+    """130 after Ctrl-C, 1 when any input failed, else 0 (a SIGTERM stop is a clean end)."""
+    if summary["stopped_by"] == "SIGINT":
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED if summary["images"]["failed"] else EXIT_OK
+
+
+def discard_stdout():
+    """Point stdout at /dev/null once its reader has gone, so no later write or flush fails."""
+    import os
+
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
