@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Optional
 
 from edgecell.core.errors import EdgecellError
-from edgecell.device import camera as cameras
 from edgecell.device import runner
 from edgecell.device import sources as inputs
 from edgecell.device import summary as report
@@ -102,7 +101,10 @@ def open_source(source: Source, classifier, stop, log):
     """(camera or None, frames, number of inputs or None, read-ahead depth) for `source`; files are
     decoded at the scale the classifier's decode rule allows (`classifier.decode_fit`)."""
     if source.live:
-        camera = cameras.PiCamera() if source.picamera else cameras.OpenCvCamera(source.camera)
+        from edgecell.device import camera as cameras  # only a live run needs it
+
+        size = cameras.capture_size(classifier.input_size)  # near the model's input
+        camera = cameras.PiCamera(size=size) if source.picamera else cameras.OpenCvCamera(source.camera, size=size)
         return camera, cameras.stream(camera, max_fps=source.max_fps, stop=stop, log=log), None, 0
     expanded = inputs.expand(list(source.paths))
     return None, inputs.frames(expanded, classifier.decode_fit), len(expanded), READ_AHEAD

@@ -4,6 +4,9 @@
 `--runtime tf`, since importing it costs seconds and hundreds of megabytes on a board.
 """
 
+import contextlib
+import os
+import sys
 from enum import Enum
 from typing import NamedTuple
 
@@ -75,9 +78,10 @@ def load(model_content: bytes, name: str, runtime: Runtime = Runtime.auto, threa
     The input shapes are checked before anything is allocated."""
     cls, info = interpreter_class(runtime)
     try:
-        interpreter = cls(model_content=model_content, num_threads=threads)
-        _check_inputs(interpreter, name)
-        interpreter.allocate_tensors()
+        with _runtime_chatter_off():
+            interpreter = cls(model_content=model_content, num_threads=threads)
+            _check_inputs(interpreter, name)
+            interpreter.allocate_tensors()
     except SystemError as error:
         raise EdgecellError(_system_error(info, error, name)) from None  # one sentence, whatever the cause
     except (ValueError, RuntimeError) as error:
@@ -123,3 +127,25 @@ def _numpy_for_tflite_runtime() -> None:
 
 def _system_error(info: RuntimeInfo, error: SystemError, name: str) -> str:
     return f"{name} cannot be loaded by {info.name} {info.version} (SystemError: {str(error)[:300]})."
+
+
+@contextlib.contextmanager
+def _runtime_chatter_off():
+    """Keep the runtime's own log lines ("INFO: Created TensorFlow Lite XNNPACK delegate for CPU.",
+    printed by its C++ logger on every start) off the user's terminal: standard error's file
+    descriptor points at /dev/null while the interpreter is built. Failures still reach the user,
+    as the exception this function's caller turns into one sentence."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no usable fd 2 (an embedding host): leave it alone
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)

@@ -20,7 +20,8 @@ from edgecell.device import bench, bench_table
 from edgecell.device.accuracy import wilson
 from edgecell.device.stats import latency
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the benchmarks/ package
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the benchmarks/ package
 
 runner = CliRunner()
 
@@ -192,3 +193,17 @@ def test_the_suite_runs_on_a_tiny_model(tiny, colour_data):
     assert "ESTIMATE" in by_item[5][0].detail and "not measured" in by_item[5][0].detail
     lines = run.table(rows)
     assert len(lines) == 2 + len(rows) and "verdict" in lines[0]
+
+
+def test_the_startup_benchmark_prints_both_ratios():
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "startup.py"), "--rounds", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    lines = {line.split(":")[0]: line for line in run.stdout.splitlines()}
+    for what in ("edgecell infer / minimal Typer app", "edgecell infer / plain script"):
+        value = float(lines[what].split(":")[1].split()[0])
+        assert 0.5 < value < 20, lines[what]  # sane, not fast: speed is the benchmark's to show
