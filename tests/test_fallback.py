@@ -108,9 +108,14 @@ def test_too_few_float_layers_allowed_leaves_int16x8(outlier_dir, tmp_path):
     assert "layer search stopped: the limit of 1 layers in float was reached" in result.output
     search = _report(outlier_dir)["fallback"]
     assert [c["name"] for c in search["candidates"]] == ["int8", "int16x8"] and search["chosen"] == "int16x8"
-    path = outlier_dir / EXPORT_DIR / "model_int8.tflite"
+    # named by what it holds: the choice is model_int16x8.tflite and its row says int16x8; the plain
+    # int8 model stays model_int8.tflite
+    path = outlier_dir / EXPORT_DIR / "model_int16x8.tflite"
     assert metadata.read(path.read_bytes())["variant"] == "int16x8"
     assert Classifier(path).input_dtype == np.float32
+    assert [row["variant"] for row in _report(outlier_dir)["variants"]] == ["int16x8"]
+    plain = outlier_dir / EXPORT_DIR / "model_int8.tflite"
+    assert metadata.read(plain.read_bytes())["variant"] == "int8"
 
 
 def test_the_search_is_bounded_in_time(outlier_dir, tmp_path):
