@@ -238,7 +238,7 @@ def test_picamera_run_through_the_cli(picamera2, device_model, tmp_path):
             "4",
             "-o",
             str(out),
-            "--summary",
+            "--json",
             str(summary),
         ],
     )
