@@ -21,7 +21,7 @@ from edgecell.models import DEMO_IMAGES, DEMO_MODEL
         (["info", "m.tflite", "--json"], ["info", "m.tflite", "--json", "-"], 1),
         (["info", "--json", "m.tflite"], ["info", "--json", "-", "m.tflite"], 1),
         (["info", "m.tflite", "--json", "-"], ["info", "m.tflite", "--json", "-"], 0),
-        (["infer", "x.png", "--json", "s.json"], ["infer", "x.png", "--json", "s.json"], 1),
+        (["infer", "x.png", "--summary", "s.json"], ["infer", "x.png", "--json", "s.json"], 1),
         (["demo", "--dir", "d"], ["demo", "--out", "d"], 1),
         (["train", "data", "--arch", "seed", "--seed", "4"], ["train", "data", "--arch", "tutorial", "--seed", "4"], 1),
         (["infer", "x.png", "-q"], ["infer", "x.png", "-q"], 0),  # -q is --quiet: nothing to rewrite
