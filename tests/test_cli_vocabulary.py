@@ -38,7 +38,7 @@ def test_an_old_spelling_still_works_through_the_real_command(tmp_path):
     summary = tmp_path / "s.json"
     image = str(sorted(DEMO_IMAGES.glob("*.png"))[0])
     run = subprocess.run(
-        [sys.executable, "-m", "edgecell", "infer", image, "--model", str(DEMO_MODEL), "--json", str(summary), "-q"],
+        [sys.executable, "-m", "edgecell", "infer", image, "--model", str(DEMO_MODEL), "--summary", str(summary), "-q"],
         capture_output=True,
         text=True,
         timeout=120,
