@@ -80,3 +80,22 @@ def test_threads_takes_one_count_where_a_command_runs_once(tmp_path):
     )
     assert run.returncode == 2 and "--threads '1,2' gives several counts" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_full_decode_is_one_flag_in_every_command_that_decodes(tmp_path):
+    from typer.testing import CliRunner
+
+    from edgecell.cli.main import app
+
+    for command in ("train", "export", "infer", "bench"):
+        assert "--full-decode" in CliRunner().invoke(app, [command, "--help"]).output
+    summary = tmp_path / "s.json"
+    image = str(sorted(DEMO_IMAGES.glob("*.png"))[0])
+    run = subprocess.run(
+        [sys.executable, "-m", "edgecell", "infer", image, "--full-decode", "--json", str(summary), "-q"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert json.loads(summary.read_text())["decode"] == {"rule": "full", "from": "--full-decode"}

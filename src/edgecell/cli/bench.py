@@ -4,7 +4,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from edgecell.cli.options import JsonFile, RuntimeChoice, Threads, thread_counts, write_json
+from edgecell.cli.options import FullDecode, JsonFile, RuntimeChoice, Threads, thread_counts, write_json
 from edgecell.cli.user_errors import user_errors
 from edgecell.device.runtime import Runtime
 
@@ -41,6 +41,7 @@ def bench(
         ),
     ] = None,
     runtime: RuntimeChoice = Runtime.auto,
+    full_decode: FullDecode = False,
 ):
     """Time .tflite models like TFLite's benchmark tool, with real images when given: latency
     percentiles, inferences per second, peak memory, size, accuracy. --threads 1,2,4 sweeps."""
@@ -58,8 +59,10 @@ def bench(
         if keras is not None:
             from edgecell.train.keras_bench import keras_baseline
 
-            baseline = partial(keras_baseline, keras)
-        rows = measure.bench(models, counts, runs, warmup, data, baseline, runtime, on_run=show)
+            baseline = partial(keras_baseline, keras, full_decode=full_decode)
+        rows = measure.bench(
+            models, counts, runs, warmup, data, baseline, runtime, on_run=show, full_decode=full_decode
+        )
         typer.echo("")
         typer.echo("\n".join(bench_table.comparison(rows)))
         if json_file is not None:

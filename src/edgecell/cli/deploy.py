@@ -3,6 +3,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from edgecell.cli.options import JsonFile, Quiet, write_json
 from edgecell.cli.user_errors import user_errors
 from edgecell.core.errors import EdgecellError
 
@@ -52,17 +53,11 @@ def deploy(
         Optional[Path],
         typer.Option(exists=True, dir_okay=False, help="The edgecell wheel boards install (default: built here)."),
     ] = None,
-    json_out: Annotated[
-        Optional[Path],
-        typer.Option("--json", dir_okay=False, help="Write the report as JSON to this file (- = stdout)."),
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No line as each board finishes.")] = False,
+    json_file: JsonFile = None,
+    quiet: Quiet = False,
 ):
     """Deploy a .tflite to boards over SSH: install edgecell there, prove the model on each board
     against this machine's answers, switch to it, restart the service; or --rollback."""
-    import json
-
-    from edgecell.core import atomic
     from edgecell.deploy import fleet, hosts, report
     from edgecell.deploy.ssh import Ssh
 
@@ -90,10 +85,8 @@ def deploy(
             reports = fleet.deploy(model, boards, ssh, settings, on_board=finished)
         text = "\n".join(report.table(reports))
         document = report.as_json(reports, "rollback" if rollback else "deploy", settings)
-        if json_out is not None and str(json_out) == "-":
-            typer.echo(json.dumps(document, indent=2))
-        else:
+        if json_file is None or str(json_file) != "-":
             typer.echo(text)
-            if json_out is not None:
-                atomic.write_json(json_out, document)
+        if json_file is not None:
+            write_json(json_file, document)
     raise typer.Exit(fleet.exit_code(reports))

@@ -3,7 +3,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from edgecell.cli.options import ModelDir, Quiet, Threads, one_thread_count
+from edgecell.cli.options import FullDecode, ModelDir, Quiet, Threads, one_thread_count
 from edgecell.cli.user_errors import user_errors
 from edgecell.converters import context as defaults
 from edgecell.converters.compat import Target
@@ -46,6 +46,7 @@ def export(
         float, typer.Option(min=0, help="--fallback starts no new candidate after this many seconds.")
     ] = defaults.DEFAULT_FALLBACK_SECONDS,
     quiet: Quiet = False,
+    full_decode: FullDecode = False,
 ):
     """Export to TFLite (float32, float16, dynamic, int8), each checked against Keras on held-out images."""
     from edgecell.converters.convert import ALL
@@ -61,6 +62,7 @@ def export(
             target=target,
             threads=one_thread_count(threads),
             fallback=defaults.Limits(fallback_layers, fallback_seconds) if fallback else None,
+            full_decode=full_decode,
         )
         report = run(model_dir, settings, log=(lambda *_: None) if quiet else typer.echo)
     typer.echo(f"Wrote {len(report['variants'])} model(s) and {MARKDOWN_FILE} to {report['export_dir']}.")

@@ -4,7 +4,16 @@ from typing import Annotated, Optional
 
 import typer
 
-from edgecell.cli.options import JsonFile, Quiet, RuntimeChoice, Threads, channels, one_thread_count, write_json
+from edgecell.cli.options import (
+    FullDecode,
+    JsonFile,
+    Quiet,
+    RuntimeChoice,
+    Threads,
+    channels,
+    one_thread_count,
+    write_json,
+)
 from edgecell.cli.user_errors import user_errors
 from edgecell.device.runtime import Runtime
 from edgecell.models import DEMO_MODEL
@@ -52,6 +61,7 @@ def infer(
     ] = None,
     json_file: JsonFile = None,
     quiet: Quiet = False,
+    full_decode: FullDecode = False,
     camera: Annotated[
         Optional[str],
         typer.Option(help="Classify live frames: camera index (0 is /dev/video0), device path or stream URL."),
@@ -77,7 +87,13 @@ def infer(
         if model == DEMO_MODEL and not model.exists():
             raise EdgecellError(f"The demo model {model} is not installed here; give --model MODEL.tflite.")
         classifier = Classifier(
-            model, labels=labels, mean=mean, std=std, threads=one_thread_count(threads), runtime_name=runtime
+            model,
+            labels=labels,
+            mean=mean,
+            std=std,
+            threads=one_thread_count(threads),
+            runtime_name=runtime,
+            full_decode=full_decode,
         )
         summary = session.run(
             classifier,

@@ -27,6 +27,10 @@ Threads = Annotated[
 RuntimeChoice = Annotated[
     Runtime, typer.Option("--runtime", help="TFLite runtime: auto takes litert, then tflite-runtime.")
 ]
+FullDecode = Annotated[
+    bool,
+    typer.Option("--full-decode", help="Decode every pixel of large JPEGs instead of at the scale the model needs."),
+]
 ModelDir = Annotated[Path, typer.Argument(help="Model folder written by `edgecell train`.", show_default=False)]
 
 

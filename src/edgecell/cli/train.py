@@ -3,7 +3,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from edgecell.cli.options import Quiet
+from edgecell.cli.options import FullDecode, Quiet
 from edgecell.cli.user_errors import user_errors
 from edgecell.train.config import TrainConfig
 from edgecell.train.distribute import Distribute
@@ -61,6 +61,7 @@ def train(
         ),
     ] = None,
     quiet: Quiet = False,
+    full_decode: FullDecode = False,
 ):
     """Train a classifier on a class-folder dataset and evaluate it on a held-out split."""
     from edgecell.train.training import train as run
@@ -82,6 +83,7 @@ def train(
         distribute=distribute.value,
         resume=resume,
         cache=str(cache or ""),
+        decode="full" if full_decode else DEFAULTS.decode,
     )
     with user_errors():
         report = run(config, log=(lambda *_: None) if quiet else typer.echo)
