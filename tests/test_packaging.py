@@ -48,6 +48,20 @@ def test_wheel_maps_the_top_level_folders(wheel, tmp_path):
     ):
         assert name in names
     assert not any(name.startswith(("device/", "converters/", "tests/")) for name in names)
+    # every package folder of the repository is in the wheel (a subpackage missing from
+    # pyproject's list would work in an editable install and fail in a wheel)
+    folders = {
+        "src/edgecell": "edgecell",
+        "device": "edgecell/device",
+        "converters": "edgecell/converters",
+        "models": "edgecell/models",
+    }
+    for folder, package in folders.items():
+        for init in (REPO / folder).rglob("__init__.py"):
+            inside = init.relative_to(REPO / folder).as_posix()
+            if folder == "src/edgecell" and inside.split("/")[0] in ("device", "converters", "models"):
+                continue
+            assert f"{package}/{inside}" in names, f"{package}/{inside} is not in the wheel; list it in pyproject"
 
     python = fresh_python(tmp_path / "venv")
     run(python, "-m", "pip", "install", "-q", "--no-deps", wheel)
