@@ -46,7 +46,7 @@ class Detector:
     def __init__(self, labels, smooth: int = 1, hold: int = 1, threshold: float = 0.0, keep: int = KEEP):
         if smooth < 1 or hold < 1:
             raise EdgecellError(f"--smooth {smooth} and --hold {hold} count frames; give 1 or more for each.")
-        self.labels = list(labels)
+        self.labels = list(labels or [])  # none: classes are named by their index
         self.smooth, self.hold, self.threshold = smooth, hold, threshold
         self.current: Optional[str] = None
         self.frames = 0
