@@ -1,6 +1,6 @@
 """Issue 14: what `--mqtt` costs the infer loop, measured side by side in one run.
 
-    python benchmarks/mqtt.py [MODEL.tflite [--labels FILE]] [--frames N] [--rounds R]
+    python benchmarks/mqtt.py [MODEL.tflite [--labels FILE]] [--threads N] [--frames N] [--rounds R]
 
 The infer loop (`runner.run`) over the same in-memory 640x480 frames, in turns without and with
 `--mqtt`'s parts: the `Publisher` sink (every result QoS 1, class-change events from a
@@ -85,10 +85,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", nargs="?", default=str(DEMO_MODEL))
     parser.add_argument("--labels", help="labels file, for a model without edgecell metadata")
+    parser.add_argument("--threads", type=int, help="interpreter threads (default: the runtime's choice)")
     parser.add_argument("--frames", type=int, default=600)
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args(argv)
-    classifier = Classifier(args.model, labels=args.labels)
+    classifier = Classifier(args.model, labels=args.labels, threads=args.threads)
     decoded = [image.load_rgb(p) for p in sorted((DEMO_MODEL.parent / "images").glob("*.png"))]
     frames = camera_frames(args.frames, decoded)
 

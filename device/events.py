@@ -12,6 +12,7 @@ The API, for every sink and page that reports events:
     event = detector.update(result)     # an Event when this frame settles a change, else None
     detector.recent(10)                 # the last events, oldest first (safe from any thread)
     detector.current                    # the settled class, or None before the first event
+    detector.count                      # events so far
     dispatch(sinks, event)              # event(event) on every sink that has that method
 
 A sink that wants events has an `event(event)` method beside `write(result)` (the results file,
@@ -50,6 +51,7 @@ class Detector:
         self.smooth, self.hold, self.threshold = smooth, hold, threshold
         self.current: Optional[str] = None
         self.frames = 0
+        self.count = 0  # events so far
         self._window = collections.deque(maxlen=smooth)
         self._candidate, self._held = None, 0
         self._recent = collections.deque(maxlen=keep)
@@ -72,6 +74,7 @@ class Detector:
             return None
         event = Event(_now(), result.name, self.frames, label, round(score, 6), self.current)
         self.current, self._candidate, self._held = label, None, 0
+        self.count += 1
         with self._lock:
             self._recent.append(event)
         return event

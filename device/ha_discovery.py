@@ -15,7 +15,13 @@ def configs(target, device: str, model: str) -> list:
     node = f"edgecell_{device}".replace("-", "_")
     about = {"identifiers": [node], "name": f"edgecell {device}", "manufacturer": "edgecell", "model": model}
     sensors = [
-        ("label", "class", target.topic(device, "event"), "{{ value_json.label }}", {}),
+        (
+            "label",
+            "class",
+            target.topic(device, "event"),
+            "{{ value_json.label }}",
+            {"json_attributes_topic": target.topic(device, "event")},
+        ),
         (
             "rate",
             "images per second",

@@ -17,6 +17,7 @@ from edgecell.core.errors import EdgecellError
 from edgecell.device import runner
 from edgecell.device import sources as inputs
 from edgecell.device import summary as report
+from edgecell.device.events import dispatch
 from edgecell.device.results import ResultWriter
 
 PROGRESS_BAR_FROM = 200  # inputs; fewer get a line each on a terminal
@@ -119,11 +120,14 @@ def run(
     log=print,
     stop: Optional[runner.Stop] = None,
     on_signals: bool = False,
+    events=None,
 ) -> dict:
     """Classify everything `source` gives with `classifier`; every result goes to the results
     file (when `options.output`), to `sinks` and to `terminal(total)` (a factory of a sink that
     knows how many inputs there are, e.g. `partial(Terminal, quiet=False)`). Returns the summary.
-    With `on_signals`, SIGINT and SIGTERM end the run after the current image (main thread only)."""
+    With `on_signals`, SIGINT and SIGTERM end the run after the current image (main thread only).
+    With `events` (a `device/events.py` Detector), each class change it settles goes, right after
+    its frame, to every sink that has an `event` method (the results file, MQTT, the webhook)."""
     source.check()
     options.check()
     stop = stop or runner.Stop()
@@ -142,6 +146,8 @@ def run(
         def on_result(result):
             for sink in every:
                 sink.write(result)
+            if events is not None and (event := events.update(result)) is not None:
+                dispatch(every, event)
 
         with runner.stopping_on_signals(stop) if on_signals else contextlib.nullcontext():
             summary = runner.run(

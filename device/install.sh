@@ -22,6 +22,10 @@ no_deps=0
 apt=0
 dry_run=0
 serve=""
+mqtt=""
+webhook=""
+device_id=""
+ha_discovery=0
 machine="$(uname -m)"
 
 usage() {
@@ -40,6 +44,12 @@ Usage: bash install.sh [options]
   --apt               install the Debian packages this board needs with apt-get (uses sudo
                       when not root); without it a missing one stops the script with the command
   --serve [HOST:]PORT the service also serves the live page and POST /classify there
+  --mqtt URL          the service publishes results, events and stats to this broker:
+                      mqtt://[user:pass@]host[:port]/PREFIX (docs/connecting.md); a URL with
+                      a password goes to PREFIX/edgecell.env (mode 600), not the unit
+  --device-id NAME    the board's name in the MQTT topics (default: its host name)
+  --ha-discovery      announce the board to Home Assistant (MQTT discovery)
+  --webhook URL       the service POSTs each class-change event to this URL
                       (docs/http.md); an address other than 127.0.0.1 gets a random token in
                       DIR/edgecell.env (mode 600), printed once
   --python PY         the Python that makes the venv (default: python3)
@@ -61,6 +71,10 @@ while [ $# -gt 0 ]; do
         --apt) apt=1; shift ;;
         --python) python="${2:?--python needs an interpreter}"; shift 2 ;;
         --serve) serve="${2:?--serve needs [HOST:]PORT, e.g. 8080 or 0.0.0.0:8080}"; shift 2 ;;
+        --mqtt) mqtt="${2:?--mqtt needs a URL, e.g. mqtt://192.168.1.10/edgecell}"; shift 2 ;;
+        --device-id) device_id="${2:?--device-id needs a name}"; shift 2 ;;
+        --ha-discovery) ha_discovery=1; shift ;;
+        --webhook) webhook="${2:?--webhook needs a URL, e.g. http://nodered.lan:1880/edgecell}"; shift 2 ;;
         --no-deps) no_deps=1; shift ;;
         --machine) machine="${2:?--machine needs a name}"; shift 2 ;;
         --dry-run) dry_run=1; shift ;;
@@ -187,6 +201,13 @@ fi
 run mkdir -p "$prefix/results"
 
 # ---- the service file, filled in for this install ---------------------------------------------
+sed_escape() { printf '%s' "$1" | sed -e 's/[|&\\]/\\&/g'; }
+# A broker URL with a password stays out of the world-readable unit: edgecell.env (mode 600),
+# which the unit loads with EnvironmentFile= and which overrides its empty EDGECELL_MQTT.
+unit_mqtt="$mqtt"
+case "$mqtt" in
+    *://*:*@*) unit_mqtt="" ;;   # written to edgecell.env below
+esac
 camera_args="--camera 0"
 [ "$picamera" = 1 ] && camera_args="--picamera"
 unit="$prefix/edgecell-infer.service"
@@ -194,6 +215,8 @@ if [ "$dry_run" = 0 ]; then
     model="$("$venv/bin/python" -c 'from edgecell.models import DEMO_MODEL; print(DEMO_MODEL)')"
     sed -e "s|@VENV@|$venv|g" -e "s|@PREFIX@|$prefix|g" -e "s|@USER@|$(id -un)|g" \
         -e "s|@MODEL@|$model|g" -e "s|@CAMERA@|$camera_args|g" -e "s|@SERVE@|$serve|g" \
+        -e "s|@MQTT@|$(sed_escape "$unit_mqtt")|g" -e "s|@DEVICE_ID@|$(sed_escape "$device_id")|g" \
+        -e "s|@HA_DISCOVERY@|$ha_discovery|g" -e "s|@WEBHOOK@|$(sed_escape "$webhook")|g" \
         "$here/edgecell-infer.service" > "$unit.tmp"
     mv "$unit.tmp" "$unit"
 fi
@@ -210,6 +233,11 @@ case "$serve_host" in
             echo "Token for the live page and /classify, in $token_file: $(sed -n 's/^EDGECELL_TOKEN=//p' "$token_file")"
         fi ;;
 esac
+if [ -n "$mqtt" ] && [ -z "$unit_mqtt" ] && [ "$dry_run" = 0 ]; then
+    (umask 077 && touch "$token_file" && { grep -v '^EDGECELL_MQTT=' "$token_file" || true; } > "$token_file.tmp" \
+        && echo "EDGECELL_MQTT=$mqtt" >> "$token_file.tmp" && mv "$token_file.tmp" "$token_file")
+    echo "The broker URL with its password is in $token_file (mode 600), not in the unit."
+fi
 
 # ---- what was done, and how to undo it --------------------------------------------------------
 if [ "$dry_run" = 1 ]; then

@@ -72,6 +72,10 @@ def summary_text(summary: dict) -> str:
             if warm["runs"]
             else f"first inference {warm['first_invoke_ms']:.2f} ms (no warm-up: it is in the statistics)"
         )
+    if any(key in summary for key in ("events", "mqtt", "webhook")):
+        from edgecell.device.connections import lines as connection_lines
+
+        lines += connection_lines(summary)
     camera = summary.get("camera")
     if camera:
         lines.append(

@@ -116,6 +116,7 @@ def installed(wheel, tmp_path_factory):
         "--system-site-packages",
         "--python",
         sys.executable,
+        *("--mqtt", "mqtt://board:s3cret@127.0.0.1:9/edgecell", "--device-id", "pi-test", "--ha-discovery"),
         env=env,
     )
     return prefix, done.stdout
@@ -222,12 +223,25 @@ def test_the_written_unit_verifies_and_names_this_install(installed):
 
 
 @pytest.mark.slow
+def test_the_mqtt_settings_and_the_password_kept_out_of_the_unit(installed):
+    prefix, out = installed
+    env = environment(read_unit(prefix / UNIT)["Service"])
+    assert env["EDGECELL_DEVICE_ID"] == "pi-test" and env["EDGECELL_HA_DISCOVERY"] == "1"
+    assert env["EDGECELL_MQTT"] == "" and "s3cret" not in (prefix / UNIT).read_text()
+    secrets = prefix / "edgecell.env"
+    assert "EDGECELL_MQTT=mqtt://board:s3cret@127.0.0.1:9/edgecell" in secrets.read_text().splitlines()
+    assert secrets.stat().st_mode & 0o077 == 0 and "mode 600" in out
+
+
+@pytest.mark.slow
 def test_the_service_command_caps_its_results_and_a_restart_appends(installed, tmp_path):
     """What systemd does, done by hand: the unit's environment and ExecStart, a video file
     standing in for the camera, a cap of 4 KB; then the restart systemd would make."""
     prefix, _ = installed
     service = read_unit(prefix / UNIT)["Service"]
     env = environment(service)
+    # and EnvironmentFile=: the broker URL with its password (a closed loopback port: results wait on disk)
+    env.update(line.split("=", 1) for line in (prefix / "edgecell.env").read_text().splitlines())
     assert env["EDGECELL_MAX_OUTPUT_MB"] == "64"
     clip = tmp_path / "camera.avi"
     writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 100, (64, 48))

@@ -1,0 +1,111 @@
+"""What `edgecell infer` reports to beyond its terminal and results file: MQTT, a webhook, and the
+class-change events both carry (docs/connecting.md).
+
+`Connections` holds the settings and checks them before anything starts; `start` makes the sinks
+(`device/mqtt.py`, `device/webhook.py`) and the events `Detector`; after the run, `reports`
+gives the summary's `mqtt` and `webhook` parts and `lines` their text.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from edgecell.core.errors import EdgecellError
+from edgecell.device import broker, events, webhook
+
+
+@dataclass(frozen=True)
+class Connections:
+    mqtt: Optional[str] = None  # mqtt://[user:pass@]host[:port]/PREFIX or mqtts://...
+    mqtt_ca: Optional[Path] = None
+    device_id: Optional[str] = None  # default: the host name
+    stats_every: float = 10.0
+    ha_discovery: bool = False
+    outbox: Optional[Path] = None  # default: ~/.cache/edgecell/outbox/DEVICE
+    outbox_mb: float = 64.0
+    webhook: Optional[str] = None
+    smooth: Optional[int] = None  # frames in the scores' moving mean
+    hold: Optional[int] = None  # frames the new class must hold
+
+    @property
+    def events(self) -> bool:
+        return any(v is not None for v in (self.smooth, self.hold, self.mqtt, self.webhook))
+
+    def check(self) -> None:
+        """One sentence for the first bad setting, before the model loads or a thread starts."""
+        if self.mqtt is not None:
+            broker.parse_url(self.mqtt)
+            broker.device_id(self.device_id)
+        else:
+            for name, given in (("--mqtt-ca", self.mqtt_ca), ("--ha-discovery", self.ha_discovery or None)):
+                if given is not None:
+                    raise EdgecellError(f"{name} applies to MQTT; give --mqtt mqtt://broker/PREFIX too.")
+        if self.webhook is not None:
+            webhook.check_url(self.webhook)
+        if self.outbox_mb <= 0 or self.stats_every <= 0:
+            raise EdgecellError("--mqtt-outbox-mb and --stats-every must be above 0.")
+
+    def outbox_folder(self, device: str) -> Path:
+        if self.outbox is not None:
+            return Path(self.outbox)
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        return cache / "edgecell" / "outbox" / device
+
+
+def start(connections: Connections, classifier, threshold: float = 0.0, log=print):
+    """(sinks, detector or None) for `connections`; the caller closes the sinks."""
+    detector = None
+    if connections.events:
+        detector = events.Detector(classifier.labels, connections.smooth or 1, connections.hold or 1, threshold)
+    sinks = []
+    device = broker.device_id(connections.device_id)
+    if connections.mqtt is not None:
+        from edgecell.device.mqtt import Publisher  # paho-mqtt only when asked for
+
+        target = broker.parse_url(connections.mqtt)
+        sinks.append(
+            Publisher(
+                target,
+                device,
+                connections.outbox_folder(device),
+                outbox_mb=connections.outbox_mb,
+                stats_every=connections.stats_every,
+                ca=connections.mqtt_ca,
+                ha_discovery=connections.ha_discovery,
+                model=classifier.path.name,
+                log=log,
+            )
+        )
+    if connections.webhook is not None:
+        sinks.append(webhook.Webhook(connections.webhook, device, log=log))
+    return sinks, detector
+
+
+def reports(sinks, detector) -> dict:
+    """The summary's parts: `events` (how many), `mqtt` and `webhook` (after the sinks closed)."""
+    out = {}
+    if detector is not None:
+        out["events"] = detector.count
+    for sink in sinks:
+        if isinstance(sink, webhook.Webhook):
+            out["webhook"] = sink.report()
+        elif hasattr(sink, "outbox"):
+            out["mqtt"] = sink.report()
+    return out
+
+
+def lines(summary: dict) -> list:
+    out = []
+    if summary.get("events") is not None:
+        out.append(f"{summary['events']} class-change event(s)")
+    if summary.get("mqtt"):
+        m = summary["mqtt"]
+        out.append(
+            f"mqtt {m['broker']} as {m['device']}: {m['delivered']} delivered, {m['waiting_on_disk']} waiting on "
+            f"disk ({m['outbox']}), {m['dropped']} dropped, {m['reconnects']} reconnect(s)"
+        )
+    if summary.get("webhook"):
+        w = summary["webhook"]
+        out.append(f"webhook {w['url']}: {w['delivered']} delivered, {w['dropped']} dropped, {w['retries']} retries")
+    return out
