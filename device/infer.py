@@ -130,6 +130,8 @@ def run(
     its frame, to every sink that has an `event` method (the results file, MQTT, the webhook)."""
     source.check()
     options.check()
+    if classifier.normalisation.notice:  # a float model with no metadata: a guess, said once
+        log(classifier.normalisation.notice)
     stop = stop or runner.Stop()
     camera, frames, total, prefetch = open_source(source, classifier, stop, log)
     if options.limit is not None and total is not None:

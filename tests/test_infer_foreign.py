@@ -106,6 +106,7 @@ def test_with_no_flags_the_convention_answers_as_keras(foreign_tflite, keras_ans
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [row["label"] for row in rows] == [label for label, _ in keras_answers.values()]
+    assert result.output.count("This float model has no metadata") == (1 if variant == "float" else 0)
     from edgecell.device.model import Classifier
 
     normalisation = Classifier(model).normalisation

@@ -175,3 +175,25 @@ def test_standard_metadata_written_by_edgecell_reads_back(tmp_path):
     model = tmp_path / "rewritten.tflite"
     model.write_bytes(written)
     assert top1(Classifier(model), "bird.bmp").label == "chickadee"
+
+
+def test_info_and_infer_say_where_labels_and_normalisation_come_from(tmp_path):
+    result = CliRunner().invoke(app, ["info", str(MOBILENET)])
+    assert result.exit_code == 0, result.output
+    assert "labels 1001: background, tench, Tinca tinca," in result.output
+    assert "  from standard metadata: imagenet_labels.txt, the file without locale" in result.output
+    assert "  from convention: an integer input takes the 8-bit pixels as they are" in result.output
+    assert "standard metadata: ImageClassifier" in result.output
+    result = infer(PEER / "bird.bmp", "--model", MOBILENET)
+    assert "labels from standard metadata: imagenet_labels.txt" in result.output
+
+
+def test_locale_flag_picks_the_display_names(tmp_path):
+    english = (PEER / "imagenet_labels.txt").read_text().splitlines()
+    french = ["mésange" if i == 20 else f"classe {i}" for i in range(1001)]
+    model = tmp_path / "locales.tflite"
+    model.write_bytes(with_label_files(MOBILENET.read_bytes(), {("en.txt", "en"): english, ("fr.txt", "fr"): french}))
+    result = infer(PEER / "bird.bmp", "--model", model, "--locale", "fr")
+    assert result.exit_code == 0 and "  mésange 0." in result.output, result.output
+    result = CliRunner().invoke(app, ["info", str(model), "--locale", "fr"])
+    assert "  from standard metadata: fr.txt, display names (fr)" in result.output, result.output

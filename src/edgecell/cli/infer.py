@@ -7,6 +7,7 @@ import typer
 from edgecell.cli.options import (
     FullDecode,
     JsonFile,
+    Locale,
     Quiet,
     RuntimeChoice,
     Threads,
@@ -36,8 +37,10 @@ def infer(
         ),
     ] = DEMO_MODEL,
     labels: Annotated[
-        Optional[Path], typer.Option(help="Labels file (one class a line) for a model without edgecell metadata.")
+        Optional[Path],
+        typer.Option(help="Labels file: one class a line, or 'index label' lines; replaces the model's labels."),
     ] = None,
+    locale: Locale = "en",
     mean: Annotated[
         Optional[str],
         typer.Option(callback=channels, help="Subtracted from 0..255 pixels before the model: one value or R,G,B."),
@@ -183,6 +186,7 @@ def infer(
             threads=one_thread_count(threads),
             runtime_name=runtime,
             full_decode=full_decode,
+            locale=locale,
         )
         log = partial(typer.echo, err=True)
         sinks, detector = connect.start(reach, classifier, threshold, log)

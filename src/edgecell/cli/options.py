@@ -31,6 +31,12 @@ FullDecode = Annotated[
     bool,
     typer.Option("--full-decode", help="Decode every pixel of large JPEGs instead of at the scale the model needs."),
 ]
+Locale = Annotated[
+    str,
+    typer.Option(
+        metavar="LANG", help="Labels in this language where a model's standard metadata has some (e.g. en, fr)."
+    ),
+]
 ModelDir = Annotated[Path, typer.Argument(help="Model folder written by `edgecell train`.", show_default=False)]
 
 
