@@ -72,7 +72,7 @@ class Detector:
         self._candidate = label
         if self._held < self.hold:
             return None
-        event = Event(_now(), result.name, self.frames, label, round(score, 6), self.current)
+        event = Event(utc_now(), result.name, self.frames, label, round(score, 6), self.current)
         self.current, self._candidate, self._held = label, None, 0
         self.count += 1
         with self._lock:
@@ -105,5 +105,6 @@ def dispatch(sinks, event: Event) -> None:
             method(event)
 
 
-def _now() -> str:
+def utc_now() -> str:
+    """Now as ISO 8601 in UTC, to the millisecond: the time every event and MQTT message carries."""
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")

@@ -16,7 +16,6 @@ they have seen.
 """
 
 import collections
-import datetime
 import json
 import queue
 import sys
@@ -24,6 +23,7 @@ import threading
 import time
 
 from edgecell.device import broker, context, ha_discovery, stats
+from edgecell.device.events import utc_now
 from edgecell.device.outbox import Outbox
 from edgecell.device.results import row
 
@@ -89,7 +89,7 @@ class Publisher:
             self._recent.append((time.monotonic(), result.timing.total))
         else:
             self.failed += 1
-        self._put(_RESULT, (self.seq, _now(), result))  # encoded on the publisher thread
+        self._put(_RESULT, (self.seq, utc_now(), result))  # encoded on the publisher thread
 
     def event(self, event) -> None:
         self.events += 1
@@ -203,7 +203,7 @@ class Publisher:
         p50, p90 = stats.percentiles(recent, (50, 90)) if recent else (None, None)
         return {
             "device": self.device,
-            "time": _now(),
+            "time": utc_now(),
             "uptime_s": round(now - self._started, 1),
             "images": {"done": self.done, "failed": self.failed},
             "images_per_second": round(len(recent) / span, 3) if span > 0 else 0.0,
@@ -252,10 +252,6 @@ def _record(topic: str, payload: str) -> bytes:
 def _unrecord(record: bytes):
     topic, payload = record.decode().split("\t", 1)
     return topic, payload
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
 
 
 def _round(value):
