@@ -9,6 +9,7 @@ from typing import Any, NamedTuple, Optional
 from edgecell.converters.compat import Target
 from edgecell.converters.convert import Variant
 from edgecell.core.errors import EdgecellError
+from edgecell.device.accuracy import DEFAULT_INCONCLUSIVE, Inconclusive
 
 DEFAULT_MAX_DROP = 1.0  # accuracy points a variant may lose against Keras
 DEFAULT_CALIBRATION_IMAGES = 300
@@ -35,6 +36,9 @@ class Settings:
     threads: Optional[int] = None
     fallback: Optional[Limits] = None  # search for an int8 model within budget (`--fallback`)
     full_decode: bool = False  # decode every pixel, whatever the model folder's decode rule says
+    inconclusive: Inconclusive = DEFAULT_INCONCLUSIVE  # what a drop the images cannot judge counts as
+    check_val: bool = False  # also check on the validation split (`--check-val`)
+    check_data: Optional[Path] = None  # also check on this class folder (`--check-data`)
 
     def checked(self) -> "Settings":
         """The same settings with variants deduplicated and typed; a bad value is one sentence."""
@@ -52,7 +56,12 @@ class Settings:
             raise EdgecellError(f"--calib-samples {self.calib_samples} is too small; give at least 1 (default 300).")
         if self.fallback is not None and Variant.int8 not in variants:
             raise EdgecellError("--fallback searches for an int8 model within budget; add --quantize int8.")
-        return replace(self, variants=variants, target=Target(self.target) if self.target else None)
+        return replace(
+            self,
+            variants=variants,
+            target=Target(self.target) if self.target else None,
+            inconclusive=Inconclusive(self.inconclusive),
+        )
 
 
 @dataclass(frozen=True)
@@ -63,7 +72,7 @@ class Context:
     model: Any  # the Keras model
     classes: list
     input_size: tuple  # (height, width)
-    images: Any  # check.HeldOut: the held-out images and labels
+    images: Any  # check.HeldOut: the images every variant is checked on (check_images.py)
     keras_scores: Any  # Keras' probabilities on them
     calibrated: Any = None  # calibration.Calibration, for int8
     validation: Any = None  # check.HeldOut of the validation split, to choose int8 weight granularity

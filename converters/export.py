@@ -13,6 +13,7 @@ from pathlib import Path
 from edgecell.converters import (
     calibration,
     check,
+    check_images,
     compat,
     convert,
     export_report,
@@ -25,9 +26,8 @@ from edgecell.converters.convert import Variant
 from edgecell.core import atomic, modelfolder
 from edgecell.core.errors import EdgecellError
 from edgecell.core.modelfolder import CONFIG_FILE
-from edgecell.core.split import SPLIT_FILE, read_split
-from edgecell.device import decode_scale
-from edgecell.device.classfolder import held_out as held_out_images
+from edgecell.core.split import read_split
+from edgecell.device import accuracy, decode_scale
 from edgecell.device.context import cpu_model
 
 EXPORT_DIR = "export"
@@ -54,13 +54,8 @@ def export(model_dir, settings: Settings = Settings(), log=print) -> dict:
 
     model, classes = modelfolder.load_keras(model_dir)
     input_size = (int(model.inputs[0].shape[1]), int(model.inputs[0].shape[2]))
-    paths, labels, _, skipped = held_out_images(model_dir, data)
-    if not paths:
-        where = data or model_dir / SPLIT_FILE
-        raise EdgecellError(
-            f"{where} holds no held-out images, so no accuracy can be checked; give a class-folder dataset with --data."
-        )
-    images = check.load_held_out(paths, labels, input_size, decode)
+    checked = check_images.gather(model_dir, input_size, data, settings.check_val, settings.check_data, decode)
+    images = checked.images
     calibrated = validation = None
     if Variant.int8 in variants:
         split = read_split(model_dir)
@@ -71,7 +66,12 @@ def export(model_dir, settings: Settings = Settings(), log=print) -> dict:
 
     keras_scores = check.keras_probabilities(model, images)
     keras_accuracy = check.accuracy(keras_scores, images.labels)
-    log(f"Keras model: accuracy {100 * keras_accuracy:.2f}% on {len(images.labels)} held-out images.")
+    keras_right = int(round(keras_accuracy * len(images.labels)))
+    keras_interval = accuracy.wilson(keras_right, len(images.labels))
+    log(
+        f"Keras model: accuracy {100 * keras_accuracy:.2f}% (95% interval {100 * keras_interval.low:.2f} to "
+        f"{100 * keras_interval.high:.2f}) on {check_images.describe(checked.sources)}."
+    )
     arch = _arch(model_dir)
     out = model_dir / EXPORT_DIR
     context = Context(settings, model, classes, input_size, images, keras_scores, calibrated, validation, out)
@@ -98,15 +98,18 @@ def export(model_dir, settings: Settings = Settings(), log=print) -> dict:
         "model_dir": str(model_dir),
         "export_dir": str(out),
         "classes": classes,
-        "held_out": f"--data {data}" if data else f"test split of {SPLIT_FILE}",
+        "held_out": check_images.describe(checked.sources),
+        "check_images": {"sources": checked.sources, "paths": list(images.paths)},
         "test_images": int(len(images.labels)),
-        "skipped": [s["path"] for s in skipped] + images.unreadable,
+        "skipped": checked.skipped,
         "keras": {
             "accuracy": keras_accuracy,
+            "accuracy_interval": accuracy.accuracy_interval(keras_right, len(images.labels)),
             "per_class": check.per_class_accuracy(keras_scores, images.labels, classes),
         },
         "max_drop": settings.max_drop,
         "decode": decode,
+        "inconclusive": settings.inconclusive.value,
         "target": settings.target.value if settings.target else None,
         "calibration": None
         if calibrated is None
@@ -141,6 +144,8 @@ def _variant(context: Context, variant: Variant, meta: dict) -> dict:
     content = metadata_writer.embed(content, meta)
     path = atomic.write_bytes(context.out / model_file(variant), content)
     result = check.check(path, context.keras_scores, context.images, meta["labels"], settings.threads)
+    content = metadata_writer.embed(content, dict(meta, check=_decision(result, settings).as_dict()))
+    path = atomic.write_bytes(path, content)  # the same model, now saying how it was checked
     row = _row(variant.value, path, content, result, settings)
     if choice is not None:
         row["int8_weights"] = choice.as_dict()
@@ -161,12 +166,16 @@ def _fallback(context: Context, row: dict, meta: dict, log):
     return chosen, found.summary
 
 
+def _decision(result: check.Check, settings: Settings) -> accuracy.Decision:
+    """The verdict on one variant: the paired drop's interval against the budget (device/accuracy.py)."""
+    return accuracy.decide(result.counts, settings.max_drop, settings.inconclusive, result.agreement)
+
+
 def _row(variant: str, path, content, result, settings: Settings) -> dict:
-    max_drop, target = settings.max_drop, settings.target
+    target = settings.target
     compatibility = compat.check(content)
-    failures = []
-    if result.drop_points > max_drop:
-        failures.append(f"{result.drop_points:.2f} points below Keras, over the budget of {max_drop:g}")
+    decision = _decision(result, settings)
+    failures = [] if decision.passed else [decision.sentence()]
     if target and not compatibility.loads:
         failures.append(f"it does not load on {target.value}: {compatibility.sentence()}")
     return {
@@ -176,6 +185,9 @@ def _row(variant: str, path, content, result, settings: Settings) -> dict:
         "accuracy": result.accuracy,
         "drop_points": result.drop_points,
         "agreement": result.agreement,
+        "check": decision.as_dict(),
+        "verdict": decision.verdict.value,
+        "judgement": decision.sentence(),
         "per_class_change": result.per_class_change,
         "max_probability_diff": result.max_probability_diff,
         "latency_ms_p50": result.latency_ms_p50,
@@ -188,11 +200,18 @@ def _row(variant: str, path, content, result, settings: Settings) -> dict:
 
 
 def _line(row: dict) -> str:
-    verdict = "passed" if row["passed"] else "FAILED: " + "; ".join(row["failures"])
+    """One variant in one line: what it costs, the paired evidence, and the verdict with its reason."""
+    check = row["check"]
+    if row["passed"]:
+        verdict = f"{'passed' if row['verdict'] == 'passed' else 'inconclusive'}: {row['judgement']}"
+    else:
+        verdict = "FAILED: " + "; ".join(row["failures"])
     return (
         f"{row['variant']}: {row['size_bytes'] / 1024:.1f} KiB, accuracy {100 * row['accuracy']:.2f}% "
         f"({0.0 - row['drop_points'] + 0.0:+.2f} points against Keras), agreement {100 * row['agreement']:.1f}%, "
-        f"median invoke {row['latency_ms_p50']:.3f} ms; {verdict}."
+        f"median invoke {row['latency_ms_p50']:.3f} ms; on {check['images']} images {check['both']} both right, "
+        f"{check['keras_only']} Keras only, {check['tflite_only']} TFLite only, {check['neither']} neither; "
+        f"{verdict}."
     )
 
 

@@ -7,7 +7,9 @@
    (no candidate is started after that, so the search ends within one candidate of the bound).
 3. Also try 16-bit activations with 8-bit weights, where the installed runtime loads it.
 
-Of the candidates within budget (and loadable on `--target`), the smallest is chosen, then the
+"Within budget" is export's rule (`edgecell.device.accuracy`): the 95% interval of the paired drop
+at or below the budget, or straddling it when `--inconclusive pass` (the default) counts that as
+a pass. Of the candidates within budget (and loadable on `--target`), the smallest is chosen, then the
 fastest, as `report.ship` chooses among variants. Every candidate is loaded and run by the device
 runtime; one it cannot load is reported as such and never chosen.
 """
@@ -20,6 +22,7 @@ from typing import NamedTuple, Optional
 from edgecell.converters import calibration, check, compat, debugger, metadata_writer
 from edgecell.converters.context import Context, Limits  # noqa: F401  (Limits: the search's bounds)
 from edgecell.core.errors import EdgecellError
+from edgecell.device import accuracy
 
 RANKING_IMAGES = 64  # training images the layers are ranked on (from the calibration set)
 
@@ -43,8 +46,9 @@ def search(context: Context, plain: dict, meta: dict, log=print) -> Found:
 
     started = time.perf_counter()
     deadline = started + limits.seconds
+    over = "over" if plain["verdict"] == accuracy.Verdict.failed else "not shown to be within"
     log(
-        f"Fallback: int8 is {plain['drop_points']:.2f} points below Keras, over the budget of {max_drop:g}; "
+        f"Fallback: int8 is {plain['drop_points']:.2f} points below Keras, {over} the budget of {max_drop:g}; "
         f"searching (at most {limits.max_float_layers} layers in float, no new candidate after {limits.seconds:g} s)."
     )
     ranking = _subset(calibrated)
@@ -130,6 +134,7 @@ def search(context: Context, plain: dict, meta: dict, log=print) -> Found:
             "reason": reason,
             "candidates": [_brief(c) for c in candidates],
         },
+        check=chosen["check"],
     )
     content = metadata_writer.embed(contents[chosen["name"]], final)
     return Found(summary, content, checks[chosen["name"]], chosen["kind"])
@@ -163,20 +168,27 @@ def _try(context: Context, name, kind, content, float_nodes, meta, contents, che
             row.update(loads=False, error=str(error), within_budget=False)
             log(f"Fallback: {name}: {len(content) / 1024:.1f} KiB, does not load here: {error}")
             return row
+    decision = accuracy.decide(result.counts, max_drop, settings.inconclusive, result.agreement)  # as export's
     row.update(
         loads=True,
         accuracy=result.accuracy,
         drop_points=result.drop_points,
+        check=decision.as_dict(),
+        verdict=decision.verdict.value,
         latency_ms_p50=result.latency_ms_p50,
-        within_budget=result.drop_points <= max_drop and (not target or compatibility.loads),
+        within_budget=decision.passed and (not target or compatibility.loads),
         after_seconds=round(time.perf_counter() - started, 2),
     )
     contents[name], checks[name] = content, result
+    low, high = decision.as_dict()["interval_points"]
+    verdict = f"{'within' if row['within_budget'] else 'over'} budget"
+    if decision.verdict is accuracy.Verdict.inconclusive:
+        verdict = f"inconclusive, counted as {verdict} (--inconclusive {settings.inconclusive.value})"
     log(
         f"Fallback: {name}: {len(content) / 1024:.1f} KiB, accuracy {100 * result.accuracy:.2f}% "
-        f"({result.drop_points:.2f} points below Keras), median invoke {result.latency_ms_p50:.3f} ms, "
-        f"tflite-runtime 2.14 {'loads' if compatibility.loads else 'no'}; "
-        f"{'within' if row['within_budget'] else 'over'} budget."
+        f"({result.drop_points:.2f} points below Keras, 95% interval {low:+.2f} to {high:+.2f}), "
+        f"median invoke {result.latency_ms_p50:.3f} ms, "
+        f"tflite-runtime 2.14 {'loads' if compatibility.loads else 'no'}; {verdict}."
     )
     return row
 
@@ -195,6 +207,8 @@ def _plain(row: dict, max_drop: float, target) -> dict:
         "loads": True,
         "accuracy": row["accuracy"],
         "drop_points": row["drop_points"],
+        "check": row["check"],
+        "verdict": row["verdict"],
         "latency_ms_p50": row["latency_ms_p50"],
         "tflite_runtime_2_14": row["tflite_runtime_2_14"],
         "within_budget": row["passed"],
@@ -202,7 +216,16 @@ def _plain(row: dict, max_drop: float, target) -> dict:
 
 
 def _brief(candidate: dict) -> dict:
-    keys = ("name", "float_layers", "size_bytes", "accuracy", "drop_points", "latency_ms_p50", "within_budget")
+    keys = (
+        "name",
+        "float_layers",
+        "size_bytes",
+        "accuracy",
+        "drop_points",
+        "verdict",
+        "latency_ms_p50",
+        "within_budget",
+    )
     return {key: candidate.get(key) for key in keys}
 
 

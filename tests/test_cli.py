@@ -63,6 +63,7 @@ def test_train_and_evaluate_commands(tmp_path):
     result = runner.invoke(app, ["evaluate", str(out)])
     assert result.exit_code == 0, result.output
     assert "Test accuracy" in result.output and "precision" in result.output
+    assert "(95% interval " in result.output  # Wilson's, on the held-out images
 
 
 @pytest.mark.tf

@@ -95,7 +95,7 @@ def test_a_broken_calibration_set_fails_int8_over_budget_with_exit_3(model_copy,
 
     result = runner.invoke(app, ["export", str(model_copy), "--quantize", "int8", "--quantize", "float32"])
     assert result.exit_code == 3, result.output
-    assert "Failed: int8:" in result.output and "points below Keras, over the budget of 1" in result.output
+    assert "Failed: int8:" in result.output and "over the budget of 1: the whole interval is above it" in result.output
     report = _report(model_copy)
     assert report["failed"] == ["int8"] and report["ship"] == "float32"
     assert (model_copy / EXPORT_DIR / "model_int8.tflite").exists()

@@ -26,5 +26,9 @@ def evaluate(
     if result["skipped"]:
         typer.echo(f"Skipped {len(result['skipped'])} file(s) that could not be decoded.")
     typer.echo(f"Test loss: {result['loss']:.4f}")
-    typer.echo(f"Test accuracy: {result['accuracy']:.4f} ({result['images']} images)")
+    interval = result["accuracy_interval"]
+    typer.echo(
+        f"Test accuracy: {result['accuracy']:.4f} (95% interval {interval['low']:.4f} to {interval['high']:.4f}, "
+        f"{result['images']} images)"
+    )
     typer.echo(format_table(result["per_class"]))

@@ -9,6 +9,7 @@ from edgecell.converters import context as defaults
 from edgecell.converters.compat import Target
 from edgecell.converters.convert import Variant
 from edgecell.core.errors import BUDGET
+from edgecell.device.accuracy import DEFAULT_INCONCLUSIVE, Inconclusive
 
 
 def export(
@@ -45,6 +46,26 @@ def export(
     fallback_seconds: Annotated[
         float, typer.Option(min=0, help="--fallback starts no new candidate after this many seconds.")
     ] = defaults.DEFAULT_FALLBACK_SECONDS,
+    inconclusive: Annotated[
+        Inconclusive,
+        typer.Option(
+            help="What a variant counts as when the held-out images cannot tell whether its drop is within "
+            "--max-drop (the 95% interval straddles it): pass (with a line saying how many images would settle "
+            "it) or fail."
+        ),
+    ] = DEFAULT_INCONCLUSIVE,
+    check_data: Annotated[
+        Optional[Path],
+        typer.Option(
+            metavar="DIR",
+            exists=True,
+            file_okay=False,
+            help="Also check accuracy on this class folder (images the model was not trained on).",
+        ),
+    ] = None,
+    check_val: Annotated[
+        bool, typer.Option("--check-val", help="Also check accuracy on the validation split of split.json.")
+    ] = False,
     quiet: Quiet = False,
     full_decode: FullDecode = False,
 ):
@@ -63,6 +84,9 @@ def export(
             threads=one_thread_count(threads),
             fallback=defaults.Limits(fallback_layers, fallback_seconds) if fallback else None,
             full_decode=full_decode,
+            inconclusive=inconclusive,
+            check_val=check_val,
+            check_data=check_data,
         )
         report = run(model_dir, settings, log=(lambda *_: None) if quiet else typer.echo)
     typer.echo(f"Wrote {len(report['variants'])} model(s) and {MARKDOWN_FILE} to {report['export_dir']}.")
