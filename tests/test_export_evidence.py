@@ -42,6 +42,7 @@ def one_flip(trained_dir, tmp_path_factory):
     return folder, data
 
 
+@pytest.mark.slow  # two exports / an export on 30 images: about 13 s
 def test_one_flipped_image_on_a_small_set_is_not_failed_and_the_output_says_why(one_flip):
     folder, data = one_flip
     result = runner.invoke(app, ["export", str(folder), "--quantize", "int8", "--data", str(data)])
@@ -97,6 +98,7 @@ def test_every_variant_carries_its_evidence_in_report_and_metadata(exported_dir)
     assert "| 95% interval | images | both right / Keras only / TFLite only / neither |" in markdown
 
 
+@pytest.mark.slow  # two exports / an export on 30 images: about 13 s
 def test_more_images_from_the_validation_split_and_another_folder(model_copy, tmp_path):
     split = read_split(model_copy)
     more = colour_dataset(tmp_path / "more", per_class=4, seed=7)
