@@ -148,7 +148,10 @@ class Publisher:
                 self._publish_stats()
             if closing is not None and self._queue.empty():
                 idle = not self._pending and not len(self.outbox)
-                if idle or not self._connected.is_set() or time.monotonic() > closing:
+                # a broker known to be away ends the wait at once; a first connection still being
+                # made (a short run over a few files) gets the `LINGER_S` a connected one gets
+                away = not self._connected.is_set() and (self._failures or self._ever_connected)
+                if idle or away or time.monotonic() > closing:
                     return
 
     def _batch(self) -> list:

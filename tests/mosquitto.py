@@ -25,10 +25,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def certificates(folder: Path) -> Path:
+    """A throwaway CA and a server certificate for 127.0.0.1 signed by it (openssl): the CA's PEM."""
+
+    def openssl(*args):
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True, timeout=60)
+
+    key = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")  # EC: made in milliseconds
+    openssl("req", "-x509", *key, "-days", "2", "-subj", "/CN=edgecell test CA", "-keyout", "ca.key", "-out", "ca.pem")
+    openssl("req", *key, "-subj", "/CN=127.0.0.1", "-keyout", "server.key", "-out", "server.csr")
+    (folder / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-days", "2", "-extfile", "san.ext", "-out", "server.pem")  # fmt: skip
+    return folder / "ca.pem"
+
+
 class Mosquitto:
-    def __init__(self, folder: Path):
-        self.folder, self.port, self.process = folder, free_port(), None
+    def __init__(self, folder: Path, tls: bool = False):
+        self.folder, self.port, self.process, self.tls = folder, free_port(), None, tls
         self.config = folder / "mosquitto.conf"
+        self.ca = certificates(folder) if tls else None
+        tls_lines = f"cafile {self.ca}\ncertfile {folder}/server.pem\nkeyfile {folder}/server.key\n" if tls else ""
         self.config.write_text(
             f"listener {self.port} 127.0.0.1\n"
             "allow_anonymous true\n"
@@ -37,12 +54,12 @@ class Mosquitto:
             "max_queued_messages 100000\n"
             f"log_dest file {folder}/mosquitto.log\n"
             # started as root, mosquitto would switch to the `mosquitto` user, who cannot write here
-            f"user {getpass.getuser()}\n"
+            f"user {getpass.getuser()}\n" + tls_lines
         )
 
     @property
     def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}/edgecell"
+        return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}/edgecell"
 
     def start(self):
         self.process = subprocess.Popen([MOSQUITTO, "-c", str(self.config)], stderr=subprocess.DEVNULL)
@@ -68,17 +85,26 @@ class Mosquitto:
         return path.read_text()[-2000:] if path.exists() else ""
 
 
-@pytest.fixture
-def mosquitto(tmp_path):
+def running(folder: Path, tls: bool = False):
     if not Path(MOSQUITTO).exists():
         pytest.fail("mosquitto is not installed; .ci/run installs it (apt-get install mosquitto)")
-    folder = tmp_path / "broker"
     folder.mkdir()
-    broker = Mosquitto(folder).start()
+    broker = Mosquitto(folder, tls).start()
     try:
         yield broker
     finally:
         broker.stop()
+
+
+@pytest.fixture
+def mosquitto(tmp_path):
+    yield from running(tmp_path / "broker")
+
+
+@pytest.fixture
+def mosquitto_tls(tmp_path):
+    """The same broker behind TLS only: mqtts://, its CA's certificate as `.ca`."""
+    yield from running(tmp_path / "broker-tls", tls=True)
 
 
 class Recorder:

@@ -121,6 +121,25 @@ def test_webhook_and_events_from_the_cli(tmp_path):
     assert results.read_text().count(",event,") == 3
 
 
+def test_mqtts_with_the_brokers_ca(mosquitto_tls, tmp_path):
+    """TLS for real: a throwaway CA, a broker that speaks only TLS; a CA that did not sign the
+    broker's certificate gets nothing delivered and says so on stderr."""
+    summary = tmp_path / "summary.json"
+    common = ["infer", str(DEMO_IMAGES), "-q", "--mqtt", mosquitto_tls.url, "--json", str(summary)]
+    good = CliRunner().invoke(app, [*common, "--mqtt-ca", str(mosquitto_tls.ca), "--mqtt-outbox", str(tmp_path / "a")])
+    assert good.exit_code == 0, good.output
+    assert json.loads(summary.read_text())["mqtt"]["delivered"] == 20  # ten results, ten events (ten digits)
+    other = tmp_path / "other"
+    other.mkdir()
+    from mosquitto import certificates
+
+    wrong = CliRunner().invoke(
+        app, [*common, "--mqtt-ca", str(certificates(other)), "--mqtt-outbox", str(tmp_path / "b")]
+    )
+    assert wrong.exit_code == 0 and "cannot reach" in wrong.output, wrong.output
+    assert json.loads(summary.read_text())["mqtt"]["waiting_on_disk"] == 20, wrong.output
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
