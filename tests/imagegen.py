@@ -5,6 +5,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edgecell.models import DEMO_IMAGES
+
 # Classes that differ only by colour: a pipeline that swaps BGR and RGB anywhere gets them wrong.
 COLOURS = {"blue": (30, 60, 220), "green": (40, 200, 60), "red": (220, 40, 40)}  # RGB
 
@@ -56,3 +58,15 @@ def photo_dataset(root: Path, per_class=8, size=(1600, 1200), seed=0, colours=CO
             if not cv2.imwrite(str(path), bgr, [cv2.IMWRITE_JPEG_QUALITY, 90]):
                 raise OSError(f"could not write {path}")
     return root
+
+
+def digits_video(path, pattern, repeat):
+    """An MJPG video: each digit of `pattern` for `repeat` frames (the demo's own digit images)."""
+    pictures = {p.name[0]: cv2.imread(str(p)) for p in DEMO_IMAGES.glob("*.png")}
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (64, 64))
+    for digit in pattern:
+        frame = cv2.resize(pictures[digit], (64, 64), interpolation=cv2.INTER_NEAREST)
+        for _ in range(repeat):
+            writer.write(frame)
+    writer.release()
+    return path

@@ -8,25 +8,13 @@ import subprocess
 import sys
 import time
 
-import cv2
 import pytest
+from imagegen import digits_video
 from mosquitto import Recorder
 from typer.testing import CliRunner
 
 from edgecell.cli.main import app
 from edgecell.models import DEMO_IMAGES
-
-
-def digits_video(path, pattern, repeat):
-    """An MJPG video: each digit of `pattern` for `repeat` frames (the demo's own digit images)."""
-    pictures = {p.name[0]: cv2.imread(str(p)) for p in DEMO_IMAGES.glob("*.png")}
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (64, 64))
-    for digit in pattern:
-        frame = cv2.resize(pictures[digit], (64, 64), interpolation=cv2.INTER_NEAREST)
-        for _ in range(repeat):
-            writer.write(frame)
-    writer.release()
-    return path
 
 
 def edgecell(*args, **kwargs):

@@ -1,56 +1,49 @@
 """`edgecell watch`: the fleet table from a real Mosquitto, two boards publishing at once."""
 
 import json
+import signal
 import subprocess
 import sys
-import threading
-import time
 
 import pytest
+from imagegen import digits_video
 
-from edgecell.device import broker, runner, sources
 from edgecell.device.fleet import Fleet
-from edgecell.device.model import Classifier
-from edgecell.device.mqtt import Publisher
-from edgecell.models import DEMO_IMAGES, DEMO_MODEL
 
 
 @pytest.mark.slow
 def test_two_boards_publishing_at_once(mosquitto, tmp_path):
-    watcher = subprocess.Popen(
-        [sys.executable, "-m", "edgecell", "watch", mosquitto.url, "--json", "-", "--every", "0.5", "--duration", "3"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    images = [sources.decode(str(p)) for p in sorted(DEMO_IMAGES.glob("*.png"))]
-    stop = runner.Stop()
+    """Two real `edgecell infer --mqtt` processes (a video of one digit each, replayed as a camera)
+    and `edgecell watch` in a third: the table has both boards, online, with their labels."""
 
-    def board(name, digit):
-        sink = Publisher(broker.parse_url(mosquitto.url), name, tmp_path / name, stats_every=0.3, log=lambda m: None)
-        frames = (time.sleep(0.01) or images[digit] for _ in range(100000))  # a 100 fps camera on one digit
-        try:
-            runner.run(Classifier(DEMO_MODEL), frames, on_result=sink.write, prefetch=0, stop=stop)
-        finally:
-            sink.close()
+    def edgecell(*args):
+        command = [sys.executable, "-m", "edgecell", *[str(a) for a in args]]
+        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-    boards = [threading.Thread(target=board, args=(name, digit)) for name, digit in (("pi-a", 3), ("pi-b", 7))]
-    for thread in boards:
-        thread.start()
+    boards = [
+        edgecell(
+            *("infer", "--camera", digits_video(tmp_path / f"{name}.avi", digit, 10), "--max-fps", "30", "-q"),
+            *("--mqtt", mosquitto.url, "--device-id", name, "--stats-every", "0.3", "--mqtt-outbox", tmp_path / name),
+        )
+        for name, digit in (("pi-a", "3"), ("pi-b", "7"))
+    ]
+    watcher = edgecell("watch", mosquitto.url, "--json", "-", "--every", "0.5", "--duration", "5")
     try:
         out, err = watcher.communicate(timeout=30)
     finally:
-        stop.set("test")
-        for thread in boards:
-            thread.join(30)
+        for board in boards:
+            board.send_signal(signal.SIGTERM)  # as systemd stops the service
+        for board in boards:
+            board.communicate(timeout=30)
     assert watcher.returncode == 0, err
     snapshots = [json.loads(line) for line in out.splitlines()]
-    assert len(snapshots) >= 3
+    assert len(snapshots) >= 5
     seen = {row["device"]: row for row in snapshots[-1]["devices"]}
-    assert set(seen) == {"pi-a", "pi-b"}
+    assert set(seen) == {"pi-a", "pi-b"}, (snapshots[-1], [b.stderr for b in boards])
     assert seen["pi-a"]["online"] is True and seen["pi-a"]["last_label"] == "3"
     assert seen["pi-b"]["online"] is True and seen["pi-b"]["last_label"] == "7"
     assert seen["pi-a"]["images_per_second"] > 0 and seen["pi-b"]["latency_p50_ms"] > 0
+    assert all(board.returncode == 0 for board in boards)
 
 
 def test_the_table_and_what_it_ignores():
