@@ -107,6 +107,6 @@ def compare(keras: np.ndarray, tflite: np.ndarray, labels: np.ndarray, classes, 
     )
 
 
-def check(model_path: Path, keras: np.ndarray, held_out: HeldOut, classes, threads=None) -> Check:
+def against_keras(model_path: Path, keras: np.ndarray, held_out: HeldOut, classes, threads=None) -> Check:
     scores, timings, runtime = tflite_probabilities(model_path, held_out, threads)
     return compare(keras, scores, held_out.labels, classes, timings, runtime)

@@ -34,7 +34,7 @@ def ops(content: bytes) -> list:
     return opcodes.read(content, _NAMES)
 
 
-def check(content: bytes, target: Target = Target.tflite_runtime_2_14) -> Compatibility:
+def compatibility(content: bytes, target: Target = Target.tflite_runtime_2_14) -> Compatibility:
     target = Target(target)
     table = TABLES[target]
     runtime = target.value.replace("-2.", " 2.")  # tflite-runtime 2.14

@@ -143,7 +143,7 @@ def _variant(context: Context, variant: Variant, meta: dict) -> dict:
         content = convert.convert(context.model, variant)
     content = metadata_writer.embed(content, meta)
     path = atomic.write_bytes(context.out / model_file(variant), content)
-    result = check.check(path, context.keras_scores, context.images, meta["labels"], settings.threads)
+    result = check.against_keras(path, context.keras_scores, context.images, meta["labels"], settings.threads)
     content = metadata_writer.embed(content, dict(meta, check=_decision(result, settings).as_dict()))
     path = atomic.write_bytes(path, content)  # the same model, now saying how it was checked
     row = _row(variant.value, path, content, result, settings)
@@ -173,7 +173,7 @@ def _decision(result: check.Check, settings: Settings) -> accuracy.Decision:
 
 def _row(variant: str, path, content, result, settings: Settings) -> dict:
     target = settings.target
-    compatibility = compat.check(content)
+    compatibility = compat.compatibility(content)
     decision = _decision(result, settings)
     failures = [] if decision.passed else [decision.sentence()]
     if target and not compatibility.loads:

@@ -151,7 +151,7 @@ def _try(context: Context, name, kind, content, float_nodes, meta, contents, che
         settings.threads,
     )
     content = metadata_writer.embed(content, dict(meta, variant=kind))
-    compatibility = compat.check(content)
+    compatibility = compat.compatibility(content)
     row = {
         "name": name,
         "kind": kind,
@@ -163,7 +163,7 @@ def _try(context: Context, name, kind, content, float_nodes, meta, contents, che
         path = Path(folder) / "candidate.tflite"
         path.write_bytes(content)
         try:
-            result = check.check(path, keras_scores, images, meta["labels"], threads)
+            result = check.against_keras(path, keras_scores, images, meta["labels"], threads)
         except EdgecellError as error:
             row.update(loads=False, error=str(error), within_budget=False)
             log(f"Fallback: {name}: {len(content) / 1024:.1f} KiB, does not load here: {error}")

@@ -28,7 +28,7 @@ def describe(path, runtime_name: runtime.Runtime = runtime.Runtime.auto, locale:
     except metadata.MetadataError as error:
         raise EdgecellError(f"Model file {path} is not usable: {error}.") from None
     interpreter, info = runtime.load(content, str(path), runtime_name)
-    compatibility = compat.check(content)
+    compatibility = compat.compatibility(content)
     return {
         "file": str(path),
         "size_bytes": len(content),

@@ -6,7 +6,7 @@ Pure functions over `bench.Run` rows, so the tests check the text without timing
 import math
 
 
-def _ms(value) -> str:
+def _fmt_ms(value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     return f"{value:.3f}" if abs(value) < 1 else f"{value:.2f}"  # a tiny model's invoke is tens of microseconds
@@ -35,17 +35,18 @@ def details(run) -> list:
     inv = run.invoke
     lines = [
         f"{run.name} ({run.variant}, {run.runtime}, threads {_threads(run.threads)}, {_size(run.size_bytes)})",
-        f"  init {_ms(run.init_ms)} ms, first inference {_ms(run.first_ms)} ms",
-        f"  invoke over {inv.count} runs (ms): mean {_ms(inv.mean)}  std {_ms(inv.std)}  min {_ms(inv.min)}  "
-        f"p50 {_ms(inv.p50)}  p90 {_ms(inv.p90)}  p99 {_ms(inv.p99)}  max {_ms(inv.max)}",
+        f"  init {_fmt_ms(run.init_ms)} ms, first inference {_fmt_ms(run.first_ms)} ms",
+        f"  invoke over {inv.count} runs (ms): mean {_fmt_ms(inv.mean)}  std {_fmt_ms(inv.std)}  "
+        f"min {_fmt_ms(inv.min)}  "
+        f"p50 {_fmt_ms(inv.p50)}  p90 {_fmt_ms(inv.p90)}  p99 {_fmt_ms(inv.p99)}  max {_fmt_ms(inv.max)}",
         f"  {run.per_second:.1f} inferences per second, peak memory of the process {run.peak_memory_mb:.1f} MB",
     ]
     if run.end_to_end is not None and run.accuracy is not None:
         e2e = run.end_to_end
         lines.append(
             f"  {e2e.count} of {run.images} images, accuracy {_accuracy(run)}; end to end per image "
-            f"(decode + preprocess + invoke) (ms): mean {_ms(e2e.mean)}  p50 {_ms(e2e.p50)}  "
-            f"p90 {_ms(e2e.p90)}  p99 {_ms(e2e.p99)}"
+            f"(decode + preprocess + invoke) (ms): mean {_fmt_ms(e2e.mean)}  p50 {_fmt_ms(e2e.p50)}  "
+            f"p90 {_fmt_ms(e2e.p90)}  p99 {_fmt_ms(e2e.p99)}"
         )
     return lines
 
@@ -75,9 +76,9 @@ def comparison(runs) -> list:
                 _threads(run.threads),
                 _size(run.size_bytes),
                 _accuracy(run),
-                _ms(run.invoke.p50),
-                _ms(run.invoke.mean),
-                _ms(run.end_to_end.p50) if run.end_to_end is not None else "-",
+                _fmt_ms(run.invoke.p50),
+                _fmt_ms(run.invoke.mean),
+                _fmt_ms(run.end_to_end.p50) if run.end_to_end is not None else "-",
                 f"{speedup:.2f}x",
             ]
         )

@@ -57,11 +57,11 @@ def row(result) -> dict:
         "label": best.label if best else None,
         "score": round(best.score, 6) if best else None,
         "top_k": [{"label": c.label, "score": round(c.score, 6), "index": c.index} for c in result.classes],
-        "decode_ms": _ms(timing.decode),
-        "preprocess_ms": _ms(timing.preprocess),
-        "invoke_ms": _ms(timing.invoke),
-        "postprocess_ms": _ms(timing.postprocess),
-        "total_ms": _ms(timing.total),
+        "decode_ms": _rounded_ms(timing.decode),
+        "preprocess_ms": _rounded_ms(timing.preprocess),
+        "invoke_ms": _rounded_ms(timing.invoke),
+        "postprocess_ms": _rounded_ms(timing.postprocess),
+        "total_ms": _rounded_ms(timing.total),
         "error": result.error,
         "time_utc": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }
@@ -85,7 +85,7 @@ def top_k_cell(classes) -> str:
     return ";".join(f"{escape(c['label'])}:{c['score']:.6f}" for c in classes)
 
 
-def _ms(value):
+def _rounded_ms(value):
     return None if value is None else round(value, 4)
 
 

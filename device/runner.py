@@ -98,7 +98,7 @@ def warm_up(classifier, runs: int) -> list:
     return times
 
 
-def classify(classifier, frame, k: int = 1, threshold: float = 0.0) -> Result:
+def classify_frame(classifier, frame, k: int = 1, threshold: float = 0.0) -> Result:
     """One decoded (or failed) frame through preprocess, invoke and postprocess, timed."""
     if frame.rgb is None and frame.tensor is None:
         return Result(frame.name, [], Timing(decode=frame.decode_ms), frame.error)
@@ -152,7 +152,7 @@ def run(
     started = time.perf_counter()
     try:
         while (frame := next(current, None)) is not None:
-            result = classify(classifier, frame, top_k, threshold)
+            result = classify_frame(classifier, frame, top_k, threshold)
             if first_invoke is None and result.ok:
                 first_invoke = result.timing.invoke
             tally.add(result)

@@ -75,7 +75,8 @@ class Classify:
 
     def __call__(self, rgb, name: str = "request", decode_ms: float = 0.0):
         with self._lock:
-            return runner.classify(self.classifier, Frame(name, rgb, decode_ms=decode_ms), self.top_k, self.threshold)
+            frame = Frame(name, rgb, decode_ms=decode_ms)
+            return runner.classify_frame(self.classifier, frame, self.top_k, self.threshold)
 
 
 class Server(ThreadingHTTPServer):

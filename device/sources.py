@@ -141,8 +141,8 @@ def decode(path: str, fit=None, max_pixels: int = image.MAX_PIXELS) -> Frame:
     try:
         rgb = image.load_rgb(path, fit, max_pixels)
     except image.ImageError as error:
-        return Frame(path, None, str(error), _ms(start))
-    return Frame(path, rgb, None, _ms(start))
+        return Frame(path, None, str(error), _ms_since(start))
+    return Frame(path, rgb, None, _ms_since(start))
 
 
 def video_frames(path: str):
@@ -166,7 +166,7 @@ def video_frames(path: str):
             ok, bgr = capture.read()
             if not ok or bgr is None:
                 break
-            yield Frame(f"{path}#{index}", bgr_to_rgb(bgr), None, _ms(start))
+            yield Frame(f"{path}#{index}", bgr_to_rgb(bgr), None, _ms_since(start))
             index += 1
         if index == 0:
             yield Frame(path, None, "video holds no decodable frame")
@@ -182,5 +182,5 @@ def bgr_to_rgb(bgr: np.ndarray) -> np.ndarray:
     return image.to_uint8_rgb(cv2.cvtColor(bgr, code))
 
 
-def _ms(start: float) -> float:
+def _ms_since(start: float) -> float:
     return (time.perf_counter() - start) * 1000.0

@@ -41,11 +41,11 @@ def buffer_data(buf, table) -> bytes:
     data = vector(buf, table, _BUFFER_DATA)
     if data is not None:
         start, length = data
-        check(buf, start, length)
+        check_bounds(buf, start, length)
         return bytes(buf[start : start + length])
     offset = scalar(buf, table, _BUFFER_OFFSET, "<Q", 0)  # large models keep buffers after the flatbuffer
     size = scalar(buf, table, _BUFFER_SIZE, "<Q", 0)
-    check(buf, offset, size)
+    check_bounds(buf, offset, size)
     return bytes(buf[offset : offset + size])
 
 
@@ -53,7 +53,7 @@ def u32(buf, pos):
     return struct.unpack_from("<I", buf, pos)[0]
 
 
-def check(buf, start, length):
+def check_bounds(buf, start, length):
     if start < 0 or length < 0 or start + length > len(buf):
         raise MetadataError("its flatbuffer is truncated or corrupt")
 
@@ -85,7 +85,7 @@ def vector(buf, table, index):
         return None
     vec = indirect(buf, pos)
     length = u32(buf, vec)
-    check(buf, vec + 4, length)
+    check_bounds(buf, vec + 4, length)
     return vec + 4, length
 
 
@@ -94,7 +94,7 @@ def tables(buf, table, index):
     if vec is None:
         return []
     start, length = vec
-    check(buf, start, 4 * length)
+    check_bounds(buf, start, 4 * length)
     return [indirect(buf, start + 4 * i) for i in range(length)]
 
 

@@ -71,7 +71,7 @@ def test_exported_variants_load_in_214_exactly_when_the_report_says(exported_dir
     images = [f"{split.root}/{s.path}" for s in split.test]
     found = _run_in_214(tflite_runtime_python, models, images)
     for path in models:
-        predicted = compat.check(path.read_bytes())
+        predicted = compat.compatibility(path.read_bytes())
         assert found[str(path)]["loads"] == predicted.loads, (path.name, found[str(path)], predicted)
         if predicted.loads:  # the same answers as the runtime the export checked with
             here = Classifier(path)

@@ -22,7 +22,7 @@ def digits():
 def stream(digits, pattern):
     """Results of the frames spelled by `pattern` ("3338" = three 3s then an 8), in order."""
     classifier, frames = digits
-    return [runner.classify(classifier, frames[d]._replace(name=f"frame#{i}")) for i, d in enumerate(pattern)]
+    return [runner.classify_frame(classifier, frames[d]._replace(name=f"frame#{i}")) for i, d in enumerate(pattern)]
 
 
 def changes(detector, results):
@@ -65,7 +65,7 @@ def test_threshold_holds_back_a_weak_class(digits):
 
 def test_failed_frames_change_nothing(digits):
     classifier, frames = digits
-    failed = runner.classify(classifier, sources.Frame("broken.png", None, "not an image"))
+    failed = runner.classify_frame(classifier, sources.Frame("broken.png", None, "not an image"))
     detector = events.Detector(classifier.labels, hold=2)
     results = stream(digits, "33")
     assert changes(detector, [results[0], failed, results[1]]) == [(None, "3", 3)]

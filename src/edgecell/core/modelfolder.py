@@ -16,7 +16,7 @@ CURVES_FILE = "curves.png"
 CONFUSION_FILE = "confusion.png"
 
 
-def check(model_dir) -> Path:
+def require_model(model_dir) -> Path:
     model_dir = Path(model_dir)
     if not (model_dir / MODEL_FILE).is_file():
         raise EdgecellError(
@@ -28,7 +28,7 @@ def check(model_dir) -> Path:
 def load_keras(model_dir):
     """Load `model.keras` in Keras' safe mode (code inside the file is never run) and check it
     against `labels.txt`."""
-    model_dir = check(model_dir)
+    model_dir = require_model(model_dir)
     keras = requires.keras("Loading a Keras model")
     path = model_dir / MODEL_FILE
     if not zipfile.is_zipfile(path):  # Keras would say "File not found" of a truncated or foreign file

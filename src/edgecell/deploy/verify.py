@@ -85,7 +85,7 @@ def reference(model: Path, images: list) -> Reference:
     staged, answers = {}, {}
     for i, path in enumerate(images):
         name = f"{i:03d}_{path.name}"  # flat and unique: two classes may both hold 0001.png
-        result = runner.classify(classifier, sources.decode(str(path), classifier.decode_fit), k)
+        result = runner.classify_frame(classifier, sources.decode(str(path), classifier.decode_fit), k)
         if result.ok:  # an image that does not decode here proves nothing there
             staged[name] = path
             answers[name] = [(c.label, c.score) for c in result.classes]
