@@ -23,7 +23,7 @@ from edgecell.converters import (
 )
 from edgecell.converters.context import Context, Settings
 from edgecell.converters.convert import Variant
-from edgecell.core import atomic, modelfolder
+from edgecell.core import atomic, folder_lock, modelfolder
 from edgecell.core.errors import EdgecellError
 from edgecell.core.modelfolder import CONFIG_FILE
 from edgecell.core.split import read_split
@@ -46,6 +46,14 @@ def export(model_dir, settings: Settings = Settings(), log=print) -> dict:
     Images are decoded under the model folder's decode rule (every pixel with
     `settings.full_decode`), and the models record that rule, so the board decodes as the check did.
     """
+    if not Path(model_dir).is_dir():
+        return _export(model_dir, settings, log)  # which names the missing folder in one sentence
+    # Two exports of one folder take turns: each writes whole files and a report of its variants.
+    with folder_lock.locked(Path(model_dir) / EXPORT_DIR, "export", log):
+        return _export(model_dir, settings, log)
+
+
+def _export(model_dir, settings: Settings, log) -> dict:
     started = time.perf_counter()
     model_dir = Path(model_dir)
     settings = settings.checked()
