@@ -49,7 +49,7 @@ def export(model_dir, settings: Settings = Settings(), log=print) -> dict:
     if not Path(model_dir).is_dir():
         return _export(model_dir, settings, log)  # which names the missing folder in one sentence
     # Two exports of one folder take turns: each writes whole files and a report of its variants.
-    with folder_lock.locked(Path(model_dir) / EXPORT_DIR, "export", log):
+    with folder_lock.locked(model_dir, "export", log):
         return _export(model_dir, settings, log)
 
 

@@ -9,7 +9,8 @@
 #   armv6l  (Pi Zero/1)           not supported: no TFLite runtime publishes wheels for it
 #
 # Run it with --help for the options. It prints every command it runs, then what it did and how
-# to undo it. It writes nothing outside --prefix unless --apt is given.
+# to undo it. It writes nothing outside --prefix unless --apt is given, or, run as root, --user
+# names an account that does not exist yet (it is made, as a system account).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -26,6 +27,8 @@ mqtt=""
 webhook=""
 device_id=""
 ha_discovery=0
+user=""
+created_user=0
 machine="$(uname -m)"
 
 usage() {
@@ -52,6 +55,9 @@ Usage: bash install.sh [options]
   --webhook URL       the service POSTs each class-change event to this URL
                       (docs/http.md); an address other than 127.0.0.1 gets a random token in
                       DIR/edgecell.env (mode 600), printed once
+  --user NAME         the account the service runs as (default: you; required when run as
+                      root, which the service never runs as); run as root, a missing NAME is
+                      made as a system account in the video group, e.g. --user edgecell
   --python PY         the Python that makes the venv (default: python3)
   --no-deps           install edgecell alone, no dependencies and no runtime (you manage them)
   --machine NAME      plan for this CPU instead of \`uname -m\` (aarch64, armv7l, x86_64)
@@ -75,6 +81,7 @@ while [ $# -gt 0 ]; do
         --device-id) device_id="${2:?--device-id needs a name}"; shift 2 ;;
         --ha-discovery) ha_discovery=1; shift ;;
         --webhook) webhook="${2:?--webhook needs a URL, e.g. http://nodered.lan:1880/edgecell}"; shift 2 ;;
+        --user) user="${2:?--user needs an account name}"; shift 2 ;;
         --no-deps) no_deps=1; shift ;;
         --machine) machine="${2:?--machine needs a name}"; shift 2 ;;
         --dry-run) dry_run=1; shift ;;
@@ -89,6 +96,39 @@ run() {
     echo "+$(printf ' %q' "$@")"
     if [ "$dry_run" = 0 ]; then "$@"; fi
 }
+
+# The prefix goes into the unit's paths and through sed: refuse what neither takes as it is.
+case "$prefix" in
+    /*) ;;
+    *) prefix="$(pwd)/$prefix" ;;
+esac
+if ! [[ "$prefix" =~ ^[A-Za-z0-9/._+@-]+$ ]]; then
+    die "--prefix '$prefix' holds a character a systemd unit line or sed cannot take as it is (a space, quote, |, &, \$, ...); choose a folder named with letters, digits and . _ + @ - only."
+fi
+if [ -n "$serve" ] && ! [[ "$serve" =~ ^[][A-Za-z0-9.:-]+$ ]]; then
+    die "--serve '$serve' is not [HOST:]PORT; give e.g. 8080 or 0.0.0.0:8080."
+fi
+# The service never runs as root: as root, name the account it runs as.
+if [ -z "$user" ] && [ "$(id -u)" = 0 ]; then
+    [ "$dry_run" = 1 ] || die "run as root, this would write a service running as root; pass --user NAME, an account of its own (e.g. sudo useradd --system --groups video edgecell, then --user edgecell)."
+elif [ -z "$user" ]; then
+    user="$(id -un)"
+fi
+if [ -n "$user" ] && { [ "$user" = root ] || [ "$user" = nobody ] || ! [[ "$user" =~ ^[a-z_][a-z0-9_-]*[$]?$ ]]; }; then
+    die "--user '$user' cannot run the service; give an account of its own (not root, nor nobody, which other services share)."
+fi
+if [ "$dry_run" = 0 ]; then
+    if ! id -u "$user" >/dev/null 2>&1; then
+        [ "$(id -u)" = 0 ] || die "--user $user is not an account on this board; make it with: sudo useradd --system --groups video $user"
+        groups=()
+        getent group video >/dev/null && groups=(--groups video)
+        created_user=1
+        run useradd --system --no-create-home --home-dir "$prefix" --shell /usr/sbin/nologin "${groups[@]}" "$user"
+    fi
+    if [ "$(id -u)" != 0 ] && [ "$user" != "$(id -un)" ]; then
+        die "--user $user is another account: run install.sh as root (sudo) to install for it, or leave --user out."
+    fi
+fi
 
 # 32-bit Raspberry Pi OS on a Pi 4 or 5 boots a 64-bit kernel, so `uname -m` says aarch64 while
 # Python and every package are 32-bit: the Python's pointer size decides.
@@ -198,7 +238,10 @@ elif [ "$pip_no_deps" = 1 ]; then
 else
     run "${pip[@]}" "$from" "${pip_extra[@]}"
 fi
-run mkdir -p "$prefix/results"
+run mkdir -p "$prefix/results" "$prefix/outbox"
+# The only folders the service may write to (results, and MQTT messages kept while the broker is
+# away); the rest of the prefix it reads.
+if [ "$(id -u)" = 0 ]; then run chown "$user:" "$prefix/results" "$prefix/outbox"; fi
 
 # ---- the service file, filled in for this install ---------------------------------------------
 sed_escape() { printf '%s' "$1" | sed -e 's/[|&\\]/\\&/g'; }
@@ -213,10 +256,17 @@ camera_args="--camera 0"
 unit="$prefix/edgecell-infer.service"
 if [ "$dry_run" = 0 ]; then
     model="$("$venv/bin/python" -c 'from edgecell.models import DEMO_MODEL; print(DEMO_MODEL)')"
-    sed -e "s|@VENV@|$venv|g" -e "s|@PREFIX@|$prefix|g" -e "s|@USER@|$(id -un)|g" \
+    # Home folders: hidden from the service unless edgecell lives there, then read-only.
+    protect_home=yes
+    case "$prefix/" in /home/*|/root/*|/run/user/*) protect_home=read-only ;; esac
+    # Half the board's memory: a runaway run is stopped (and restarted) before the board swaps.
+    memory_max="$(awk '/^MemTotal:/ { printf "%dM", $2 / 2048 }' /proc/meminfo 2>/dev/null || true)"
+    [ -n "$memory_max" ] || memory_max="512M"
+    sed -e "s|@VENV@|$venv|g" -e "s|@PREFIX@|$prefix|g" -e "s|@USER@|$user|g" \
         -e "s|@MODEL@|$model|g" -e "s|@CAMERA@|$camera_args|g" -e "s|@SERVE@|$serve|g" \
         -e "s|@MQTT@|$(sed_escape "$unit_mqtt")|g" -e "s|@DEVICE_ID@|$(sed_escape "$device_id")|g" \
         -e "s|@HA_DISCOVERY@|$ha_discovery|g" -e "s|@WEBHOOK@|$(sed_escape "$webhook")|g" \
+        -e "s|@PROTECT_HOME@|$protect_home|g" -e "s|@MEMORY_MAX@|$memory_max|g" \
         "$here/edgecell-infer.service" > "$unit.tmp"
     mv "$unit.tmp" "$unit"
 fi
@@ -261,10 +311,13 @@ To undo:
 EOF
 echo "  sudo systemctl disable --now edgecell-infer; sudo rm -f /etc/systemd/system/edgecell-infer.service   # if you enabled it"
 if [ "$created_venv" = 1 ]; then
-    echo "  rm -rf $venv $unit $token_file $prefix/results   # the results folder too"
+    echo "  rm -rf $venv $unit $token_file $prefix/results $prefix/outbox   # the results folder too"
 else
-    echo "  rm -rf $venv $unit $token_file $prefix/results   # the venv existed before: this removes it whole"
+    echo "  rm -rf $venv $unit $token_file $prefix/results $prefix/outbox   # the venv existed before: this removes it whole"
 fi
 if [ "${#apt_installed[@]}" -gt 0 ]; then
     echo "  sudo apt-get remove ${apt_installed[*]}"
+fi
+if [ "$created_user" = 1 ]; then
+    echo "  sudo userdel $user"
 fi

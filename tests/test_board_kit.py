@@ -8,6 +8,8 @@ scripts/emulate_pi.sh (minutes, not for every run); the picamera2 path is tested
 
 import json
 import os
+import pwd
+import re
 import shlex
 import shutil
 import subprocess
@@ -25,6 +27,7 @@ from edgecell.models import DEMO_IMAGES, DEMO_MODEL
 REPO = Path(__file__).resolve().parents[1]
 INSTALL = REPO / "device" / "install.sh"
 UNIT = "edgecell-infer.service"
+SERVICE_USER = "daemon"  # an account that is not root (nor nobody, which systemd calls unsafe), on every Debian
 
 
 def run(*args, ok=True, **kwargs):
@@ -74,11 +77,22 @@ def test_32_bit_board_gets_tflite_runtime_and_debians_numpy_and_opencv():
         (("--machine", "armv6l"), 3, "armv6l (Pi Zero or Pi 1)"),
         (("--machine", "riscv64"), 3, "no TFLite runtime plan for CPU 'riscv64'"),
         (("--colour",), 2, "unknown option --colour"),
+        (("--prefix", "/opt/my edgecell"), 2, "--prefix '/opt/my edgecell' holds a character a systemd unit line"),
+        (("--prefix", "/opt/a|b&c"), 2, "--prefix '/opt/a|b&c' holds a character a systemd unit line"),
+        (("--user", "nobody"), 2, "--user 'nobody' cannot run the service"),
+        (("--serve", "8080;reboot"), 2, "--serve '8080;reboot' is not [HOST:]PORT"),
     ],
 )
 def test_unsupported_cpus_and_options_are_one_sentence(args, code, words):
     got, out = plan(*args)
     assert got == code and words in out and "Traceback" not in out
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the refusal is of an install run as root")
+def test_run_as_root_without_user_is_refused_before_anything_is_written(tmp_path):
+    done = run("bash", INSTALL, "--prefix", tmp_path / "edgecell", "--from", REPO, ok=False)
+    assert done.returncode == 2 and "would write a service running as root; pass --user NAME" in done.stderr
+    assert not (tmp_path / "edgecell").exists()
 
 
 # ---- a real install into a temporary prefix --------------------------------------------------------
@@ -117,6 +131,7 @@ def installed(wheel, tmp_path_factory):
         "--python",
         sys.executable,
         *("--mqtt", "mqtt://board:s3cret@127.0.0.1:9/edgecell", "--device-id", "pi-test", "--ha-discovery"),
+        *(["--user", SERVICE_USER] if os.geteuid() == 0 else []),
         env=env,
     )
     return prefix, done.stdout
@@ -211,7 +226,7 @@ def expand(command: str, env: dict) -> list:
 def test_the_written_unit_verifies_and_names_this_install(installed):
     prefix, _ = installed
     unit = prefix / UNIT
-    assert "@" not in unit.read_text().split("[Unit]", 1)[1]  # every @NAME@ filled in
+    assert not re.search(r"@[A-Z_]+@", unit.read_text().split("[Unit]", 1)[1])  # every @NAME@ filled in
     if shutil.which("systemd-analyze"):
         done = run("systemd-analyze", "verify", unit, ok=False)
         assert done.returncode == 0 and UNIT not in done.stderr, done.stderr
@@ -231,6 +246,22 @@ def test_the_mqtt_settings_and_the_password_kept_out_of_the_unit(installed):
     secrets = prefix / "edgecell.env"
     assert "EDGECELL_MQTT=mqtt://board:s3cret@127.0.0.1:9/edgecell" in secrets.read_text().splitlines()
     assert secrets.stat().st_mode & 0o077 == 0 and "mode 600" in out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed here")
+def test_the_written_unit_is_locked_down_to_an_exposure_of_4_or_lower(installed):
+    prefix, _ = installed
+    service = dict(read_unit(prefix / UNIT)["Service"])
+    assert service["User"] != "root" and service["ReadWritePaths"] == f"{prefix}/results {prefix}/outbox"
+    assert service["ProtectHome"] in ("yes", "read-only") and service["NoNewPrivileges"] == "yes"
+    done = run("systemd-analyze", "security", "--offline=true", prefix / UNIT, ok=False)
+    score = float(re.search(r"Overall exposure level for \S+: ([0-9.]+)", done.stdout).group(1))
+    print(f"systemd-analyze security: {score}")
+    assert score <= 4.0, done.stdout[-3000:]
+    if os.geteuid() == 0:
+        for folder in ("results", "outbox"):  # the folders it writes
+            assert (prefix / folder).stat().st_uid == pwd.getpwnam(SERVICE_USER).pw_uid
 
 
 @pytest.mark.slow

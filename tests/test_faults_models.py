@@ -209,3 +209,43 @@ def test_a_crafted_config_naming_a_python_function_is_refused_unrun(keras_bytes,
     result = cli.invoke(app, ["export", str(tmp_path)])
     assert_one_sentence(result, tmp_path / "model.keras", "cannot be loaded as a Keras model")
     assert not marker.exists()
+
+
+@pytest.mark.tf
+def test_a_keras_file_whose_config_inflates_to_gigabytes_is_refused_unread(keras_bytes, tmp_path):
+    """A few hundred kilobytes whose config.json inflates to 200 MB (whitespace is valid JSON)."""
+    from edgecell.core import modelfolder
+    from edgecell.core.errors import EdgecellError
+
+    source, out = zipfile.ZipFile(io.BytesIO(keras_bytes)), io.BytesIO()
+    config = source.read("config.json")
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as crafted:
+        for item in source.infolist():
+            if item.filename == "config.json":
+                with crafted.open("config.json", "w", force_zip64=True) as member:
+                    for _ in range(200):
+                        member.write(b" " * (1 << 20))
+                    member.write(config)
+            else:
+                crafted.writestr(item, source.read(item.filename))
+    (tmp_path / "model.keras").write_bytes(out.getvalue())
+    (tmp_path / "labels.txt").write_text("blue\ngreen\nred\n")
+    assert (tmp_path / "model.keras").stat().st_size < 2 << 20
+    with pytest.raises(EdgecellError, match="holds a config.json that inflates to 200 MB, over the 64 MB"):
+        modelfolder.load_keras(tmp_path)
+
+
+@pytest.mark.tf
+def test_a_safe_mode_refusal_keeps_keras_reason(tmp_path):
+    keras = pytest.importorskip("keras")
+    from edgecell.core import modelfolder
+    from edgecell.core.errors import EdgecellError
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Lambda(lambda x: x * 2), keras.layers.Dense(2)])
+    model.save(tmp_path / "model.keras")
+    (tmp_path / "labels.txt").write_text("a\nb\n")
+    with pytest.raises(EdgecellError) as refused:
+        modelfolder.load_keras(tmp_path)
+    message = str(refused.value)
+    assert "Keras' safe mode: " in message and "Lambda" in message.split("Keras' safe mode: ")[1]
+    assert "\n" not in message

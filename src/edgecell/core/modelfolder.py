@@ -14,6 +14,11 @@ SPLIT_FILE = "split.json"
 CONFIG_FILE = "config.json"
 CURVES_FILE = "curves.png"
 CONFUSION_FILE = "confusion.png"
+# What a .keras archive may inflate to, read from its zip directory before Keras opens it: a
+# config.json of a few kilobytes can declare (and inflate to) gigabytes. Python's zipfile never
+# inflates a member past the size its directory declares, so checking those sizes is enough.
+MAX_KERAS_CONFIG_BYTES = 64 << 20
+MAX_KERAS_BYTES = 4 << 30
 
 
 def require_model(model_dir) -> Path:
@@ -36,16 +41,19 @@ def load_keras(model_dir):
             f"{path} is not a Keras model file (not a complete .keras zip archive: truncated, "
             "or something else under that name); train again or restore it."
         )
+    _check_inflated_sizes(path)
     try:
         model = keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as error:  # Keras raises ValueError, OSError, zipfile errors ... for a bad file
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        if "safe_mode" in first:  # a Lambda layer or other Python code inside the file
+        text = " ".join(str(error).split()) or type(error).__name__  # one line, whatever Keras wrote
+        if "safe_mode" in text:  # a Lambda layer or other Python code inside the file
+            reason = text.split(" This carries a potential risk")[0].split(" If you trust")[0]
             raise EdgecellError(
                 f"{path} contains Python code (a Lambda layer or a custom function), which "
-                "edgecell never runs from a model file; rebuild the model without it."
+                f"edgecell never runs from a model file (Keras' safe mode: {reason[:400]}); "
+                "rebuild the model without it."
             ) from None
-        raise EdgecellError(f"{path} cannot be loaded as a Keras model ({first[:300]}).") from None
+        raise EdgecellError(f"{path} cannot be loaded as a Keras model ({text[:300]}).") from None
     labels = read_labels(model_dir / LABELS_FILE)
     outputs = model.outputs[0].shape[-1]
     if outputs != len(labels):
@@ -54,3 +62,24 @@ def load_keras(model_dir):
             "they must match one to one."
         )
     return model, labels
+
+
+def _check_inflated_sizes(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as error:
+        raise EdgecellError(f"{path} cannot be loaded as a Keras model ({error}).") from None
+    for member in members:
+        if member.filename.endswith(".json") and member.file_size > MAX_KERAS_CONFIG_BYTES:
+            raise EdgecellError(
+                f"{path} holds a {member.filename} that inflates to {member.file_size >> 20} MB, over the "
+                f"{MAX_KERAS_CONFIG_BYTES >> 20} MB a model's config may be; "
+                "it was not loaded (a damaged or crafted file)."
+            )
+    total = sum(member.file_size for member in members)
+    if total > MAX_KERAS_BYTES:
+        raise EdgecellError(
+            f"{path} inflates to {total >> 20} MB, over the {MAX_KERAS_BYTES >> 30} GB edgecell loads; "
+            "it was not loaded (a damaged or crafted file)."
+        )

@@ -112,7 +112,9 @@ def install(ssh: Ssh, host: Host, facts: Facts, wheel: str, kit: bytes) -> str:
     `kit` is a tar of the wheel, install.sh and the unit template."""
     stage = f"{facts.prefix}/deploy/install"
     if facts.edgecell is None:
-        step = f'bash "$s/install.sh" --prefix "$1" --from "$s/{wheel}"'
+        # Logged in as root, the service still runs as an account of its own (install.sh makes it).
+        user = '$([ "$(id -u)" = 0 ] && echo --user edgecell)'
+        step = f'bash "$s/install.sh" --prefix "$1" --from "$s/{wheel}" {user}'
     else:
         pip = '"$1/venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps --force-reinstall'
         step = f'{pip} "$s/{wheel}"'
