@@ -14,6 +14,7 @@ from edgecell.converters import compat
 from edgecell.core.errors import EdgecellError
 from edgecell.device import metadata, runtime, standard_metadata
 from edgecell.device.model import Classifier, read_model
+from edgecell.device.printable import printable
 
 SHOWN_LABELS = 10  # the first few; --json has them all
 
@@ -111,7 +112,8 @@ def text(described: dict) -> str:
         lines.append(
             f"{target.value}: " + ("loads" if verdict["loads"] else "does not load: " + "; ".join(verdict["problems"]))
         )
-    return "\n".join(lines)
+    # Labels, names and descriptions come from the file: escape codes in them are shown, not run.
+    return "\n".join(printable(line) for line in lines)
 
 
 def _labels_and_normalisation(described: dict) -> list:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Optional
 
 from edgecell.core.errors import EdgecellError
-from edgecell.device import runner
+from edgecell.device import image, runner
 from edgecell.device import sources as inputs
 from edgecell.device import summary as report
 from edgecell.device.events import dispatch
@@ -34,6 +34,7 @@ class Source:
     camera: Optional[str] = None  # index, device path or stream URL (OpenCV)
     picamera: bool = False  # the Raspberry Pi camera through picamera2
     max_fps: Optional[float] = None  # camera frames a second at most
+    max_pixels: Optional[int] = None  # an image declaring more is a failed row, never decoded (image.MAX_PIXELS)
 
     @property
     def live(self) -> bool:
@@ -48,6 +49,8 @@ class Source:
             raise EdgecellError(
                 "Nothing to classify: give image files, folders, globs or videos, or --camera N or --picamera."
             )
+        if self.max_pixels is not None and self.max_pixels < 1:
+            raise EdgecellError(f"--max-pixels {self.max_pixels} is too small; give at least 1 (default 50000000).")
         if self.max_fps is not None and not self.live:
             raise EdgecellError(
                 "--max-fps applies to a camera (--camera, --picamera); files are read as fast as they classify."
@@ -108,7 +111,8 @@ def open_source(source: Source, classifier, stop, log):
         camera = cameras.PiCamera(size=size) if source.picamera else cameras.OpenCvCamera(source.camera, size=size)
         return camera, cameras.stream(camera, max_fps=source.max_fps, stop=stop, log=log), None, 0
     expanded = inputs.expand(list(source.paths))
-    return None, inputs.frames(expanded, classifier.decode_fit), len(expanded), READ_AHEAD
+    max_pixels = source.max_pixels or image.MAX_PIXELS
+    return None, inputs.frames(expanded, classifier.decode_fit, max_pixels), len(expanded), READ_AHEAD
 
 
 def run(

@@ -82,7 +82,7 @@ def peak_rss_mb(args, seconds=300):
 @pytest.mark.slow
 def test_peak_memory_of_120k_frames_is_within_10_mb_of_10k(tmp_path):
     short, long = tiny_video(tmp_path / "short.avi", 10_000), tiny_video(tmp_path / "long.avi", 120_000)
-    args = ["-q", "--threads", "1", "--summary", tmp_path / "summary.json"]
+    args = ["-q", "--threads", "1", "--json", tmp_path / "summary.json"]
     code_short, short_mb = peak_rss_mb(["infer", short, *args])
     code_long, long_mb = peak_rss_mb(["infer", long, *args])
     assert code_short == 0 and code_long == 0

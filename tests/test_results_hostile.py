@@ -125,3 +125,31 @@ def test_infer_prints_an_odd_name_escaped(tmp_path):
     os.rename(folder / "x.png", os.path.join(os.fsencode(folder), b"\x1b[2Jbad\xff.png"))
     output = CliRunner().invoke(app, ["infer", str(folder)]).output
     assert "\x1b" not in output and "\\x1b[2Jbad\\udcff.png" in output
+
+
+def test_info_shows_escape_codes_in_metadata_labels_escaped(tmp_path):
+    from edgecell.cli.main import app
+    from edgecell.converters import flatbuffer
+    from edgecell.device import metadata
+    from edgecell.models import DEMO_MODEL
+
+    content = DEMO_MODEL.read_bytes()
+    meta = metadata.read(content)
+    meta["labels"] = ["zero\x1b]0;owned\x07", "one\x1b[2J", *meta["labels"][2:]]
+    path = tmp_path / "evil.tflite"
+    path.write_bytes(flatbuffer.set_metadata(content, metadata.METADATA_NAME, json.dumps(meta).encode()))
+    result = CliRunner().invoke(app, ["info", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "zero\\x1b]0;owned\\x07" in result.output and "one\\x1b[2J" in result.output
+
+
+def test_max_pixels_on_the_command_line(tmp_path):
+    from edgecell.cli.main import app
+
+    folder = tmp_path / "in"
+    write_rgb(folder / "small.png", load_rgb(sorted(DEMO_IMAGES.glob("*.png"))[0]))
+    result = CliRunner().invoke(app, ["infer", str(folder), "--max-pixels", "10"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "declares 8x8 pixels (0 megapixels), over the 1e-05-megapixel cap (--max-pixels)" in result.output
+    assert CliRunner().invoke(app, ["infer", str(folder)]).exit_code == 0

@@ -77,6 +77,13 @@ def infer(
     max_fps: Annotated[
         Optional[float], typer.Option(min=0.01, help="Classify at most this many camera frames a second.")
     ] = None,
+    max_pixels: Annotated[
+        Optional[int],
+        typer.Option(
+            min=1,
+            help="An image whose header declares more pixels is a failed row, never decoded (default 50000000).",
+        ),
+    ] = None,
     mqtt: Annotated[
         Optional[str],
         typer.Option(
@@ -168,7 +175,7 @@ def infer(
     from edgecell.device.model import Classifier
 
     with user_errors():
-        source = session.Source(tuple(sources or ()), camera, picamera, max_fps)
+        source = session.Source(tuple(sources or ()), camera, picamera, max_fps, max_pixels)
         options = session.Options(top_k, threshold, limit, warmup, output, append, max_output_mb)
         reach = connect.Connections(
             mqtt, mqtt_ca, device_id, stats_every, ha_discovery, mqtt_outbox, mqtt_outbox_mb, webhook, smooth, hold
