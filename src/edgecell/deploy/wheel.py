@@ -58,6 +58,7 @@ def build(out: Path) -> Path:
             "this edgecell was installed from a wheel, so there is no source to build the board's wheel from; "
             "give one with --wheel FILE (python -m build --wheel in an edgecell checkout makes it)."
         )
+    _check_setuptools()
     done = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(out), str(root)],
         capture_output=True,
@@ -68,3 +69,23 @@ def build(out: Path) -> Path:
         tail = (done.stderr.strip().splitlines() or ["no message"])[-1]
         raise EdgecellError(f"building the edgecell wheel from {root} failed: {tail}")
     return wheels[-1]
+
+
+SETUPTOOLS_NEEDED = (77, 0)  # pyproject's SPDX `license = "Apache-2.0"` (PEP 639)
+
+
+def _check_setuptools() -> None:
+    """The wheel is built without build isolation (boards and laptops are often offline), so with
+    this environment's setuptools, which must read pyproject's SPDX licence string."""
+    from importlib import metadata
+
+    try:
+        version = metadata.version("setuptools")
+    except metadata.PackageNotFoundError:
+        version = "0"
+    parts = tuple(int(p) for p in version.split(".")[:2] if p.isdigit())
+    if parts < SETUPTOOLS_NEEDED:
+        raise EdgecellError(
+            f"building the board's edgecell wheel here needs setuptools 77 or newer (this environment has "
+            f"{version}); upgrade it with: pip install -U 'setuptools>=77', or give a wheel with --wheel FILE."
+        )
