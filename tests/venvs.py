@@ -82,3 +82,10 @@ def _edgecell_repo(python: Path):
     code = "import edgecell, pathlib; print(pathlib.Path(edgecell.__file__).resolve().parents[2])"
     done = subprocess.run([str(python), "-c", code], capture_output=True, text=True)
     return Path(done.stdout.strip()) if done.returncode == 0 else None
+
+
+# tflite-runtime's last release beside numpy 2, as `pip install tflite-runtime` on a new board gives.
+TFLITE_RUNTIME_NUMPY_2 = (
+    "tflite-runtime==2.14.0",
+    "numpy>=2",
+)
