@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from bombs import jpeg_bomb, png16_bomb
 from imagegen import colour_dataset, colour_image, write_rgb
+from peak_memory import run_cli as measured
 from typer.testing import CliRunner
 
 from edgecell.cli.main import app
@@ -49,13 +50,6 @@ def finishes(call, seconds=20):
     thread.join(seconds)
     assert not thread.is_alive(), "the call hung"
     return outcome
-
-
-def run_cli(*args, timeout=60):
-    """The real CLI in a process of its own, with a time limit (a hang would otherwise hang pytest)."""
-    return subprocess.run(
-        [sys.executable, "-m", "edgecell", *map(str, args)], capture_output=True, text=True, timeout=timeout
-    )
 
 
 # --- images -------------------------------------------------------------------------------------
@@ -234,23 +228,11 @@ def test_a_hostile_folder_ends_by_itself_with_one_row_per_input_and_bounded_memo
         f.write(good[0].read_bytes())
     results = tmp_path / "results.csv"
     log = (tmp_path / "out.txt").open("w+")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "edgecell", "infer", str(folder), "--output", str(results)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    timer = threading.Timer(60, proc.kill)
-    timer.start()
-    try:
-        _, status, usage = os.wait4(proc.pid, 0)
-    finally:
-        timer.cancel()
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    code, peak_mb = measured(["infer", folder, "--output", results], stdout=log, seconds=60)
     log.seek(0)
     output = log.read()
-    assert proc.returncode == 1, output
+    assert code == 1, output
     assert "Traceback" not in output
-    peak_mb = usage.ru_maxrss / 1024
     assert peak_mb < 400, f"peak {peak_mb:.0f} MB"
     rows = results.read_bytes().decode("utf-8").splitlines()[1:]
     assert len(rows) == 8, rows

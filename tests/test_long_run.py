@@ -3,14 +3,11 @@ error of the exact ones, failures named up to a cap and counted past it."""
 
 import json
 import math
-import os
-import subprocess
-import sys
-import threading
 
 import cv2
 import numpy as np
 import pytest
+from peak_memory import run_cli
 
 from edgecell.device import runner, stats
 from edgecell.device.model import Classifier
@@ -64,27 +61,12 @@ def tiny_video(path, frames):
     return path
 
 
-def peak_rss_mb(args, seconds=300):
-    """Exit code and peak resident memory (ru_maxrss from wait4) of the real CLI in its own process."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "edgecell", *map(str, args)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    timer = threading.Timer(seconds, proc.kill)
-    timer.start()
-    try:
-        _, status, usage = os.wait4(proc.pid, 0)
-    finally:
-        timer.cancel()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, usage.ru_maxrss / 1024
-
-
 @pytest.mark.slow
 def test_peak_memory_of_120k_frames_is_within_10_mb_of_10k(tmp_path):
     short, long = tiny_video(tmp_path / "short.avi", 10_000), tiny_video(tmp_path / "long.avi", 120_000)
     args = ["-q", "--threads", "1", "--json", tmp_path / "summary.json"]
-    code_short, short_mb = peak_rss_mb(["infer", short, *args])
-    code_long, long_mb = peak_rss_mb(["infer", long, *args])
+    code_short, short_mb = run_cli(["infer", short, *args])
+    code_long, long_mb = run_cli(["infer", long, *args])
     assert code_short == 0 and code_long == 0
     print(f"peak RSS: 10k frames {short_mb:.1f} MB, 120k frames {long_mb:.1f} MB")
     assert long_mb - short_mb < 10, (short_mb, long_mb)
