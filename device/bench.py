@@ -20,7 +20,6 @@ import numpy as np
 
 from edgecell.core.errors import EdgecellError
 from edgecell.core.modelfolder import SPLIT_FILE
-from edgecell.core.split import read_split
 from edgecell.device import classfolder, image, runtime
 from edgecell.device.accuracy import Interval, wilson
 from edgecell.device.classify import best
@@ -85,14 +84,7 @@ def find_images(data) -> Images:
     """The images of `data`: a model folder's held-out split (split.json), or a class folder."""
     data = Path(data)
     if (data / SPLIT_FILE).is_file():
-        split = read_split(data)
-        root = Path(split.root)
-        if not root.is_dir():
-            raise EdgecellError(
-                f"The dataset folder recorded in {data / SPLIT_FILE} ({root}) is gone; "
-                "give the class folder itself with --data."
-            )
-        return Images([str(root / s.path) for s in split.test], [s.label for s in split.test], split.classes)
+        return Images(*classfolder.test_split(data))
     folder = classfolder.scan(data, validate=False)
     return Images([folder.abspath(s) for s in folder.samples], [s.label for s in folder.samples], folder.classes)
 

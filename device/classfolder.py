@@ -136,14 +136,8 @@ def held_out(model_dir, data=None):
     model_dir = Path(model_dir)
     classes = read_labels(model_dir / modelfolder.LABELS_FILE)
     if data is None:
-        split = read_split(model_dir)
-        root = Path(split.root)
-        if not root.is_dir():
-            raise EdgecellError(
-                f"The dataset folder recorded in {model_dir / modelfolder.SPLIT_FILE} ({root}) is gone; "
-                "give it with --data."
-            )
-        return [str(root / s.path) for s in split.test], [s.label for s in split.test], classes, []
+        paths, labels, _ = test_split(model_dir)
+        return paths, labels, classes, []
     folder = scan(data)
     if folder.classes != classes:
         raise EdgecellError(
@@ -151,3 +145,15 @@ def held_out(model_dir, data=None):
             f"({', '.join(classes)})."
         )
     return [folder.abspath(s) for s in folder.samples], [s.label for s in folder.samples], classes, folder.skipped
+
+
+def test_split(model_dir):
+    """(paths, labels, classes) of the images a model folder's split.json holds out for testing."""
+    split = read_split(model_dir)
+    root = Path(split.root)
+    if not root.is_dir():
+        raise EdgecellError(
+            f"The dataset folder recorded in {Path(model_dir) / modelfolder.SPLIT_FILE} ({root}) is gone; "
+            "give the class folder itself with --data."
+        )
+    return [str(root / s.path) for s in split.test], [s.label for s in split.test], split.classes
