@@ -4,8 +4,10 @@
 
 1. Per-frame cost: the infer loop (`runner.run`) over the same in-memory 640x480 frames, in turns
    without and with `--serve`'s parts: the `Live` sink and frame tap, the server on loopback, and
-   a client that polls /status.json and /frame.jpg twice a second as an open live page does. The
-   ratio is of the medians of per-frame milliseconds over the rounds. Target: at most 1.05.
+   a client process polling /status.json and /frame.jpg twice a second as an open live page does.
+   The ratio is of the medians of per-frame milliseconds over the rounds; a second bare loop in
+   the same turns shows how far two identical contenders differ on this machine, and the loop
+   thread's CPU time per frame leaves out waiting for a CPU. Target: at most 1.05.
 2. /classify on loopback (the server in its own process, one keep-alive connection, a PNG body)
    against `Classifier.classify` of the same decoded image here: p50 and p99 of each, and their
    ratios (reported; the round trip adds HTTP parsing, decoding the body and JSON).
@@ -15,7 +17,6 @@ import argparse
 import http.client
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -45,31 +46,42 @@ def camera_frames(count: int, images) -> list:
     return [Frame(f"frame#{i}", pixels[i % len(pixels)]) for i in range(count)]
 
 
-class Page(threading.Thread):
-    """A live page's traffic: /status.json and, when it changed, /frame.jpg, twice a second."""
+PAGE = """
+import http.client, sys, time
+connection = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
+requests = 0
+while True:
+    for path in ("/status.json", "/frame.jpg"):
+        connection.request("GET", path)
+        connection.getresponse().read()
+        requests += 1
+    print(requests, flush=True)
+    time.sleep(0.5)
+"""
+
+
+class Page:
+    """A live page's traffic, from its own process as a browser's would be: /status.json and
+    /frame.jpg twice a second."""
 
     def __init__(self, port: int):
-        super().__init__(daemon=True)
-        self.port, self.stop, self.requests = port, threading.Event(), 0
+        self.process = subprocess.Popen([sys.executable, "-c", PAGE, str(port)], stdout=subprocess.PIPE, text=True)
+        self.process.stdout.readline()  # its first poll is done: the page is open
 
-    def run(self):
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        while True:
-            for path in ("/status.json", "/frame.jpg"):
-                connection.request("GET", path)
-                connection.getresponse().read()
-                self.requests += 1
-            if self.stop.wait(0.5):
-                break
-        connection.close()
+    def close(self) -> int:
+        """Stop it; the number of requests it made."""
+        self.process.terminate()
+        out, _ = self.process.communicate(timeout=10)
+        return 2 + 2 * len(out.split())
 
 
-def loop_ms(classifier, frames, live=None) -> float:
-    start = time.perf_counter()
+def loop_ms(classifier, frames, live=None) -> tuple:
+    """(wall ms, the loop thread's CPU ms) per frame of one run over `frames`."""
+    start, cpu = time.perf_counter(), time.thread_time()
     source = frames if live is None else live.tap(frames)
     summary = runner.run(classifier, iter(source), warmup=0, prefetch=0, on_result=live.write if live else None)
     assert summary["images"]["done"] == len(frames)
-    return (time.perf_counter() - start) * 1000.0 / len(frames)
+    return (time.perf_counter() - start) * 1000.0 / len(frames), (time.thread_time() - cpu) * 1000.0 / len(frames)
 
 
 def served_ms(classifier, frames) -> tuple:
@@ -77,28 +89,30 @@ def served_ms(classifier, frames) -> tuple:
     live = Live(str(classifier.path), classifier.runtime.name)
     server = serve.Server(serve.Address("127.0.0.1", 0), live, serve.Classify(classifier)).start()
     page = Page(server.server_address[1])
-    page.start()
     try:
-        return loop_ms(classifier, frames, live), page
+        ms = loop_ms(classifier, frames, live)
     finally:
-        page.stop.set()
-        page.join(timeout=5)
+        requests = page.close()
         server.close()
+    return ms, requests
 
 
 def per_frame(classifier, frames, rounds: int) -> dict:
-    """Rounds in turns: the bare loop (no server at all), then the loop with --serve's parts."""
-    times, requests = {"without": [], "with --serve": []}, 0
+    """Rounds in turns: the bare loop (no server at all), then the loop with --serve's parts.
+    {name: wall Latency, name cpu: the loop thread's CPU Latency, page_requests}."""
+    times, requests = {"without": [], "with --serve": [], "without, again": []}, 0
     loop_ms(classifier, frames[:200])  # warm up
     for i in range(rounds):
         for name in list(times) if i % 2 == 0 else reversed(list(times)):
-            if name == "without":
+            if name.startswith("without"):
                 times[name].append(loop_ms(classifier, frames))
             else:
-                ms, page = served_ms(classifier, frames)
+                ms, count = served_ms(classifier, frames)
                 times[name].append(ms)
-                requests += page.requests
-    return {name: stats.latency(values) for name, values in times.items()} | {"page_requests": requests}
+                requests += count
+    wall = {name: stats.latency(v[0] for v in values) for name, values in times.items()}
+    cpu = {f"{name} cpu": stats.latency(v[1] for v in values) for name, values in times.items()}
+    return wall | cpu | {"page_requests": requests}
 
 
 SERVER = """
@@ -160,6 +174,15 @@ def main(argv=None) -> int:
     print(f"  without --serve  {without.p50 * 1000:8.1f} us/frame (median of rounds)")
     print(f"  with --serve     {served.p50 * 1000:8.1f} us/frame")
     print(f"  ratio            {ratio:8.3f}  (target <= {TARGET}: {'met' if ratio <= TARGET else 'NOT met'})")
+    again = loop["without, again"].p50 / without.p50
+    print(f"  A/A check        {again:8.3f}  (the bare loop against itself: the noise of this machine)")
+    fastest = f"{served.min * 1000:.1f} against {without.min * 1000:.1f} us"
+    print(f"  fastest rounds   {served.min / without.min:8.3f}  ({fastest})")
+    cpu, bare_cpu = loop["with --serve cpu"], loop["without cpu"]
+    print(
+        f"  loop thread CPU  {cpu.p50 / bare_cpu.p50:8.3f}  ({cpu.p50 * 1000:.1f} against {bare_cpu.p50 * 1000:.1f} "
+        "us/frame: its own work, whatever else the machine runs)"
+    )
 
     trip = round_trip(args.model, pictures[3].read_bytes(), args.requests)
     bare, http_ms = trip["bare classify"], trip["/classify round trip"]

@@ -159,14 +159,18 @@ def caption(result) -> str:
 
 
 def annotate_jpeg(rgb: np.ndarray, text: str, quality: int = 80) -> bytes:
-    """`rgb` scaled to a readable width, `text` in a band over its top, JPEG-encoded."""
+    """`rgb` scaled to a readable width, `text` in a band over its top, JPEG-encoded.
+
+    It runs in the server's thread while the loop classifies: the channel swap is a numpy copy
+    and a frame already at a readable width is not resized, because OpenCV's parallel functions
+    (cvtColor, resize) would share its thread pool with the loop's own resizing."""
     height, width = rgb.shape[:2]
     target = min(max(width, DISPLAY_WIDTH[0]), DISPLAY_WIDTH[1])
-    scale = target / width
-    # Nearest-neighbour for enlarging keeps a 28-pixel digit crisp rather than a blur.
-    interpolation = cv2.INTER_NEAREST if scale > 1 else cv2.INTER_AREA
-    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
-    bgr = cv2.resize(bgr, (target, max(1, round(height * scale))), interpolation=interpolation)
+    bgr = np.ascontiguousarray(rgb[:, :, ::-1])
+    if target != width:
+        # Nearest-neighbour for enlarging keeps a 28-pixel digit crisp rather than a blur.
+        interpolation = cv2.INTER_NEAREST if target > width else cv2.INTER_AREA
+        bgr = cv2.resize(bgr, (target, max(1, round(height * target / width))), interpolation=interpolation)
     font, size, thickness = cv2.FONT_HERSHEY_SIMPLEX, target / 640 * 1.2 + 0.3, 2
     (text_w, text_h), base = cv2.getTextSize(text, font, size, thickness)
     band = text_h + base + 12

@@ -15,7 +15,9 @@ page and what it loads).
 
 import ipaddress
 import json
+import os
 import socket
+import sys
 import threading
 from http.server import ThreadingHTTPServer
 from importlib import resources
@@ -29,6 +31,7 @@ from edgecell.device.sources import Frame
 DEFAULT_HOST = "127.0.0.1"
 MAX_BODY_MB = 10.0
 MAX_CLIENTS = 16
+NICE = 10  # the request threads' niceness: below the loop's
 
 
 class Address(NamedTuple):
@@ -127,6 +130,13 @@ class Server(ThreadingHTTPServer):
             self._thread.join(timeout=5)
         self.server_close()
 
+    def handle_error(self, request, client_address):
+        """A client that went away mid-answer (a closed tab) is normal; anything else is one line
+        on stderr, never socketserver's traceback, and the server carries on."""
+        error = sys.exc_info()[1]
+        if not isinstance(error, (ConnectionError, TimeoutError)):
+            print(f"edgecell serve: a request from {client_address[0]} failed: {error!r}", file=sys.stderr)
+
     def process_request(self, request, client_address):
         if not self._slots.acquire(blocking=False):
             _refuse_busy(request)
@@ -135,10 +145,21 @@ class Server(ThreadingHTTPServer):
         super().process_request(request, client_address)
 
     def process_request_thread(self, request, client_address):
+        _yield_to_the_loop()
         try:
             super().process_request_thread(request, client_address)
         finally:
             self._slots.release()
+
+
+def _yield_to_the_loop():
+    """Lower this thread's scheduling priority (Linux schedules threads, so `nice` applies to one):
+    on a board short of CPU, drawing and encoding a frame for a viewer waits for the infer loop
+    rather than slowing it. Where that is not possible, nothing changes."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
+    except (AttributeError, OSError):
+        pass
 
 
 def start(
