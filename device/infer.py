@@ -4,7 +4,8 @@ the tests call `run`; the command only parses its flags and prints.
 
 A sink is anything with `write(result)` and `close()`: the results file (`ResultWriter`), the
 terminal (`Terminal`), and whatever else a board reports to. Sinks see every result in order, as
-soon as it is classified; `close` is called once, also when the run fails.
+soon as it is classified; `close` is called once, also when the run fails. A sink that needs the
+pixels too (the live page) has `tap(frames)`, which wraps the frames on their way to the model.
 """
 
 import contextlib
@@ -148,6 +149,10 @@ def run(
         every += list(sinks)
         if terminal is not None:
             every.append(terminal(total))
+        for sink in every:  # a sink that shows frames (the live page) sees each on its way in
+            tap = getattr(sink, "tap", None)
+            if tap is not None:
+                frames = tap(frames)
 
         def on_result(result):
             for sink in every:

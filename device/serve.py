@@ -13,6 +13,7 @@ any other address needs a token, sent as `Authorization: Bearer TOKEN` (or `?tok
 page and what it loads).
 """
 
+import contextlib
 import ipaddress
 import json
 import os
@@ -178,6 +179,22 @@ def start(
     return server
 
 
+@contextlib.contextmanager
+def beside(address: str, load, classifier, top_k=1, threshold=0.0, token=None, max_body_mb=MAX_BODY_MB, log=print):
+    """`infer --serve`: the server runs while the block does, and the block gets the sinks to add
+    to the run (the page's `Live` state). /classify classifies with `load()`, a second copy of
+    the model, so it never shares an interpreter with the loop."""
+    from edgecell.device.live import Live
+
+    check_exposure(parse_address(address), token)  # before loading anything
+    live = Live(str(classifier.path), classifier.runtime.name)
+    server = start(address, live, Classify(load(), top_k, threshold), token, max_body_mb, log=log)
+    try:
+        yield [live]
+    finally:
+        server.close()
+
+
 def run(
     classifier,
     address: str,
@@ -193,8 +210,6 @@ def run(
     """`edgecell serve`: /classify with `classifier` until `stop` (or SIGINT/SIGTERM with
     `on_signals`); the page shows the image /classify was last sent. `ready(server)` is called once
     it listens. Returns the closing status (counts, latency)."""
-    from contextlib import nullcontext
-
     from edgecell.device.live import Live
 
     stop = stop or runner.Stop()
@@ -204,7 +219,7 @@ def run(
     try:
         if ready is not None:
             ready(server)
-        with runner.stopping_on_signals(stop) if on_signals else nullcontext():
+        with runner.stopping_on_signals(stop) if on_signals else contextlib.nullcontext():
             while not stop.wait(0.5):
                 pass
     finally:

@@ -5,6 +5,7 @@ import http.client
 import json
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import cv2
@@ -12,7 +13,10 @@ import numpy as np
 import pytest
 from bombs import jpeg_bomb
 from prometheus_client.parser import text_string_to_metric_families
+from serving import start_serving, stop
+from typer.testing import CliRunner
 
+from edgecell.cli.main import app
 from edgecell.core.errors import EdgecellError
 from edgecell.device import runner, serve, thermal
 from edgecell.device import sources as inputs
@@ -200,3 +204,29 @@ def test_thermal_readings(tmp_path: Path):
     assert thermal.flags(0x50005) == ("under-voltage", "throttled", "under-voltage occurred", "throttling occurred")
     reading = thermal.Sensor(tmp_path, vcgencmd=str(tmp_path / "no-vcgencmd")).read()
     assert reading.as_dict() == {"cpu_celsius": 61.2, "throttled": None, "throttle_flags": []}
+
+
+def test_edgecell_serve_classifies_until_stopped_and_shows_what_it_was_sent(tmp_path):
+    process, url = start_serving(["serve", "--top-k", "2"], tmp_path)
+    try:
+        posted = urllib.request.Request(url + "classify", data=png("7_0118.png"), method="POST")
+        with urllib.request.urlopen(posted, timeout=10) as response:
+            answer = json.loads(response.read())
+        with urllib.request.urlopen(url + "status.json", timeout=10) as response:
+            status = json.loads(response.read())
+        with urllib.request.urlopen(url + "frame.jpg", timeout=10) as response:
+            assert response.headers["Content-Type"] == "image/jpeg"
+    finally:
+        stop(process)
+    assert answer["label"] == "7" and len(answer["top_k"]) == 2
+    assert status["latest"]["label"] == "7" and status["images"]["done"] == 1
+    assert process.returncode == 0  # SIGTERM: a service stopped, not a failure
+    assert "Classified 1 images (0 failed)" in (tmp_path / "stdout.txt").read_text()
+
+
+@pytest.mark.parametrize("command", [["infer", str(IMAGES)], ["serve"]])
+def test_serving_beyond_loopback_without_a_token_is_one_sentence(command):
+    result = CliRunner().invoke(app, [*command, "--serve", "0.0.0.0:8080"], env={"EDGECELL_TOKEN": None})
+    assert result.exit_code == 2
+    assert "would answer anyone on the network; give --token" in result.output
+    assert "Traceback" not in result.output

@@ -5,14 +5,22 @@ from typing import Annotated, Optional
 import typer
 
 from edgecell.cli.options import (
+    SERVING,
     FullDecode,
     JsonFile,
+    Labels,
     Locale,
+    MaxBodyMb,
+    Mean,
+    ModelFile,
     Quiet,
     RuntimeChoice,
+    Std,
     Threads,
-    channels,
-    one_thread_count,
+    Threshold,
+    Token,
+    TopK,
+    open_classifier,
     write_json,
 )
 from edgecell.cli.user_errors import user_errors
@@ -27,29 +35,13 @@ def infer(
         Optional[list[str]],
         typer.Argument(show_default=False, help="Image files, folders (walked recursively), globs or video files."),
     ] = None,
-    model: Annotated[
-        Path,
-        typer.Option(
-            "--model",
-            "-m",
-            show_default=False,
-            help="The .tflite classifier (default: the digits demo model shipped with edgecell).",
-        ),
-    ] = DEMO_MODEL,
-    labels: Annotated[
-        Optional[Path],
-        typer.Option(help="Labels file: one class a line, or 'index label' lines; replaces the model's labels."),
-    ] = None,
+    model: ModelFile = DEMO_MODEL,
+    labels: Labels = None,
     locale: Locale = "en",
-    mean: Annotated[
-        Optional[str],
-        typer.Option(callback=channels, help="Subtracted from 0..255 pixels before the model: one value or R,G,B."),
-    ] = None,
-    std: Annotated[
-        Optional[str], typer.Option(callback=channels, help="Divides pixels after --mean: one value or R,G,B.")
-    ] = None,
-    top_k: Annotated[int, typer.Option(min=1, help="Classes shown per image.")] = 1,
-    threshold: Annotated[float, typer.Option(min=0.0, help="Hide classes scoring below this.")] = 0.0,
+    mean: Mean = None,
+    std: Std = None,
+    top_k: TopK = 1,
+    threshold: Threshold = 0.0,
     threads: Threads = None,
     limit: Annotated[Optional[int], typer.Option(min=1, help="Stop after this many images or frames.")] = None,
     warmup: Annotated[int, typer.Option(min=0, help="Inferences run first and kept out of the statistics.")] = 1,
@@ -166,13 +158,24 @@ def infer(
             rich_help_panel=CONNECT,
         ),
     ] = None,
+    serve: Annotated[
+        Optional[str],
+        typer.Option(
+            metavar="[HOST:]PORT",
+            envvar="EDGECELL_SERVE",
+            show_envvar=True,
+            help="Also serve a live page, /status.json, /metrics and POST /classify; HOST defaults to 127.0.0.1, "
+            "any other needs --token.",
+            rich_help_panel=SERVING,
+        ),
+    ] = None,
+    token: Token = None,
+    max_body_mb: MaxBodyMb = 10.0,
 ):
     """Classify images, videos or camera frames with a .tflite model, timing every image."""
-    from edgecell.core.errors import EdgecellError
     from edgecell.device import connections as connect
     from edgecell.device import infer as session
     from edgecell.device import summary as report
-    from edgecell.device.model import Classifier
 
     with user_errors():
         source = session.Source(tuple(sources or ()), camera, picamera, max_fps, max_pixels)
@@ -183,30 +186,21 @@ def infer(
         source.check()
         options.check()
         reach.check()
-        if model == DEMO_MODEL and not model.exists():
-            raise EdgecellError(f"The demo model {model} is not installed here; give --model MODEL.tflite.")
-        classifier = Classifier(
-            model,
-            labels=labels,
-            mean=mean,
-            std=std,
-            threads=one_thread_count(threads),
-            runtime_name=runtime,
-            full_decode=full_decode,
-            locale=locale,
-        )
+        load = partial(open_classifier, model, labels, mean, std, threads, runtime, full_decode, locale)
+        classifier = load()
         log = partial(typer.echo, err=True)
         sinks, detector = connect.start(reach, classifier, threshold, log)
-        summary = session.run(
-            classifier,
-            source,
-            options,
-            sinks=sinks,
-            terminal=partial(session.Terminal, quiet=quiet, echo=typer.echo),
-            log=log,
-            on_signals=True,
-            events=detector,
-        )
+        with _serving(serve, load, classifier, top_k, threshold, token, max_body_mb, log) as page:
+            summary = session.run(
+                classifier,
+                source,
+                options,
+                sinks=[*sinks, *page],
+                terminal=partial(session.Terminal, quiet=quiet, echo=typer.echo),
+                log=log,
+                on_signals=True,
+                events=detector,
+            )
         summary.update(connect.reports(sinks, detector))
         if json_file is not None:
             write_json(json_file, summary)
@@ -215,3 +209,14 @@ def infer(
     except BrokenPipeError:
         session.discard_stdout()
     raise typer.Exit(session.exit_status(summary))
+
+
+def _serving(address, load, classifier, top_k, threshold, token, max_body_mb, log):
+    """`--serve`: the server beside the run, yielding its sinks; imported only when asked for."""
+    if address is None:
+        import contextlib
+
+        return contextlib.nullcontext([])
+    from edgecell.device import serve as http
+
+    return http.beside(address, load, classifier, top_k, threshold, token, max_body_mb, log)

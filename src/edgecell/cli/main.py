@@ -13,6 +13,7 @@ from edgecell.cli.evaluate import evaluate
 from edgecell.cli.export import export
 from edgecell.cli.infer import infer
 from edgecell.cli.info import info
+from edgecell.cli.serve import serve
 from edgecell.cli.train import train
 from edgecell.cli.watch import watch
 from edgecell.core.version import __version__
@@ -47,6 +48,7 @@ app.command()(evaluate)
 app.command()(export)
 app.command()(info)
 app.command()(infer)
+app.command()(serve)
 app.command()(bench)
 app.command()(deploy)
 app.command()(watch)

@@ -84,3 +84,79 @@ def write_json(path: Path, data: dict) -> None:
     from edgecell.core import atomic
 
     atomic.write_json(path, data)
+
+
+# --- the classifier a command runs (infer, serve) -------------------------------------------------
+def _demo_model():
+    from edgecell.models import DEMO_MODEL
+
+    return DEMO_MODEL
+
+
+ModelFile = Annotated[
+    Path,
+    typer.Option(
+        "--model",
+        "-m",
+        show_default=False,
+        help="The .tflite classifier (default: the digits demo model shipped with edgecell).",
+    ),
+]
+Labels = Annotated[
+    Optional[Path],
+    typer.Option(help="Labels file: one class a line, or 'index label' lines; replaces the model's labels."),
+]
+Mean = Annotated[
+    Optional[str],
+    typer.Option(callback=channels, help="Subtracted from 0..255 pixels before the model: one value or R,G,B."),
+]
+Std = Annotated[Optional[str], typer.Option(callback=channels, help="Divides pixels after --mean: one value or R,G,B.")]
+TopK = Annotated[int, typer.Option(min=1, help="Classes shown per image.")]
+Threshold = Annotated[float, typer.Option(min=0.0, help="Hide classes scoring below this.")]
+
+
+def open_classifier(
+    model: Path,
+    labels=None,
+    mean=None,
+    std=None,
+    threads=None,
+    runtime=Runtime.auto,
+    full_decode: bool = False,
+    locale: str = "en",
+):
+    """The `Classifier` the model options name; the demo model missing is one sentence."""
+    from edgecell.device.model import Classifier
+
+    if model == _demo_model() and not model.exists():
+        raise EdgecellError(f"The demo model {model} is not installed here; give --model MODEL.tflite.")
+    threads = one_thread_count(threads)
+    return Classifier(
+        model,
+        labels=labels,
+        mean=mean,
+        std=std,
+        threads=threads,
+        runtime_name=runtime,
+        full_decode=full_decode,
+        locale=locale,
+    )
+
+
+# --- the HTTP server (infer --serve, serve) ------------------------------------------------------
+SERVING = "The live page and HTTP API (docs/http.md)"
+Token = Annotated[
+    Optional[str],
+    typer.Option(
+        envvar="EDGECELL_TOKEN",
+        show_envvar=True,
+        help="Required of every client (Authorization: Bearer TOKEN), and needed to serve beyond 127.0.0.1.",
+        rich_help_panel=SERVING,
+    ),
+]
+MaxBodyMb = Annotated[
+    float,
+    typer.Option(
+        min=0.001, help="POST /classify refuses (413) an image file larger than this.", rich_help_panel=SERVING
+    ),
+]
