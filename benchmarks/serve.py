@@ -84,6 +84,19 @@ def loop_ms(classifier, frames, live=None) -> tuple:
     return (time.perf_counter() - start) * 1000.0 / len(frames), (time.thread_time() - cpu) * 1000.0 / len(frames)
 
 
+def sink_us(classifier, frames) -> float:
+    """Microseconds per frame the loop itself spends on --serve: the tap and `Live.write`, timed
+    alone over the results of one real run (the part that cannot overlap anything)."""
+    results = []
+    runner.run(classifier, iter(frames), warmup=0, prefetch=0, on_result=results.append)
+    live = Live()
+    start = time.perf_counter()
+    for _ in range(5):
+        for _, result in zip(live.tap(frames), results):
+            live.write(result)
+    return (time.perf_counter() - start) * 1e6 / (5 * len(frames))
+
+
 def served_ms(classifier, frames) -> tuple:
     """(per-frame ms, page requests) of one round with the server up and a page polling it."""
     live = Live(str(classifier.path), classifier.runtime.name)
@@ -164,7 +177,8 @@ def main(argv=None) -> int:
     pictures = sorted((DEMO_MODEL.parent / "images").glob("*.png"))
     decoded = [image.load_rgb(p) for p in pictures]
 
-    loop = per_frame(classifier, camera_frames(args.frames, decoded), args.rounds)
+    frames = camera_frames(args.frames, decoded)
+    loop = per_frame(classifier, frames, args.rounds)
     without, served = loop["without"], loop["with --serve"]
     ratio = served.p50 / without.p50
     print(
@@ -178,6 +192,8 @@ def main(argv=None) -> int:
     print(f"  A/A check        {again:8.3f}  (the bare loop against itself: the noise of this machine)")
     fastest = f"{served.min * 1000:.1f} against {without.min * 1000:.1f} us"
     print(f"  fastest rounds   {served.min / without.min:8.3f}  ({fastest})")
+    alone = sink_us(classifier, frames)
+    print(f"  the sink alone   {alone:8.1f} us/frame ({alone / (without.p50 * 1000):.2%} of a bare frame)")
     cpu, bare_cpu = loop["with --serve cpu"], loop["without cpu"]
     print(
         f"  loop thread CPU  {cpu.p50 / bare_cpu.p50:8.3f}  ({cpu.p50 * 1000:.1f} against {bare_cpu.p50 * 1000:.1f} "

@@ -29,6 +29,7 @@ RATE_WINDOW_S = 10.0  # images/s over at most the last this many seconds
 EVENTS = 20  # events kept for the page
 PENDING = 64  # tapped frames awaiting their result at most (read-ahead keeps ~5 in flight)
 DISPLAY_WIDTH = (320, 640)  # the page's frame is scaled to this range of widths
+JPEG_EVERY_S = 0.4  # the page asks twice a second; more viewers get the same picture
 
 
 class Live:
@@ -47,7 +48,8 @@ class Live:
         self._latest = None  # (seq, result)
         self._frame = None  # (seq, rgb, result): the latest result that has pixels
         self._seq = 0
-        self._jpeg = (-1, b"")
+        self._jpeg = (-1, -JPEG_EVERY_S, b"")  # (seq, monotonic time encoded, JPEG)
+        self._encoding = threading.Lock()
 
     # --- the loop's side ------------------------------------------------------------------------
     def tap(self, frames):
@@ -136,17 +138,20 @@ class Live:
         }
 
     def jpeg(self) -> Optional[bytes]:
-        """The latest frame with its label and score drawn, as JPEG; encoded once per new frame."""
-        with self._lock:
-            frame, cached = self._frame, self._jpeg
-        if frame is None:
-            return None
-        seq, rgb, result = frame
-        if cached[0] != seq:
-            cached = (seq, annotate_jpeg(rgb, caption(result)))
+        """The latest frame with its label and score drawn, as JPEG: encoded once per new frame and
+        at most every `JPEG_EVERY_S`, however many pages are open (each encode is CPU taken from
+        the board while the loop runs)."""
+        with self._encoding:  # one encode at a time; other viewers wait for it and share it
             with self._lock:
-                self._jpeg = cached
-        return cached[1]
+                frame, (seq_done, at, data) = self._frame, self._jpeg
+            if frame is None:
+                return None
+            seq, rgb, result = frame
+            if seq != seq_done and time.monotonic() - at >= JPEG_EVERY_S:
+                data = annotate_jpeg(rgb, caption(result))
+                with self._lock:
+                    self._jpeg = (seq, time.monotonic(), data)
+            return data
 
 
 def caption(result) -> str:
