@@ -279,7 +279,8 @@ case "$serve_host" in
     ""|127.*|localhost|"[::1]") ;;
     *)
         if [ "$dry_run" = 0 ] && ! grep -qs '^EDGECELL_TOKEN=.' "$token_file"; then
-            (umask 077 && echo "EDGECELL_TOKEN=$("$python" -c 'import secrets; print(secrets.token_hex(16))')" > "$token_file")
+            # Appended: the file may already hold the broker's URL (below, or a previous run).
+            (umask 077 && echo "EDGECELL_TOKEN=$("$python" -c 'import secrets; print(secrets.token_hex(16))')" >> "$token_file")
             echo "Token for the live page and /classify, in $token_file: $(sed -n 's/^EDGECELL_TOKEN=//p' "$token_file")"
         fi ;;
 esac
