@@ -93,6 +93,8 @@ def test_the_live_page_follows_the_frames_and_classify_agrees_with_infer(browser
                 seen.append(label)
             time.sleep(0.2)
         assert len(set(seen)) == 2, f"the page showed {seen}"
+        events = browser.find_element(By.ID, "events").text
+        assert "3 \u2192 7" in events or "7 \u2192 3" in events, events  # the class changes, newest first
         assert float(browser.find_element(By.ID, "rate").text) > 0
         assert browser.find_element(By.ID, "temp").text  # a temperature or "unknown"
         widths, deadline = set(), time.monotonic() + 5  # the frame is swapped twice a second: catch it loaded

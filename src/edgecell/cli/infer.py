@@ -190,6 +190,10 @@ def infer(
         classifier = load()
         log = partial(typer.echo, err=True)
         sinks, detector = connect.start(reach, classifier, threshold, log)
+        if serve is not None and detector is None:  # the live page lists class changes too
+            from edgecell.device.events import Detector
+
+            detector = Detector(classifier.labels or [], 1, 1, threshold)
         with _serving(serve, load, classifier, top_k, threshold, token, max_body_mb, log) as page:
             summary = session.run(
                 classifier,
