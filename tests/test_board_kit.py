@@ -131,6 +131,7 @@ def installed(wheel, tmp_path_factory):
         "--python",
         sys.executable,
         *("--mqtt", "mqtt://board:s3cret@127.0.0.1:9/edgecell", "--device-id", "pi-test", "--ha-discovery"),
+        *("--serve", "0.0.0.0:8080"),  # written into the unit, never bound by these tests
         *(["--user", SERVICE_USER] if os.geteuid() == 0 else []),
         env=env,
     )
@@ -249,6 +250,15 @@ def test_the_mqtt_settings_and_the_password_kept_out_of_the_unit(installed):
 
 
 @pytest.mark.slow
+def test_serving_beyond_the_board_gets_a_token_kept_out_of_the_unit(installed):
+    prefix, out = installed
+    assert environment(read_unit(prefix / UNIT)["Service"])["EDGECELL_SERVE"] == "0.0.0.0:8080"
+    secrets = dict(line.split("=", 1) for line in (prefix / "edgecell.env").read_text().splitlines())
+    assert re.fullmatch(r"[0-9a-f]{32}", secrets["EDGECELL_TOKEN"]) and "EDGECELL_MQTT" in secrets  # both kept
+    assert secrets["EDGECELL_TOKEN"] in out and secrets["EDGECELL_TOKEN"] not in (prefix / UNIT).read_text()
+
+
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed here")
 def test_the_written_unit_is_locked_down_to_an_exposure_of_4_or_lower(installed):
     prefix, _ = installed
@@ -285,6 +295,7 @@ def test_the_service_command_caps_its_results_and_a_restart_appends(installed, t
         EDGECELL_MAX_FPS="100",
         EDGECELL_MAX_OUTPUT_MB=str(cap / 2**20),
         EDGECELL_RESULTS=str(tmp_path / "results" / "results.jsonl"),
+        EDGECELL_SERVE="127.0.0.1:0",  # the live page too, with the unit's token, on loopback only
     )
     command = expand(dict(service)["ExecStart"], env) + ["--limit", "60"]  # a video file would replay forever
     results = Path(env["EDGECELL_RESULTS"])
@@ -295,6 +306,7 @@ def test_the_service_command_caps_its_results_and_a_restart_appends(installed, t
 
     done = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+    assert "Serving the live page on http://127.0.0.1:" in done.stderr  # EDGECELL_SERVE, with the token
     assert 0 < results.stat().st_size <= cap and 0 < older.stat().st_size <= cap
     first = rows()
     assert len(first) > 10 and all(row["status"] in ("ok", "failed") for row in first)
