@@ -44,7 +44,7 @@ def class_video(path: Path, fps: int = 10) -> Path:
 
 
 @pytest.fixture
-def browser(tmp_path):
+def browser(tmp_path, monkeypatch):
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         pytest.skip("Debian's chromium and chromium-driver are not installed (.ci/run installs them)")
     webdriver = pytest.importorskip("selenium.webdriver")
@@ -64,7 +64,9 @@ def browser(tmp_path):
         "--window-size=1100,800",
     ):
         options.add_argument(flag)
-    # The driver's path is given, so Selenium Manager never looks for (or downloads) one.
+    # The driver's and the browser's paths are given, so Selenium Manager has nothing to look for;
+    # SE_OFFLINE keeps it from the network should it run anyway.
+    monkeypatch.setenv("SE_OFFLINE", "true")
     driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
     try:
         yield driver
