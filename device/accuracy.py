@@ -28,8 +28,6 @@ from enum import Enum
 from statistics import NormalDist
 from typing import NamedTuple, Optional
 
-import numpy as np
-
 CONFIDENCE = 0.95
 Z = NormalDist().inv_cdf(0.5 + CONFIDENCE / 2)  # 1.959964
 MOST_IMAGES = 10_000_000  # beyond this, "more images" is not advice
@@ -104,6 +102,8 @@ class Paired(NamedTuple):
 
 def paired(reference_right, candidate_right) -> Paired:
     """The four counts from two boolean arrays: was each image right for the reference, for the candidate."""
+    import numpy as np  # here, not at the top: the CLI reads this module's defaults at start
+
     reference, candidate = np.asarray(reference_right, bool), np.asarray(candidate_right, bool)
     return Paired(
         int(np.sum(reference & candidate)),
