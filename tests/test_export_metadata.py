@@ -83,6 +83,8 @@ def test_exported_metadata_is_read_without_tensorflow(exported_dir):
             "decode": "jpeg-reduced-v1",
         }
         assert meta["source"]["arch"] == "edge" and meta["source"]["test_images"] == report["test_images"]
+        # the model folder's name, not the training machine's absolute path
+        assert meta["source"]["model_dir"] == exported_dir.resolve().name
         assert abs(meta["source"]["keras_accuracy"] - report["keras"]["accuracy"]) < 1e-6
         assert found[str(path)]["size"] == [32, 32]
     info = "\n".join(lines[:-1])
