@@ -130,8 +130,14 @@ def test_export_killed_at_random_moments_leaves_whole_models_and_reruns(trained_
     args = ["export", model_dir, "--quantize", "float32", "--quantize", "float16"]
     killed = 0
     for moment in moments(9, (5.5, 7.5), ""):  # a .tflite is one write call: no window of its own to aim at
-        killed += run_and_kill(args, export, moment)
-        assert_complete_export(export)
+        # An export's files are each one short write: the 2 ms poll can miss every window of a run, so
+        # a write kill that missed is tried again (at most three runs), and each write kill must land.
+        for _ in range(3 if moment[0] == "write" else 1):
+            landed = run_and_kill(args, export, moment)
+            assert_complete_export(export)
+            if landed:
+                killed += 1
+                break
     assert killed >= KILLS - 1  # a fast machine may finish before the timed kill; the write kills land
     run_and_kill(args, export, ("at", 1e9))
     assert_complete_export(export)
