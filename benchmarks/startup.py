@@ -9,9 +9,15 @@ line), taking turns so a busy machine slows all three alike:
 - `edgecell`: `edgecell infer IMAGE --model M -q`.
 Targets: edgecell / typer <= 1.15 (edgecell adds little to its CLI library) and edgecell / plain
 <= 2.2. Ratios of medians of wall time, spawn to exit.
+
+The children may write bytecode (PYTHONDONTWRITEBYTECODE is dropped for them), as an installed
+package does: pip compiles a wheel's modules when it installs them, and an untimed first round
+writes the caches of an editable checkout. Without it every run would compile edgecell's modules
+from source (about 50 ms here), which no board pays.
 """
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -77,10 +83,11 @@ def measure(model: Path, image: Path, rounds: int = 15) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         argv = commands(model, image, Path(folder))
         seconds = {name: [] for name in argv}
+        env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
         for i in range(rounds + 1):
             for name in argv if i % 2 == 0 else reversed(list(argv)):
                 start = time.perf_counter()
-                done = subprocess.run(argv[name], capture_output=True, text=True)
+                done = subprocess.run(argv[name], capture_output=True, text=True, env=env)
                 if done.returncode not in (0, 1):
                     raise RuntimeError(f"{name} exited with {done.returncode}: {done.stderr.strip()[-300:]}")
                 if i:

@@ -9,7 +9,6 @@ with back-off built in; it is imported here only, and only when MQTT is asked fo
 """
 
 import re
-import socket
 import urllib.parse
 from pathlib import Path
 from typing import NamedTuple, Optional
@@ -59,6 +58,8 @@ def parse_url(url: str, option: str = "--mqtt") -> Target:
 
 def device_id(given: Optional[str] = None) -> str:
     """`given`, or this machine's host name: one topic level (no /, + or #)."""
+    import socket  # here: most runs name no broker, and socket costs a few ms at start
+
     device = given if given is not None else socket.gethostname().split(".")[0]
     if not device or "/" in device or _BAD_TOPIC_PART.search(device):
         raise EdgecellError(f"--device-id {device!r} must be one MQTT topic level: no /, +, # or spaces.")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from edgecell.core.errors import EdgecellError
-from edgecell.device import broker, events, webhook
+from edgecell.device import broker, events
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,8 @@ class Connections:
                 if given is not None:
                     raise EdgecellError(f"{name} applies to MQTT; give --mqtt mqtt://broker/PREFIX too.")
         if self.webhook is not None:
+            from edgecell.device import webhook  # urllib.request only when asked for
+
             webhook.check_url(self.webhook)
         if self.outbox_mb <= 0 or self.stats_every <= 0:
             raise EdgecellError("--mqtt-outbox-mb and --stats-every must be above 0.")
@@ -59,6 +61,8 @@ def start(connections: Connections, classifier, threshold: float = 0.0, log=prin
     if connections.events:
         detector = events.Detector(classifier.labels, connections.smooth or 1, connections.hold or 1, threshold)
     sinks = []
+    if connections.mqtt is None and connections.webhook is None:
+        return sinks, detector
     device = broker.device_id(connections.device_id)
     if connections.mqtt is not None:
         from edgecell.device.mqtt import Publisher  # paho-mqtt only when asked for
@@ -78,6 +82,8 @@ def start(connections: Connections, classifier, threshold: float = 0.0, log=prin
             )
         )
     if connections.webhook is not None:
+        from edgecell.device import webhook
+
         sinks.append(webhook.Webhook(connections.webhook, device, log=log))
     return sinks, detector
 
@@ -88,7 +94,7 @@ def reports(sinks, detector) -> dict:
     if detector is not None:
         out["events"] = detector.count
     for sink in sinks:
-        if isinstance(sink, webhook.Webhook):
+        if type(sink).__name__ == "Webhook":  # by name: a run without --webhook never imports it
             out["webhook"] = sink.report()
         elif hasattr(sink, "outbox"):
             out["mqtt"] = sink.report()

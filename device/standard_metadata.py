@@ -14,11 +14,9 @@ memory and any fault is a MetadataError.
 
 import io
 import struct
-import zipfile
 from dataclasses import dataclass
 from typing import Optional
 
-from edgecell.device._generated import metadata_schema_generated as schema
 from edgecell.device.tflite_reader import MetadataError, read_entries
 
 METADATA_NAME = "TFLITE_METADATA"
@@ -43,6 +41,17 @@ class StandardMetadata:
     labels_locale: str = ""  # its locale ("" for the file without one)
 
 
+schema = None  # the generated reader: imported by the first model that has standard metadata (37 ms)
+
+
+def _load_schema() -> None:
+    global schema
+    if schema is None:
+        from edgecell.device._generated import metadata_schema_generated
+
+        schema = metadata_schema_generated
+
+
 def read(model: bytes, locale: str = "en", labels: bool = True) -> Optional[StandardMetadata]:
     """The standard metadata of a .tflite's bytes, or None when it has none.
 
@@ -52,6 +61,7 @@ def read(model: bytes, locale: str = "en", labels: bool = True) -> Optional[Stan
     raw = read_entries(model).get(METADATA_NAME)
     if raw is None:
         return None
+    _load_schema()
     if not schema.ModelMetadata.ModelMetadataBufferHasIdentifier(raw, 0):
         raise MetadataError(f"its {METADATA_NAME} buffer is not TFLite model metadata (no M001 identifier)")
     try:
@@ -132,6 +142,8 @@ def _labels_file(tensor, locale: str):
 
 def _labels(model: bytes, name: str) -> tuple:
     """The labels file `name` from the zip appended to the model: one label a line."""
+    import zipfile  # only a model with standard metadata packs a labels file
+
     missing = f"its standard metadata names labels file {name!r}, which is not packed in it"
     if not zipfile.is_zipfile(io.BytesIO(model)):
         raise MetadataError(missing)

@@ -1,30 +1,21 @@
-"""The `edgecell` command: wires one file per command; the work lives in the library."""
+"""The `edgecell` command: wires one file per command; the work lives in the library.
 
+`edgecell COMMAND ...` imports and builds that one command only: Typer turns every registered
+command's signature into click options before it parses anything, which for all eleven costs
+more than a one-image `edgecell infer` should (benchmarks/startup.py). `edgecell --help` and
+`app` (what the tests drive) have every command.
+"""
+
+import importlib
 import sys
 from typing import Annotated
 
 import typer
 
 from edgecell.cli import deprecated
-from edgecell.cli.bench import bench
-from edgecell.cli.demo import demo
-from edgecell.cli.deploy import deploy
-from edgecell.cli.evaluate import evaluate
-from edgecell.cli.export import export
-from edgecell.cli.infer import infer
-from edgecell.cli.info import info
-from edgecell.cli.serve import serve
-from edgecell.cli.train import train
-from edgecell.cli.watch import watch
 from edgecell.core.version import __version__
 
-app = typer.Typer(
-    name="edgecell",
-    help="Train an image classifier, export it to quantized TFLite, and run it on a board.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+COMMANDS = ("demo", "train", "evaluate", "export", "info", "infer", "serve", "bench", "deploy", "watch")
 
 
 def _version(value: bool):
@@ -33,7 +24,6 @@ def _version(value: bool):
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
@@ -42,18 +32,30 @@ def root(
     """Train an image classifier, export it to quantized TFLite, and run it on a board."""
 
 
-app.command()(demo)
-app.command()(train)
-app.command()(evaluate)
-app.command()(export)
-app.command()(info)
-app.command()(infer)
-app.command()(serve)
-app.command()(bench)
-app.command()(deploy)
-app.command()(watch)
+def build(names=COMMANDS) -> typer.Typer:
+    """The app with the commands `names`, each from `edgecell.cli.<name>`."""
+    built = typer.Typer(
+        name="edgecell",
+        help="Train an image classifier, export it to quantized TFLite, and run it on a board.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    built.callback()(root)
+    for name in names:
+        built.command()(getattr(importlib.import_module(f"edgecell.cli.{name}"), name))
+    return built
+
+
+def __getattr__(name):  # `from edgecell.cli.main import app`: the whole app, built on first use
+    if name == "app":
+        globals()["app"] = build()
+        return globals()["app"]
+    raise AttributeError(name)
 
 
 def main(argv=None):
     """The console script: old spellings rewritten (with a warning), then the app."""
-    app(args=deprecated.rewrite(list(sys.argv[1:] if argv is None else argv)), prog_name="edgecell")
+    args = deprecated.rewrite(list(sys.argv[1:] if argv is None else argv))
+    only = [args[0]] if args and args[0] in COMMANDS else list(COMMANDS)
+    build(only)(args=args, prog_name="edgecell")
