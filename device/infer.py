@@ -19,7 +19,6 @@ from edgecell.device import image, runner
 from edgecell.device import sources as inputs
 from edgecell.device import summary as report
 from edgecell.device.events import dispatch
-from edgecell.device.results import ResultWriter
 
 PROGRESS_BAR_FROM = 200  # inputs; fewer get a line each on a terminal
 READ_AHEAD = 4  # images decoded ahead of the model; never for a live camera (frames would be stale)
@@ -145,6 +144,8 @@ def run(
     try:
         if options.output is not None:
             max_bytes = None if options.max_output_mb is None else int(options.max_output_mb * 1024 * 1024)
+            from edgecell.device.results import ResultWriter  # csv and friends only with --output
+
             every.append(ResultWriter(options.output, append=options.append, max_bytes=max_bytes))
         every += list(sinks)
         if terminal is not None:

@@ -1,6 +1,5 @@
 """The model folder `edgecell train` writes (its file names), and loading its `model.keras` safely."""
 
-import zipfile
 from pathlib import Path
 
 from edgecell.core import requires
@@ -33,6 +32,8 @@ def require_model(model_dir) -> Path:
 def load_keras(model_dir):
     """Load `model.keras` in Keras' safe mode (code inside the file is never run) and check it
     against `labels.txt`."""
+    import zipfile  # here: the board reads the model folder's names, never model.keras
+
     model_dir = require_model(model_dir)
     keras = requires.keras("Loading a Keras model")
     path = model_dir / MODEL_FILE
@@ -65,6 +66,8 @@ def load_keras(model_dir):
 
 
 def _check_inflated_sizes(path: Path) -> None:
+    import zipfile
+
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
