@@ -97,16 +97,34 @@ def sink_us(classifier, frames) -> float:
     return (time.perf_counter() - start) * 1e6 / (5 * len(frames))
 
 
+class Served:
+    """`--serve`'s parts for one round: the `Live` sink (`live`, for the loop), the server on
+    loopback and a page polling it (benchmarks/mqtt.py adds them to its publisher's rounds)."""
+
+    def __init__(self, classifier):
+        self.live = Live(str(classifier.path), classifier.runtime.name)
+        self.server = serve.Server(serve.Address("127.0.0.1", 0), self.live, serve.Classify(classifier)).start()
+        try:
+            self.page = Page(self.server.server_address[1])
+        except BaseException:
+            self.server.close()
+            raise
+
+    def close(self) -> int:
+        """Stop the page and the server; the number of requests the page made."""
+        try:
+            return self.page.close()
+        finally:
+            self.server.close()
+
+
 def served_ms(classifier, frames) -> tuple:
     """(per-frame ms, page requests) of one round with the server up and a page polling it."""
-    live = Live(str(classifier.path), classifier.runtime.name)
-    server = serve.Server(serve.Address("127.0.0.1", 0), live, serve.Classify(classifier)).start()
-    page = Page(server.server_address[1])
+    parts = Served(classifier)
     try:
-        ms = loop_ms(classifier, frames, live)
+        ms = loop_ms(classifier, frames, parts.live)
     finally:
-        requests = page.close()
-        server.close()
+        requests = parts.close()
     return ms, requests
 
 
