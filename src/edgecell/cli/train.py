@@ -5,6 +5,7 @@ import typer
 
 from edgecell.cli.options import FullDecode, Quiet
 from edgecell.cli.user_errors import user_errors
+from edgecell.core import modelfolder
 from edgecell.train.config import TrainConfig
 from edgecell.train.distribute import Distribute
 from edgecell.train.networks import Arch, Weights
@@ -90,7 +91,4 @@ def train(
     if not report["distribute"]["chief"]:
         typer.echo(f"Worker {report['distribute']['worker']} done; the chief writes {out}/.")
         return
-    typer.echo(
-        f"Wrote {out}/ (model.keras, labels.txt, split.json, config.json, train_report.json, "
-        "curves.png, confusion.png)."
-    )
+    typer.echo(f"Wrote {out}/ ({', '.join(modelfolder.TRAINED_FILES)}).")

@@ -13,6 +13,8 @@ SPLIT_FILE = "split.json"
 CONFIG_FILE = "config.json"
 CURVES_FILE = "curves.png"
 CONFUSION_FILE = "confusion.png"
+# what `edgecell train` writes, in the order it names them
+TRAINED_FILES = (MODEL_FILE, LABELS_FILE, SPLIT_FILE, CONFIG_FILE, REPORT_FILE, CURVES_FILE, CONFUSION_FILE)
 # What a .keras archive may inflate to, read from its zip directory before Keras opens it: a
 # config.json of a few kilobytes can declare (and inflate to) gigabytes. Python's zipfile never
 # inflates a member past the size its directory declares, so checking those sizes is enough.
