@@ -242,3 +242,14 @@ def decide(
     )
     needed = images_needed(counts, max_drop_points) if found is Verdict.inconclusive else None
     return Decision(counts, agreement, interval, found, passed, needed, max_drop_points)
+
+
+def per_class_recall(matrix) -> list:
+    """Each true class's share of images classified as it (rows of `matrix` are true classes); None for an empty row."""
+    return [row[i] / sum(row) if sum(row) else None for i, row in enumerate(matrix)]
+
+
+def balanced_accuracy(matrix) -> Optional[float]:
+    """The mean recall over the classes that have images: a majority class cannot carry it."""
+    recalls = [recall for recall in per_class_recall(matrix) if recall is not None]
+    return sum(recalls) / len(recalls) if recalls else None

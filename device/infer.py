@@ -19,6 +19,7 @@ from edgecell.device import image, runner
 from edgecell.device import sources as inputs
 from edgecell.device import summary as report
 from edgecell.device.events import dispatch
+from edgecell.device.source_check import check_paths
 
 PROGRESS_BAR_FROM = 200  # inputs; fewer get a line each on a terminal
 READ_AHEAD = 4  # images decoded ahead of the model; never for a live camera (frames would be stale)
@@ -49,6 +50,7 @@ class Source:
             raise EdgecellError(
                 "Nothing to classify: give image files, folders, globs or videos, or --camera N or --picamera."
             )
+        check_paths(self.paths)
         if self.max_pixels is not None and self.max_pixels < 1:
             raise EdgecellError(f"--max-pixels {self.max_pixels} is too small; give at least 1 (default 50000000).")
         if self.max_fps is not None and not self.live:

@@ -303,7 +303,7 @@ if [ "$system_site" = 1 ]; then
 fi
 cat <<EOF
 Try it on the shipped demo model and images:
-  $venv/bin/edgecell infer $(dirname "$model")/images
+  $venv/bin/edgecell infer $(dirname "$model")/images --model $model
 Service file written (not enabled): $unit
   to run it at boot: sudo install -m 644 $unit /etc/systemd/system/ && sudo systemctl daemon-reload && sudo systemctl enable --now edgecell-infer
   its log: journalctl -u edgecell-infer -f      its results: $prefix/results/

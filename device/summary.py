@@ -54,6 +54,11 @@ class Progress:
         self.stream.flush()
 
 
+def model_line(path, labels_source) -> str:
+    """Which model a run uses and where its labels came from: said at the start and in the summary."""
+    return f"model {printable(str(path))} (labels from {labels_source})"
+
+
 def summary_text(summary: dict) -> str:
     images, latency, warm, ctx = summary["images"], summary["latency_ms"], summary["warmup"], summary["context"]
     lines = [
@@ -76,6 +81,10 @@ def summary_text(summary: dict) -> str:
         from edgecell.device.connections import lines as connection_lines
 
         lines += connection_lines(summary)
+    if "labelled" in summary:
+        from edgecell.device.labelled_report import lines as labelled_lines
+
+        lines += labelled_lines(summary["labelled"])
     camera = summary.get("camera")
     if camera:
         lines.append(
@@ -88,11 +97,16 @@ def summary_text(summary: dict) -> str:
             )
             + (f" (asked for {camera['asked_size'][0]}x{camera['asked_size'][1]})" if camera.get("asked_size") else "")
         )
+    if summary.get("model"):
+        lines.insert(1, model_line(summary["model"], summary.get("labels_source")))
     if summary.get("labels_source"):
         lines.append(f"labels from {summary['labels_source']}; normalisation from {summary['normalisation_source']}")
     decode = summary.get("decode")
     if decode and images["done"]:
         lines.append(f"decode: {decode['rule']} ({decode['from']})")
+    for key, what in (("output", "results"), ("summary_file", "summary")):
+        if summary.get(key) and summary[key] != "-":
+            lines.append(f"{what} written to {printable(summary[key])}")
     board = ctx.get("board") or ctx.get("cpu")
     extra = []
     if ctx.get("cpu_temperature_c") is not None:

@@ -73,7 +73,7 @@ def test_help_imports_neither_numpy_nor_opencv():
 def test_threads_takes_one_count_where_a_command_runs_once(tmp_path):
     image = str(sorted(DEMO_IMAGES.glob("*.png"))[0])
     run = subprocess.run(
-        [sys.executable, "-m", "edgecell", "infer", image, "--threads", "1,2"],
+        [sys.executable, "-m", "edgecell", "infer", image, "--model", "demo", "--threads", "1,2"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -92,7 +92,8 @@ def test_full_decode_is_one_flag_in_every_command_that_decodes(tmp_path):
     summary = tmp_path / "s.json"
     image = str(sorted(DEMO_IMAGES.glob("*.png"))[0])
     run = subprocess.run(
-        [sys.executable, "-m", "edgecell", "infer", image, "--full-decode", "--json", str(summary), "-q"],
+        [sys.executable, "-m", "edgecell", "infer", image, "--model", "demo", "--full-decode"]
+        + ["--json", str(summary), "-q"],
         capture_output=True,
         text=True,
         timeout=120,

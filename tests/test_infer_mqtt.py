@@ -37,7 +37,8 @@ def test_a_broker_restarted_mid_run_gets_every_result_and_the_file_none_twice(mo
     recorder = Recorder(mosquitto.port, ["edgecell/+/result", "edgecell/+/event"])
     results = tmp_path / "results.jsonl"
     run = edgecell(
-        *("infer", "--camera", video, "--max-fps", "40", "--limit", "200", "--quiet", "--output", results),
+        *("infer", "--model", "demo", "--camera", video, "--max-fps", "40", "--limit", "200"),
+        *("--quiet", "--output", results),
         *("--mqtt", mosquitto.url, "--device-id", "cam", "--mqtt-outbox", tmp_path / "outbox", "--hold", "3"),
         *("--json", tmp_path / "summary.json"),
     )
@@ -72,7 +73,7 @@ def test_the_last_will_says_offline_after_a_sigkill(mosquitto, tmp_path):
     video = digits_video(tmp_path / "digits.avi", "3", 20)
     recorder = Recorder(mosquitto.port, ["edgecell/+/status"])
     run = edgecell(
-        *("infer", "--camera", video, "--max-fps", "20", "--quiet"),
+        *("infer", "--model", "demo", "--camera", video, "--max-fps", "20", "--quiet"),
         *("--mqtt", mosquitto.url, "--device-id", "doomed", "--mqtt-outbox", tmp_path / "outbox"),
         start_new_session=True,
     )
@@ -98,7 +99,8 @@ def test_webhook_and_events_from_the_cli(tmp_path):
     try:
         result = CliRunner().invoke(
             app,
-            ["infer", str(video), "-o", str(results), "--webhook", receiver.url, "--smooth", "2", "--hold", "2", "-q"],
+            ["infer", str(video), "--model", "demo", "-o", str(results), "--webhook", receiver.url]
+            + ["--smooth", "2", "--hold", "2", "-q"],
         )
     finally:
         receiver.shutdown()
@@ -113,7 +115,7 @@ def test_mqtts_with_the_brokers_ca(mosquitto_tls, tmp_path):
     """TLS for real: a throwaway CA, a broker that speaks only TLS; a CA that did not sign the
     broker's certificate gets nothing delivered and says so on stderr."""
     summary = tmp_path / "summary.json"
-    common = ["infer", str(DEMO_IMAGES), "-q", "--mqtt", mosquitto_tls.url, "--json", str(summary)]
+    common = ["infer", str(DEMO_IMAGES), "--model", "demo", "-q", "--mqtt", mosquitto_tls.url, "--json", str(summary)]
     good = CliRunner().invoke(app, [*common, "--mqtt-ca", str(mosquitto_tls.ca), "--mqtt-outbox", str(tmp_path / "a")])
     assert good.exit_code == 0, good.output
     assert json.loads(summary.read_text())["mqtt"]["delivered"] == 20  # ten results, ten events (ten digits)
@@ -142,13 +144,13 @@ def test_usage_errors_are_one_sentence(tmp_path, args, message):
     ca = tmp_path / "ca.pem"
     ca.write_text("not a certificate")
     args = [a.format(ca=ca) for a in args]
-    result = CliRunner().invoke(app, ["infer", str(DEMO_IMAGES), *args])
+    result = CliRunner().invoke(app, ["infer", str(DEMO_IMAGES), "--model", "demo", *args])
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
 
 
 def test_env_settings_as_the_service_gives_them(tmp_path):
     """The systemd unit sets EDGECELL_* variables; an empty one is off."""
     env = {"EDGECELL_WEBHOOK": "", "EDGECELL_MQTT": "", "EDGECELL_SMOOTH": "2", "EDGECELL_HOLD": "1"}
-    result = CliRunner().invoke(app, ["infer", str(DEMO_IMAGES), "-q"], env=env)
+    result = CliRunner().invoke(app, ["infer", str(DEMO_IMAGES), "--model", "demo", "-q"], env=env)
     assert result.exit_code == 0, result.output
     assert "class-change event(s)" in result.output and "mqtt" not in result.output

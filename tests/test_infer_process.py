@@ -48,7 +48,7 @@ def test_a_run_imports_no_tensorflow(device_model, tmp_path):
 
 
 @needs_demo
-def test_demo_model_runs_by_default_and_matches_expected(tmp_path):
+def test_demo_model_runs_when_asked_for_and_matches_expected(tmp_path):
     """Parity with export: the answers `scripts/make_demo_model.py` recorded through the export's classifier."""
     from typer.testing import CliRunner
 
@@ -56,7 +56,7 @@ def test_demo_model_runs_by_default_and_matches_expected(tmp_path):
 
     expected = json.loads((DEMO_MODEL.parent / "expected.json").read_text())
     out = tmp_path / "r.jsonl"
-    result = CliRunner().invoke(app, ["infer", str(DEMO_IMAGES), "-o", str(out), "-q"])
+    result = CliRunner().invoke(app, ["infer", str(DEMO_IMAGES), "--model", "demo", "-o", str(out), "-q"])
     assert result.exit_code == 0, result.output
     rows = {os.path.basename(r["source"]): r for r in map(json.loads, out.read_text().splitlines())}
     assert set(rows) == set(expected)

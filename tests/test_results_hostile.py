@@ -123,7 +123,7 @@ def test_infer_prints_an_odd_name_escaped(tmp_path):
     source = sorted(DEMO_IMAGES.glob("*.png"))[0]
     write_rgb(folder / "x.png", load_rgb(source))
     os.rename(folder / "x.png", os.path.join(os.fsencode(folder), b"\x1b[2Jbad\xff.png"))
-    output = CliRunner().invoke(app, ["infer", str(folder)]).output
+    output = CliRunner().invoke(app, ["infer", str(folder), "--model", "demo"]).output
     assert "\x1b" not in output and "\\x1b[2Jbad\\udcff.png" in output
 
 
@@ -149,7 +149,7 @@ def test_max_pixels_on_the_command_line(tmp_path):
 
     folder = tmp_path / "in"
     write_rgb(folder / "small.png", load_rgb(sorted(DEMO_IMAGES.glob("*.png"))[0]))
-    result = CliRunner().invoke(app, ["infer", str(folder), "--max-pixels", "10"])
+    result = CliRunner().invoke(app, ["infer", str(folder), "--model", "demo", "--max-pixels", "10"])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "declares 8x8 pixels (0 megapixels), over the 1e-05-megapixel cap (--max-pixels)" in result.output
-    assert CliRunner().invoke(app, ["infer", str(folder)]).exit_code == 0
+    assert CliRunner().invoke(app, ["infer", str(folder), "--model", "demo"]).exit_code == 0

@@ -207,7 +207,7 @@ def test_thermal_readings(tmp_path: Path):
 
 
 def test_edgecell_serve_classifies_until_stopped_and_shows_what_it_was_sent(tmp_path):
-    process, url = start_serving(["serve", "--top-k", "2"], tmp_path)
+    process, url = start_serving(["serve", "--model", "demo", "--top-k", "2"], tmp_path)
     try:
         posted = urllib.request.Request(url + "classify", data=png("7_0118.png"), method="POST")
         with urllib.request.urlopen(posted, timeout=10) as response:
@@ -224,7 +224,7 @@ def test_edgecell_serve_classifies_until_stopped_and_shows_what_it_was_sent(tmp_
     assert "Classified 1 images (0 failed)" in (tmp_path / "stdout.txt").read_text()
 
 
-@pytest.mark.parametrize("command", [["infer", str(IMAGES)], ["serve"]])
+@pytest.mark.parametrize("command", [["infer", str(IMAGES), "--model", "demo"], ["serve", "--model", "demo"]])
 def test_serving_beyond_loopback_without_a_token_is_one_sentence(command):
     result = CliRunner().invoke(app, [*command, "--serve", "0.0.0.0:8080"], env={"EDGECELL_TOKEN": None})
     assert result.exit_code == 2

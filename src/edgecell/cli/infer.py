@@ -25,7 +25,6 @@ from edgecell.cli.options import (
 )
 from edgecell.cli.user_errors import user_errors
 from edgecell.device.runtime import Runtime
-from edgecell.models import DEMO_MODEL
 
 CONNECT = "Connecting the board (docs/connecting.md)"
 
@@ -35,7 +34,7 @@ def infer(
         Optional[list[str]],
         typer.Argument(show_default=False, help="Image files, folders (walked recursively), globs or video files."),
     ] = None,
-    model: ModelFile = DEMO_MODEL,
+    model: ModelFile = None,
     labels: Labels = None,
     locale: Locale = "en",
     mean: Mean = None,
@@ -175,6 +174,7 @@ def infer(
     """Classify images, videos or camera frames with a .tflite model, timing every image."""
     from edgecell.device import connections as connect
     from edgecell.device import infer as session
+    from edgecell.device import labelled_report
     from edgecell.device import summary as report
 
     with user_errors():
@@ -189,24 +189,27 @@ def infer(
         load = partial(open_classifier, model, labels, mean, std, threads, runtime, full_decode, locale)
         classifier = load()
         log = partial(typer.echo, err=True)
+        log(report.model_line(classifier.path, classifier.labels_source))
         sinks, detector = connect.start(reach, classifier, threshold, log)
         if serve is not None and detector is None:  # the live page lists class changes too
             from edgecell.device.events import Detector
 
             detector = Detector(classifier.labels or [], 1, 1, threshold)
+        labelled = labelled_report.sinks(source.paths, classifier.labels)  # a class folder: accuracy too
         with _serving(serve, load, classifier, top_k, threshold, token, max_body_mb, log) as page:
             summary = session.run(
                 classifier,
                 source,
                 options,
-                sinks=[*sinks, *page],
+                sinks=[*sinks, *page, *labelled],
                 terminal=partial(session.Terminal, quiet=quiet, echo=typer.echo),
                 log=log,
                 on_signals=True,
                 events=detector,
             )
-        summary.update(connect.reports(sinks, detector))
+        summary.update(connect.reports(sinks, detector), **labelled_report.reports(labelled))
         if json_file is not None:
+            summary["summary_file"] = str(json_file)
             write_json(json_file, summary)
     try:
         typer.echo(report.summary_text(summary))

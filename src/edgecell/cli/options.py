@@ -94,12 +94,12 @@ def _demo_model():
 
 
 ModelFile = Annotated[
-    Path,
+    Optional[Path],
     typer.Option(
         "--model",
         "-m",
         show_default=False,
-        help="The .tflite classifier (default: the digits demo model shipped with edgecell).",
+        help="The .tflite classifier; 'demo' is the digits demo model shipped with edgecell.",
     ),
 ]
 Labels = Annotated[
@@ -115,6 +115,17 @@ TopK = Annotated[int, typer.Option(min=1, help="Classes shown per image.")]
 Threshold = Annotated[float, typer.Option(min=0.0, help="Hide classes scoring below this.")]
 
 
+def chosen_model(model: Optional[Path]) -> Path:
+    """`--model`: a path, or the word 'demo' for the shipped digits model; never a silent default."""
+    if model is None:
+        raise EdgecellError(
+            "No model given: add --model MODEL.tflite (or --model demo for the digits demo model edgecell ships)."
+        )
+    if str(model) == "demo" and not model.exists():
+        return _demo_model()
+    return model
+
+
 def open_classifier(
     model: Path,
     labels=None,
@@ -128,6 +139,7 @@ def open_classifier(
     """The `Classifier` the model options name; the demo model missing is one sentence."""
     from edgecell.device.model import Classifier
 
+    model = chosen_model(model)
     if model == _demo_model() and not model.exists():
         raise EdgecellError(f"The demo model {model} is not installed here; give --model MODEL.tflite.")
     threads = one_thread_count(threads)

@@ -21,11 +21,10 @@ from edgecell.cli.options import (
 )
 from edgecell.cli.user_errors import user_errors
 from edgecell.device.runtime import Runtime
-from edgecell.models import DEMO_MODEL
 
 
 def serve(
-    model: ModelFile = DEMO_MODEL,
+    model: ModelFile = None,
     labels: Labels = None,
     locale: Locale = "en",
     mean: Mean = None,

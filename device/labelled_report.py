@@ -1,0 +1,110 @@
+"""`edgecell infer` on a class folder (one subfolder per class, named as the model's labels): the
+accuracy of the run against the folder names, as `edgecell evaluate` and `bench --data` report it.
+
+A sink beside the others: it reads each result's name (the path under the folder) and its top-1
+class, and nothing else, so a run over a folder that is not labelled costs nothing. The report
+gives the accuracy with its 95% Wilson interval beside the majority-class rate (a model that
+always answers the biggest class scores that), the balanced accuracy, each class's recall and the
+confusion matrix (rows the true class, columns the answer; "other" is an answer outside the
+folder's classes, or none above --threshold).
+"""
+
+from pathlib import Path
+from typing import Optional
+
+from edgecell.core.numbers import percent
+from edgecell.device.accuracy import accuracy_interval, balanced_accuracy, per_class_recall
+from edgecell.device.printable import printable
+
+OTHER = "other"
+
+
+def class_folders(paths, labels) -> Optional[tuple]:
+    """(root, classes) when `paths` is one folder whose subfolders (two or more) are all labels of the model."""
+    if len(paths) != 1 or not labels or not Path(paths[0]).is_dir():
+        return None
+    root = Path(paths[0])
+    try:
+        names = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError:
+        return None
+    known = {str(label).casefold(): str(label) for label in labels}
+    if len(names) < 2 or any(name.casefold() not in known for name in names):
+        return None
+    return root, names
+
+
+class LabelledReport:
+    """Counts (true folder, top-1 answer) of each classified image; `report()` is the summary's part."""
+
+    def __init__(self, root: Path, classes: list):
+        self.root, self.classes = root, classes
+        self.index = {name.casefold(): i for i, name in enumerate(classes)}
+        self.matrix = [[0] * (len(classes) + 1) for _ in classes]  # last column: OTHER
+        self.unlabelled = 0  # images directly in the folder, outside every class subfolder
+
+    def write(self, result) -> None:
+        if not result.ok:
+            return
+        try:
+            parts = Path(result.name).relative_to(self.root).parts
+        except ValueError:
+            parts = ()
+        if len(parts) < 2:
+            self.unlabelled += 1
+            return
+        truth = self.index[parts[0].casefold()]
+        answer = self.index.get(result.classes[0].label.casefold(), len(self.classes)) if result.classes else None
+        self.matrix[truth][len(self.classes) if answer is None else answer] += 1
+
+    def close(self) -> None:
+        pass
+
+    def report(self) -> dict:
+        n = sum(map(sum, self.matrix))
+        correct = sum(self.matrix[i][i] for i in range(len(self.classes)))  # rows keep OTHER: recall counts it wrong
+        counts = [sum(row) for row in self.matrix]
+        return {
+            "folder": str(self.root),
+            "classes": self.classes,
+            "accuracy": accuracy_interval(correct, n),
+            "majority_class_rate": max(counts) / n if n else None,
+            "balanced_accuracy": balanced_accuracy(self.matrix),
+            "per_class_recall": dict(zip(self.classes, per_class_recall(self.matrix))),
+            "confusion_matrix": {"rows": self.classes, "columns": [*self.classes, OTHER], "counts": self.matrix},
+            "unlabelled_images": self.unlabelled,
+        }
+
+
+def sinks(paths, labels) -> list:
+    """The report's sink when `paths` is a labelled class folder, else none."""
+    found = class_folders(paths, labels)
+    return [] if found is None else [LabelledReport(*found)]
+
+
+def reports(found: list) -> dict:
+    return {"labelled": found[0].report()} if found else {}
+
+
+def lines(report: dict) -> list:
+    """The report as text: the accuracy line, the per-class recall and the confusion matrix."""
+    acc = report["accuracy"]
+    if acc is None:
+        return [f"labelled folder {printable(report['folder'])}: no image classified, so no accuracy"]
+    out = [
+        f"labelled folder {printable(report['folder'])}: accuracy {percent(acc['accuracy'])} "
+        f"({acc['correct']}/{acc['images']}; 95% interval {percent(acc['low'])} to {percent(acc['high'])}), "
+        f"majority-class rate {percent(report['majority_class_rate'])}, "
+        f"balanced accuracy {percent(report['balanced_accuracy'])}"
+    ]
+    if report["unlabelled_images"]:
+        out.append(f"  {report['unlabelled_images']} image(s) outside the class subfolders are not in the accuracy")
+    names = [printable(name) for name in report["confusion_matrix"]["columns"]]
+    width = max(7, *(len(name) for name in names))
+    recalls = report["per_class_recall"].values()
+    out.append("  recall  " + ", ".join(f"{name} {percent(recall)}" for name, recall in zip(names, recalls)))
+    out.append("  confusion matrix (rows: true class, columns: answer)")
+    out.append("  " + " " * width + "".join(f" {name:>{width}}" for name in names))
+    for name, row in zip(names, report["confusion_matrix"]["counts"]):
+        out.append(f"  {name:<{width}}" + "".join(f" {count:>{width}}" for count in row))
+    return out
