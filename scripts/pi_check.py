@@ -40,7 +40,18 @@ def classify(report_path: Path) -> dict:
         results, summary = Path(tmp) / "results.jsonl", Path(tmp) / "summary.json"
         started = time.monotonic()
         subprocess.run(
-            [str(edgecell), "infer", *map(str, images), "--output", str(results), "--summary", str(summary), "--quiet"],
+            [
+                str(edgecell),
+                "infer",
+                *map(str, images),
+                "--model",
+                "demo",
+                "--output",
+                str(results),
+                "--summary",
+                str(summary),
+                "--quiet",
+            ],
             check=True,
             stdout=subprocess.DEVNULL,
         )

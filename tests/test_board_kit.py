@@ -163,7 +163,17 @@ def test_the_installed_command_classifies_the_demo_images_as_here(installed, tmp
 
     prefix, _ = installed
     results = tmp_path / "demo.jsonl"
-    run(prefix / "venv" / "bin" / "edgecell", "infer", DEMO_IMAGES, "--output", results, "--quiet", cwd=tmp_path)
+    run(
+        prefix / "venv" / "bin" / "edgecell",
+        "infer",
+        DEMO_IMAGES,
+        "--model",
+        "demo",
+        "--output",
+        results,
+        "--quiet",
+        cwd=tmp_path,
+    )
     rows = {Path(r["source"]).name: r for r in map(json.loads, results.read_text().splitlines())}
     classifier = Classifier(DEMO_MODEL)
     assert len(rows) == len(list(DEMO_IMAGES.glob("*.png"))) > 0

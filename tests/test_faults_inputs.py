@@ -228,7 +228,7 @@ def test_a_hostile_folder_ends_by_itself_with_one_row_per_input_and_bounded_memo
         f.write(good[0].read_bytes())
     results = tmp_path / "results.csv"
     log = (tmp_path / "out.txt").open("w+")
-    code, peak_mb = measured(["infer", folder, "--output", results], stdout=log, seconds=60)
+    code, peak_mb = measured(["infer", folder, "--model", "demo", "--output", results], stdout=log, seconds=60)
     log.seek(0)
     output = log.read()
     assert code == 1, output

@@ -85,7 +85,7 @@ def test_the_live_page_follows_the_frames_and_classify_agrees_with_infer(browser
     from selenium.webdriver.common.by import By
 
     video = class_video(tmp_path / "classes.avi")
-    process, url = start_serving(["infer", "--camera", str(video), "--quiet"], tmp_path)
+    process, url = start_serving(["infer", "--model", "demo", "--camera", str(video), "--quiet"], tmp_path)
     try:
         browser.get(url)
         seen, deadline = [], time.monotonic() + 20

@@ -64,7 +64,7 @@ def tiny_video(path, frames):
 @pytest.mark.slow
 def test_peak_memory_of_120k_frames_is_within_10_mb_of_10k(tmp_path):
     short, long = tiny_video(tmp_path / "short.avi", 10_000), tiny_video(tmp_path / "long.avi", 120_000)
-    args = ["-q", "--threads", "1", "--json", tmp_path / "summary.json"]
+    args = ["--model", "demo", "-q", "--threads", "1", "--json", tmp_path / "summary.json"]
     code_short, short_mb = run_cli(["infer", short, *args])
     code_long, long_mb = run_cli(["infer", long, *args])
     assert code_short == 0 and code_long == 0

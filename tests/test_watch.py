@@ -22,7 +22,8 @@ def test_two_boards_publishing_at_once(mosquitto, tmp_path):
 
     boards = [
         edgecell(
-            *("infer", "--camera", digits_video(tmp_path / f"{name}.avi", digit, 10), "--max-fps", "30", "-q"),
+            *("infer", "--model", "demo", "--camera", digits_video(tmp_path / f"{name}.avi", digit, 10)),
+            *("--max-fps", "30", "-q"),
             *("--mqtt", mosquitto.url, "--device-id", name, "--stats-every", "0.3", "--mqtt-outbox", tmp_path / name),
         )
         for name, digit in (("pi-a", "3"), ("pi-b", "7"))
