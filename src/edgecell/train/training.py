@@ -243,6 +243,11 @@ def write_artifacts(out: Path, model, classes, parts, config: TrainConfig, repor
     atomic.write_json(out / CONFIG_FILE, config.to_json())
     atomic.write_json(out / modelfolder.REPORT_FILE, report)
     plots.curves(report["history"], out / modelfolder.CURVES_FILE)
-    plots.confusion(report["test"]["confusion_matrix"], classes, out / modelfolder.CONFUSION_FILE)
+    test = report["test"]
+    baseline = (
+        f"accuracy {test['accuracy']:.2f}, always '{test['majority_class']}' {test['majority_rate']:.2f}, "
+        f"balanced {test['balanced_accuracy']:.2f}"
+    )
+    plots.confusion(test["confusion_matrix"], classes, out / modelfolder.CONFUSION_FILE, baseline)
     with atomic.replacing(out / modelfolder.MODEL_FILE, suffix=".keras") as tmp:
         model.save(tmp)
