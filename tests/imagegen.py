@@ -70,3 +70,36 @@ def digits_video(path, pattern, repeat):
             writer.write(frame)
     writer.release()
     return path
+
+
+CELL_COUNTS = {"disc": 180, "ring": 40, "square": 40, "dots": 40}  # 60% one class, as in the white-cell tutorial
+
+
+def cell_image(kind: str, size=64, rng=None) -> np.ndarray:
+    """A grey, noisy picture of one shape; classes differ by shape and texture, never by colour."""
+    rng = rng or np.random.default_rng()
+    image = rng.normal(120, 18, (size, size)).clip(0, 255).astype(np.uint8)
+    tone = int(rng.integers(40, 80))
+    r = int(size * rng.uniform(0.18, 0.28))
+    cx, cy = (int(rng.integers(r + 2, size - r - 2)) for _ in range(2))
+    if kind == "disc":
+        cv2.circle(image, (cx, cy), r, tone, -1)
+    elif kind == "ring":
+        cv2.circle(image, (cx, cy), r, tone, max(2, r // 3))
+    elif kind == "square":
+        cv2.rectangle(image, (cx - r, cy - r), (cx + r, cy + r), tone, -1)
+    else:
+        for _ in range(9):
+            x, y = (int(v) for v in rng.integers(-r, r + 1, 2))
+            cv2.circle(image, (cx + x, cy + y), max(2, r // 5), tone, -1)
+    return np.repeat(image[:, :, None], 3, axis=2)
+
+
+def cells_dataset(root: Path, counts=None, size=64, seed=0) -> Path:
+    """An unbalanced four-class dataset of shapes (CELL_COUNTS): a constant model scores 0.6 on it."""
+    rng = np.random.default_rng(seed)
+    for kind, n in (counts or CELL_COUNTS).items():
+        (root / kind).mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            write_rgb(root / kind / f"{i:03d}.png", cell_image(kind, size, rng))
+    return root

@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -12,12 +13,17 @@ def evaluate(
     data: Annotated[
         Optional[Path], typer.Option(help="Evaluate on this class-folder dataset instead of the held-out split.")
     ] = None,
-    batch_size: Annotated[int, typer.Option(min=1)] = 32,
+    batch_size: Annotated[int, typer.Option(min=1, help="Images per prediction step.")] = 32,
     json_file: JsonFile = None,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Exit 1 when the model is not clearly better than answering the largest class."),
+    ] = False,
 ):
     """Test loss, accuracy and the per-class table, on the recorded held-out split or another folder."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up lines; set it to 0 to see them
     from edgecell.train.evaluation import evaluate as run
-    from edgecell.train.metrics import format_table
+    from edgecell.train.metrics import format_baseline, format_table
 
     with user_errors():
         result = run(model_dir, data, batch_size)
@@ -32,3 +38,8 @@ def evaluate(
         f"{result['images']} images)"
     )
     typer.echo(format_table(result["per_class"]))
+    typer.echo(format_baseline(result))
+    if result["verdict"]:
+        typer.echo(result["verdict"])
+        if strict:
+            raise typer.Exit(1)

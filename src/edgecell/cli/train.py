@@ -1,3 +1,7 @@
+import os
+import shlex
+import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -6,6 +10,7 @@ import typer
 from edgecell.cli.options import FullDecode, Quiet
 from edgecell.cli.user_errors import user_errors
 from edgecell.core import modelfolder
+from edgecell.core.errors import EdgecellError
 from edgecell.train.config import TrainConfig
 from edgecell.train.distribute import Distribute
 from edgecell.train.networks import Arch, Weights
@@ -15,10 +20,24 @@ TRAINED = Path("trained")  # `--out` default: trained/<dataset name>
 DEFAULTS = TrainConfig(data_dir="", out_dir="")
 
 
+class Augment(str, Enum):  # the policies of edgecell.train.pipeline.AUGMENT_POLICIES (kept TensorFlow-free here)
+    none = "none"
+    upright = "upright"
+    any_orientation = "any-orientation"
+    classic = "classic"
+
+
+class ClassWeight(str, Enum):
+    auto = "auto"
+    balanced = "balanced"
+    none = "none"
+
+
 def train(
     data_dir: Annotated[Path, typer.Argument(help="Folder with one subfolder of images per class.", metavar="DATA")],
     out: Annotated[
-        Optional[Path], typer.Option("--out", help="Model folder to write [default: trained/<dataset name>].")
+        Optional[Path],
+        typer.Option("--out", help="Model folder to write.", show_default="trained/<dataset name>"),
     ] = None,
     arch: Annotated[
         Arch, typer.Option(help="edge: small int8-friendly CNN; tutorial: the tutorial's CNN; mobilenetv2.")
@@ -27,8 +46,10 @@ def train(
         Weights, typer.Option(help="Start mobilenetv2 from ImageNet weights (downloads once).")
     ] = Weights(DEFAULTS.weights),
     img_size: Annotated[int, typer.Option(min=16, help="Images are resized to this square size.")] = DEFAULTS.img_size,
-    epochs: Annotated[int, typer.Option(min=1)] = DEFAULTS.epochs,
-    batch_size: Annotated[int, typer.Option(min=1)] = DEFAULTS.batch_size,
+    epochs: Annotated[
+        int, typer.Option(min=1, help="Most epochs to run; early stopping usually ends sooner.")
+    ] = DEFAULTS.epochs,
+    batch_size: Annotated[int, typer.Option(min=1, help="Images per training step.")] = DEFAULTS.batch_size,
     test_split: Annotated[
         float, typer.Option(help="Fraction of each class held out for testing.")
     ] = DEFAULTS.test_split,
@@ -37,8 +58,25 @@ def train(
     ] = DEFAULTS.val_split,
     seed: Annotated[int, typer.Option(help="Seed of the split, initialisation and shuffling.")] = DEFAULTS.seed,
     augment: Annotated[
-        bool, typer.Option(help="Random flips, rotations, zoom and brightness while training.")
-    ] = DEFAULTS.augment,
+        Optional[Augment],
+        typer.Option(
+            help="Random changes while training. upright: shifts, zoom, brightness, never mirrors or rotates; "
+            "any-orientation: also mirrors and rotates (microscopy, aerial); classic: horizontal mirror, small "
+            "rotations; none.",
+            show_default="upright; none with --arch tutorial",
+        ),
+    ] = None,
+    class_weight: Annotated[
+        ClassWeight,
+        typer.Option(help="auto: weight the loss by class when the classes are unbalanced; balanced: always; none."),
+    ] = ClassWeight(DEFAULTS.class_weight),
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Exit 1 when the model is not clearly better than answering the largest class."),
+    ] = False,
+    exist_ok: Annotated[
+        bool, typer.Option("--exist-ok", help="Overwrite a model folder that already holds a trained model.")
+    ] = False,
     patience: Annotated[
         int, typer.Option(min=1, help="Epochs without improvement before stopping early.")
     ] = DEFAULTS.patience,
@@ -65,9 +103,11 @@ def train(
     full_decode: FullDecode = False,
 ):
     """Train a classifier on a class-folder dataset and evaluate it on a held-out split."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up lines; set it to 0 to see them
     from edgecell.train.training import train as run
 
     out = out or TRAINED / data_dir.resolve().name
+    policy = augment.value if augment else ("none" if arch.value == "tutorial" else DEFAULTS.augment)
     config = TrainConfig(
         data_dir=str(data_dir),
         out_dir=str(out),
@@ -79,16 +119,54 @@ def train(
         test_split=test_split,
         val_split=val_split,
         seed=seed,
-        augment=augment,
+        augment=policy,
         patience=patience,
+        class_weight=class_weight.value,
         distribute=distribute.value,
         resume=resume,
         cache=str(cache or ""),
         decode="full" if full_decode else DEFAULTS.decode,
     )
     with user_errors():
-        report = run(config, log=(lambda *_: None) if quiet else typer.echo)
+        _check_folders(data_dir, out, resume or exist_ok)
+        try:
+            log = (lambda *_: None) if quiet else typer.echo
+            report = run(config, verbose=1 if sys.stdout.isatty() else 2, log=log)
+        except KeyboardInterrupt:
+            _interrupted(config)
     if not report["distribute"]["chief"]:
         typer.echo(f"Worker {report['distribute']['worker']} done; the chief writes {out}/.")
         return
     typer.echo(f"Wrote {out}/ ({', '.join(modelfolder.TRAINED_FILES)}).")
+    if strict and report["test"]["verdict"]:
+        typer.secho("Failing (--strict): the model is not clearly better than a constant answer.", err=True)
+        raise typer.Exit(1)
+
+
+def _check_folders(data_dir: Path, out: Path, overwrite: bool) -> None:
+    """Refuse a dataset root of splits (DATA/train/<class>) and a finished model folder about to be overwritten."""
+    if data_dir.is_dir():
+        subs = [d for d in data_dir.iterdir() if d.is_dir()]
+        split = next((d for d in subs if d.name.lower() in ("train", "training")), None)
+        if split is not None and all(any(x.is_dir() for x in d.iterdir()) for d in subs):
+            others = [d for d in subs if d is not split]
+            check = f" (and check on the rest with `edgecell evaluate MODEL --data {others[0]}`)" if others else ""
+            raise EdgecellError(
+                f"{data_dir} holds splits ({', '.join(sorted(d.name for d in subs))}), each with class folders; "
+                f"train on {split}{check}."
+            )
+    if not overwrite and (out / modelfolder.MODEL_FILE).exists():
+        raise EdgecellError(f"{out} already holds a trained model; give a fresh --out, or --exist-ok to overwrite it.")
+
+
+def _interrupted(config: TrainConfig):
+    from edgecell.train import resume
+
+    state = resume.read(resume.folder(config.out_dir)) or {}
+    args = [a for a in sys.argv[1:] if a != "--resume"]
+    typer.echo(
+        f"Interrupted after epoch {state.get('epoch', 0)} of {config.epochs}; continue with: "
+        f"edgecell {shlex.join(args)} --resume",
+        err=True,
+    )
+    raise typer.Exit(130)

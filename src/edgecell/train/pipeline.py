@@ -27,7 +27,7 @@ def image_batches(
     batch_size: int,
     shuffle: bool = False,
     seed: int = 4,
-    augment: bool = False,
+    augment: str = "none",
     shard=(1, 0),
     cache=None,
     drop_remainder: bool = False,
@@ -66,8 +66,8 @@ def image_batches(
             ds = ds.shuffle(max(1, min(count, CACHE_SHUFFLE_BYTES // (img_size * img_size * 3))), seed=seed)
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     ds = ds.map(lambda images, labels: (tf.cast(images, tf.float32), labels), num_parallel_calls=tf.data.AUTOTUNE)
-    if augment:
-        ds = ds.map(_augmenter(seed), num_parallel_calls=tf.data.AUTOTUNE)
+    if augment and augment != "none":
+        ds = ds.map(_augmenter(seed, augment), num_parallel_calls=tf.data.AUTOTUNE)
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF  # sharded above
     return ds.with_options(options).prefetch(PREFETCH_BATCHES)
@@ -95,21 +95,40 @@ def cache_prefix(cache, part: str, paths, labels, img_size: int, shard=(1, 0), d
     return prefix
 
 
-def _augmenter(seed: int):
-    """Random flips, small rotations, zoom and brightness, applied to pixels in 0..255.
+AUGMENT_POLICIES = {
+    "none": "no augmentation",
+    "upright": "small shifts, zoom and brightness; never mirrors or rotates (safe for digits and text)",
+    "any-orientation": "upright's changes plus mirroring both ways and any rotation "
+    "(for pictures with no up or down: microscopy, aerial images)",
+    "classic": "horizontal mirroring, small rotations, zoom and brightness (the former --augment)",
+}
+
+
+def _augmenter(seed: int, policy: str = "classic"):
+    """The random changes of one policy (AUGMENT_POLICIES), applied to pixels in 0..255.
 
     Applied in the pipeline, not in the model, so the exported model carries no random layers.
     """
     keras = requires.keras("Augmentation")
     layers = keras.layers
-    augment = keras.Sequential(
-        [
+    light = [
+        layers.RandomZoom(0.1, fill_mode="reflect", seed=seed),
+        layers.RandomBrightness(0.1, value_range=(0, 255), seed=seed),
+    ]
+    steps = {
+        "upright": [layers.RandomTranslation(0.05, 0.05, fill_mode="reflect", seed=seed), *light],
+        "any-orientation": [
+            layers.RandomFlip("horizontal_and_vertical", seed=seed),
+            layers.RandomRotation(0.5, fill_mode="reflect", seed=seed),
+            *light,
+        ],
+        "classic": [
             layers.RandomFlip("horizontal", seed=seed),
             layers.RandomRotation(0.05, fill_mode="reflect", seed=seed),
-            layers.RandomZoom(0.1, fill_mode="reflect", seed=seed),
-            layers.RandomBrightness(0.1, value_range=(0, 255), seed=seed),
-        ]
-    )
+            *light,
+        ],
+    }[policy]
+    augment = keras.Sequential(steps)
 
     def apply(images, labels):
         return augment(images, training=True), labels

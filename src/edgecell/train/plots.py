@@ -22,13 +22,15 @@ def curves(history: dict, target: Path) -> None:
             if key in history:
                 ax.plot(range(1, len(history[key]) + 1), history[key], style, marker="o", label=key)
         ax.set_xlabel("epoch")
+        ax.xaxis.get_major_locator().set_params(integer=True)  # whole epochs only
         ax.set_title(metric)
         ax.legend()
     fig.tight_layout()
     _save(fig, plt, target)
 
 
-def confusion(matrix, classes, target: Path) -> None:
+def confusion(matrix, classes, target: Path, baseline: str = "") -> None:
+    """The matrix, titled with `baseline` (accuracy beside the majority-class rate) when given."""
     plt = _pyplot()
     n = len(classes)
     size = max(4.0, 0.5 * n + 2)
@@ -38,6 +40,8 @@ def confusion(matrix, classes, target: Path) -> None:
     ax.set_yticks(range(n), classes)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
+    if baseline:
+        ax.set_title(baseline, fontsize=8, wrap=True)
     peak = max(1, max(max(row) for row in matrix))
     for i in range(n):
         for j in range(n):

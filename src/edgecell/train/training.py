@@ -9,7 +9,7 @@ from edgecell.core import atomic, modelfolder, requires
 from edgecell.core.version import __version__
 from edgecell.device import classfolder
 from edgecell.train import dataset as ds
-from edgecell.train import distribute, networks, plots, resume
+from edgecell.train import distribute, metrics, networks, plots, resume
 from edgecell.train.config import CONFIG_FILE, TrainConfig
 from edgecell.train.evaluation import evaluate_model
 
@@ -26,7 +26,82 @@ def train(config: TrainConfig, verbose: int = 1, log=print) -> dict:
     keras = requires.keras("`edgecell train`")
     run = distribute.plan(config.distribute)  # before any other TensorFlow operation
     started = time.perf_counter()
+    data, parts = _scan(config, run, log)
+    weights = class_weights(data.counts(parts.train), data.classes, config.class_weight)
+    if weights:
+        log(f"Classes are unbalanced; loss weights {_describe(weights, data.classes)} (--class-weight none: off).")
+    train_input, val_input = _inputs(data, parts, config, run, log)
+    keras.utils.set_random_seed(config.seed)
+    steps_per_epoch = math.ceil(len(parts.train) / config.batch_size)
+    with run.strategy.scope():
+        network = networks.build(
+            config.arch, len(data.classes), config.img_size, config.weights, steps_per_epoch=steps_per_epoch
+        )
+        model = _compiled(network, config, steps_per_epoch)
+    distribute.prepare(model, run)
+    monitor = "val_loss" if val_input is not None else "loss"
+    stop = keras.callbacks.EarlyStopping(monitor=monitor, patience=config.patience, restore_best_weights=True)
+    done, history, finished = _resume(config, run, model, stop, data.classes, log)
+    backup = resume.callback(resume.folder(config.out_dir), stop, config, data.classes, history, run.chief)
+    fit_started = time.perf_counter()
+    with warnings.catch_warnings():  # Keras warns at the end of each pass over a dataset of unknown length
+        warnings.filterwarnings("ignore", message="Your input ran out of data")
+        fit = model.fit(
+            train_input,
+            validation_data=val_input,
+            epochs=done if finished else config.epochs,
+            initial_epoch=done,
+            callbacks=[stop, backup],  # in this order: the backup records early stopping's decision
+            shuffle=False,  # the pipeline shuffles
+            class_weight={i: w for i, w in enumerate(weights)} if weights else None,
+            verbose=verbose if run.chief else 0,
+        )
+    this_run = len(fit.history.get("loss", []))
+    report = _report(config, run, model, data, parts, history, monitor, done, this_run, fit_started)
+    report["class_weight"] = dict(zip(data.classes, weights)) if weights else None
+    trained = model.get_weights()  # on every worker: reading distributed variables may communicate
+    if not run.chief:
+        return report
+    if run.distributed:  # evaluate and save a plain single-device copy: the same artifact as a single-process run
+        model = _compiled(keras.models.clone_model(model), config, 1)
+        model.set_weights(trained)
+    paths, labels = [data.abspath(s) for s in parts.test], [s.label for s in parts.test]
+    test = evaluate_model(model, paths, labels, data.classes, config.img_size, config.batch_size, config.decode)
+    log(f"Test loss {test['loss']:.4f}, test accuracy {test['accuracy']:.4f} on {test['images']} images.")
+    log(metrics.format_baseline(test))
+    if test["verdict"]:
+        log(test["verdict"])
+    report["test"] = test
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    write_artifacts(Path(config.out_dir), model, data.classes, parts, config, report)
+    resume.remove(resume.folder(config.out_dir))
+    return report
 
+
+UNBALANCED = 1.5  # largest class over smallest above this: "auto" weights the classes
+
+
+def class_weights(counts: dict, classes, policy: str) -> list:
+    """Per-class loss weights (total / (classes * count)), or [] when every class counts alike.
+
+    "auto" weights only when the largest class of the training part has more than UNBALANCED
+    times the images of the smallest; "balanced" always; "none" never.
+    """
+    sizes = [counts.get(c, 0) for c in classes]
+    if policy == "none" or not sizes or min(sizes) == 0:
+        return []
+    if policy == "auto" and max(sizes) <= UNBALANCED * min(sizes):
+        return []
+    total = sum(sizes)
+    return [round(total / (len(sizes) * n), 4) for n in sizes]
+
+
+def _describe(weights, classes) -> str:
+    return ", ".join(f"{c} {w:.2f}" for c, w in zip(classes, weights))
+
+
+def _scan(config: TrainConfig, run, log):
+    """The dataset and its split, with the lines that tell the user what was found."""
     data = classfolder.scan(config.data_dir)
     if data.skipped:
         first = data.skipped[0]
@@ -45,6 +120,11 @@ def train(config: TrainConfig, verbose: int = 1, log=print) -> dict:
             f"Training on {run.replicas} replica(s) in sync ({run.kind}); this is worker {run.worker} "
             f"of {run.workers}{', the chief' if run.chief else ''}."
         )
+    return data, parts
+
+
+def _inputs(data, parts, config: TrainConfig, run, log):
+    """The training and validation pipelines (validation None when there is none to watch)."""
 
     def batches(samples, training, part):
         make = _pipeline(data, samples, config, training, part)
@@ -57,38 +137,12 @@ def train(config: TrainConfig, verbose: int = 1, log=print) -> dict:
             f"{len(parts.val)} validation images are too few to split among {run.replicas} replicas; "
             f"early stopping watches the training loss."
         )
+    return train_input, val_input
 
-    keras.utils.set_random_seed(config.seed)
-    steps_per_epoch = math.ceil(len(parts.train) / config.batch_size)
-    with run.strategy.scope():
-        model = _compiled(
-            networks.build(
-                config.arch, len(data.classes), config.img_size, config.weights, steps_per_epoch=steps_per_epoch
-            ),
-            config,
-            steps_per_epoch,
-        )
-    distribute.prepare(model, run)
-    monitor = "val_loss" if val_input is not None else "loss"
-    stop = keras.callbacks.EarlyStopping(monitor=monitor, patience=config.patience, restore_best_weights=True)
-    done, history, finished = _resume(config, run, model, stop, data.classes, log)
-    backup = resume.callback(resume.folder(config.out_dir), stop, config, data.classes, history, run.chief)
-    fit_started = time.perf_counter()
-    with warnings.catch_warnings():  # Keras warns at the end of each pass over a dataset of unknown length
-        warnings.filterwarnings("ignore", message="Your input ran out of data")
-        fit = model.fit(
-            train_input,
-            validation_data=val_input,
-            epochs=done if finished else config.epochs,
-            initial_epoch=done,
-            callbacks=[stop, backup],  # in this order: the backup records early stopping's decision
-            shuffle=False,  # the pipeline shuffles
-            verbose=verbose if run.chief else 0,
-        )
+
+def _report(config, run, model, data, parts, history, monitor, done, this_run, fit_started) -> dict:
     fit_seconds = time.perf_counter() - fit_started
-    this_run = len(fit.history.get("loss", []))
-    weights = model.get_weights()  # on every worker: reading distributed variables may communicate
-    report = {
+    return {
         "edgecell_version": __version__,
         "arch": config.arch,
         "parameters": int(model.count_params()),
@@ -102,34 +156,15 @@ def train(config: TrainConfig, verbose: int = 1, log=print) -> dict:
         },
         "skipped": data.skipped,
         "distribute": run.describe(),
+        "augment": config.augment,
         "history": history,
         "epochs_run": len(history.get("loss", [])),
         "resumed_after_epoch": done,  # epochs restored from the backup (0: a fresh run)
         "epochs_this_run": this_run,
         "best_epoch": _best_epoch(history, monitor),
         "train_images_per_second": round(len(parts.train) * this_run / fit_seconds, 1) if this_run else None,
+        "seconds_per_epoch": round(fit_seconds / this_run, 2) if this_run else None,
     }
-    if not run.chief:
-        return report
-
-    if run.distributed:  # evaluate and save a plain single-device copy: the same artifact as a single-process run
-        model = _compiled(keras.models.clone_model(model), config, 1)
-        model.set_weights(weights)
-    test = evaluate_model(
-        model,
-        [data.abspath(s) for s in parts.test],
-        [s.label for s in parts.test],
-        data.classes,
-        config.img_size,
-        config.batch_size,
-        config.decode,
-    )
-    log(f"Test loss {test['loss']:.4f}, test accuracy {test['accuracy']:.4f} on {test['images']} images.")
-    report["test"] = test
-    report["seconds"] = round(time.perf_counter() - started, 1)
-    write_artifacts(Path(config.out_dir), model, data.classes, parts, config, report)
-    resume.remove(resume.folder(config.out_dir))
-    return report
 
 
 def _compiled(model, config: TrainConfig, steps_per_epoch: int):
@@ -185,7 +220,7 @@ def _pipeline(data, samples, config, shuffle, part):
             batch_size,
             shuffle=shuffle,
             seed=config.seed,
-            augment=config.augment and shuffle,
+            augment=config.augment if shuffle else "none",
             shard=shard,
             cache=cache,
             drop_remainder=drop_remainder,
@@ -208,6 +243,11 @@ def write_artifacts(out: Path, model, classes, parts, config: TrainConfig, repor
     atomic.write_json(out / CONFIG_FILE, config.to_json())
     atomic.write_json(out / modelfolder.REPORT_FILE, report)
     plots.curves(report["history"], out / modelfolder.CURVES_FILE)
-    plots.confusion(report["test"]["confusion_matrix"], classes, out / modelfolder.CONFUSION_FILE)
+    test = report["test"]
+    baseline = (
+        f"accuracy {test['accuracy']:.2f}, always '{test['majority_class']}' {test['majority_rate']:.2f}, "
+        f"balanced {test['balanced_accuracy']:.2f}"
+    )
+    plots.confusion(test["confusion_matrix"], classes, out / modelfolder.CONFUSION_FILE, baseline)
     with atomic.replacing(out / modelfolder.MODEL_FILE, suffix=".keras") as tmp:
         model.save(tmp)
