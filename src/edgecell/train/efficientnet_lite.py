@@ -129,3 +129,38 @@ def imagenet_classifier(img_size: int = IMG_SIZE):
     model = keras.Model(features.input, outputs, name="efficientnet_lite0_imagenet")
     load_imagenet_weights(model, imagenet_state())
     return model
+
+
+def classifier(num_classes: int, img_size: int = IMG_SIZE, weights: str = "imagenet"):
+    """EfficientNet-Lite0 with a new `num_classes` head for fine-tuning.
+
+    With ImageNet weights the backbone starts frozen and is called with training=False, as Keras'
+    transfer-learning guide says: its batch norms stay in inference mode (their ImageNet statistics)
+    even once `unfreeze_top` opens the top blocks, so a few small batches cannot wreck them.
+    """
+    keras = requires.keras("Building a network")
+    layers = keras.layers
+    features = backbone(img_size)
+    if weights != "none":
+        load_imagenet_weights(features, imagenet_state())
+        features.trainable = False
+    inputs = keras.Input((img_size, img_size, 3), name="pixels")
+    x = features(inputs, training=False if weights != "none" else None)
+    x = layers.GlobalAveragePooling2D(name="pool")(x)
+    x = layers.Dropout(0.2)(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="efficientnet_lite0")
+
+
+def unfreeze_top(model, first_block: int = 12) -> int:
+    """Open blocks `first_block`.. and the head conv of the backbone for training (batch norms stay
+    frozen); the number of layers opened. Recompile with a lower learning rate afterwards."""
+    features = model.get_layer("efficientnet_lite0")
+    features.trainable = True
+    opened = 0
+    for layer in features.layers:
+        index = int(layer.name.split("_")[1]) if layer.name.startswith("blocks_") else None
+        top = (index is not None and index >= first_block) or layer.name in ("conv_head", "bn1")
+        layer.trainable = top and type(layer).__name__ != "BatchNormalization"
+        opened += layer.trainable
+    return opened
