@@ -16,7 +16,7 @@ import typer
 from edgecell.cli import deprecated
 from edgecell.core.version import __version__
 
-COMMANDS = ("demo", "train", "evaluate", "export", "info", "infer", "serve", "bench", "deploy", "watch")
+COMMANDS = ("demo", "train", "evaluate", "export", "info", "infer", "serve", "bench", "deploy", "watch", "pretrained")
 
 
 def _version(value: bool):

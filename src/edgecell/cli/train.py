@@ -43,8 +43,12 @@ def train(
         Arch, typer.Option(help="edge: small int8-friendly CNN; tutorial: the tutorial's CNN; mobilenetv2.")
     ] = Arch(DEFAULTS.arch),
     weights: Annotated[
-        Weights, typer.Option(help="Start mobilenetv2 from ImageNet weights (downloads once).")
-    ] = Weights(DEFAULTS.weights),
+        Optional[Weights],
+        typer.Option(
+            help="ImageNet weights: efficientnet-lite0 starts from them unless none (installed, no download); "
+            "mobilenetv2 downloads them once [default: imagenet for efficientnet-lite0, else none]."
+        ),
+    ] = None,
     img_size: Annotated[int, typer.Option(min=16, help="Images are resized to this square size.")] = DEFAULTS.img_size,
     epochs: Annotated[
         int, typer.Option(min=1, help="Most epochs to run; early stopping usually ends sooner.")
@@ -112,7 +116,7 @@ def train(
         data_dir=str(data_dir),
         out_dir=str(out),
         arch=arch.value,
-        weights=weights.value,
+        weights=(weights or (Weights.imagenet if arch is Arch.efficientnet_lite0 else Weights.none)).value,
         img_size=img_size,
         epochs=epochs,
         batch_size=batch_size,

@@ -11,6 +11,7 @@ class Arch(str, Enum):
     edge = "edge"
     tutorial = "tutorial"
     mobilenetv2 = "mobilenetv2"
+    efficientnet_lite0 = "efficientnet-lite0"  # ImageNet weights from an installed package (efficientnet_lite.py)
 
 
 OLD_NAMES = {"seed": "tutorial"}  # config.json of models trained before 0.2 says "seed"
@@ -24,8 +25,14 @@ class Weights(str, Enum):
 def build(arch: str, num_classes: int, img_size: int, weights: str = "none", steps_per_epoch: int = 0):
     """`steps_per_epoch` (0: unknown) sets how fast batch norm's moving statistics follow the weights."""
     arch = Arch(OLD_NAMES.get(arch, arch))
+    if arch is Arch.efficientnet_lite0:
+        from edgecell.train import efficientnet_lite
+
+        return efficientnet_lite.classifier(num_classes, img_size, weights)
     if weights != "none" and arch is not Arch.mobilenetv2:
-        raise EdgecellError(f"--weights {weights} is only available for --arch mobilenetv2; use --weights none.")
+        raise EdgecellError(
+            f"--weights {weights} is only available for --arch mobilenetv2 and efficientnet-lite0; use --weights none."
+        )
     builder = {Arch.tutorial: tutorial, Arch.edge: edge, Arch.mobilenetv2: mobilenetv2}[arch]
     if arch is Arch.mobilenetv2:
         return builder(num_classes, img_size, weights)
@@ -110,7 +117,8 @@ def mobilenetv2(num_classes: int, img_size: int = 224, weights: str = "none", al
     except Exception as error:  # download failures surface as several exception types
         raise EdgecellError(
             f"Could not get the ImageNet weights for MobileNetV2 ({type(error).__name__}: {error}); "
-            "connect this machine to the internet once, or train from scratch with --weights none."
+            "connect this machine to the internet once, use --arch efficientnet-lite0 (ImageNet weights installed "
+            "from the package index, no download), or train from scratch with --weights none."
         ) from None
     if weights != "none":
         backbone.trainable = False
