@@ -117,7 +117,7 @@ def test_the_live_page_follows_the_frames_and_classify_agrees_with_infer(browser
         stop(process)
     rows = tmp_path / "infer.jsonl"
     subprocess.run(
-        [sys.executable, "-m", "edgecell", "infer", str(picture), "--output", str(rows), "--quiet"],
+        [sys.executable, "-m", "edgecell", "infer", str(picture), "--model", "demo", "--output", str(rows), "--quiet"],
         check=True,
         capture_output=True,
         timeout=60,
