@@ -140,6 +140,7 @@ def run(
         log(classifier.normalisation.notice)
     stop = stop or runner.Stop()
     camera, frames, total, prefetch = open_source(source, classifier, stop, log)
+    log(report.model_line(classifier.path, classifier.labels_source))  # the inputs are there: say what runs them
     if options.limit is not None and total is not None:
         total = min(total, options.limit)
     every = []

@@ -189,7 +189,6 @@ def infer(
         load = partial(open_classifier, model, labels, mean, std, threads, runtime, full_decode, locale)
         classifier = load()
         log = partial(typer.echo, err=True)
-        log(report.model_line(classifier.path, classifier.labels_source))
         sinks, detector = connect.start(reach, classifier, threshold, log)
         if serve is not None and detector is None:  # the live page lists class changes too
             from edgecell.device.events import Detector
