@@ -45,7 +45,8 @@ def measure(argv) -> Process:
 
 # Where `edgecell infer` is not installed: the same Classifier, called directly.
 CLASSIFY_ONE = (
-    "import sys; from edgecell.device.model import Classifier; from edgecell.device.image import load_rgb; "
+    "import sys; from edgecell.device.model.classifier import Classifier; "
+    "from edgecell.device.input.image import load_rgb; "
     "print(Classifier(sys.argv[1]).classify(load_rgb(sys.argv[2])).argmax())"
 )
 

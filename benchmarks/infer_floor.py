@@ -21,8 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
 from benchmarks.timing import Ratio  # noqa: E402
-from edgecell.device import image, runner, sources, stats  # noqa: E402
-from edgecell.device.model import Classifier  # noqa: E402
+from edgecell.device.input import image, sources  # noqa: E402
+from edgecell.device.loop import runner  # noqa: E402
+from edgecell.device.measure import stats  # noqa: E402
+from edgecell.device.model.classifier import Classifier  # noqa: E402
 
 TARGET = 1.15
 

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from benchmarks.timing import Ratio, interleaved
-from edgecell.device import runtime
+from edgecell.device.model import runtime
 
 REFERENCE_MACS = 300e6  # MobileNet v2 1.0 at 224x224
 REFERENCE_PI4_INT8_MS = 17.0  # on a Pi 4, 64-bit, XNNPACK: the reference point

@@ -34,9 +34,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
 from benchmarks.serve import Served, camera_frames  # noqa: E402
-from edgecell.device import broker, events, image, runner, stats  # noqa: E402
-from edgecell.device.model import Classifier  # noqa: E402
-from edgecell.device.mqtt import Publisher  # noqa: E402
+from edgecell.device.connect import broker  # noqa: E402
+from edgecell.device.connect.mqtt import Publisher  # noqa: E402
+from edgecell.device.input import image  # noqa: E402
+from edgecell.device.loop import events, runner  # noqa: E402
+from edgecell.device.measure import stats  # noqa: E402
+from edgecell.device.model.classifier import Classifier  # noqa: E402
 from edgecell.models import DEMO_MODEL  # noqa: E402
 
 TARGET = 1.05

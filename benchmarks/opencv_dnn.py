@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 
 from benchmarks.timing import Ratio, interleaved, ratio
-from edgecell.device.image import load_rgb
-from edgecell.device.model import Classifier
+from edgecell.device.input.image import load_rgb
+from edgecell.device.model.classifier import Classifier
 
 
 def opencv_net(path):

@@ -27,8 +27,10 @@ import numpy as np  # noqa: E402
 
 from benchmarks import macs  # noqa: E402
 from benchmarks.timing import Ratio  # noqa: E402
-from edgecell.device import image, runner, sources, stats  # noqa: E402
-from edgecell.device.model import Classifier  # noqa: E402
+from edgecell.device.input import image, sources  # noqa: E402
+from edgecell.device.loop import runner  # noqa: E402
+from edgecell.device.measure import stats  # noqa: E402
+from edgecell.device.model.classifier import Classifier  # noqa: E402
 
 TARGET = 0.35
 PHOTOS, SIZE, IMG_SIZE = 24, (4000, 3000), 128

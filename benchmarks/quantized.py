@@ -1,8 +1,8 @@
 """Item 2: int8 against float32 invoke, same network, same image, one thread, taking turns."""
 
 from benchmarks.timing import interleaved, ratio
-from edgecell.device.image import load_rgb
-from edgecell.device.model import Classifier
+from edgecell.device.input.image import load_rgb
+from edgecell.device.model.classifier import Classifier
 
 TARGET = 0.5  # int8 at most half the float32 time
 

@@ -138,8 +138,8 @@ def main(argv=None) -> int:
         f"  ready in {time.perf_counter() - started:.1f} s; measuring ({runs} runs, {repeats} cold starts):", flush=True
     )
     rows = suite(made, runs, repeats, args.img_size, log=lambda line: print(line, flush=True))
-    from edgecell.device.context import run_context
-    from edgecell.device.runtime import interpreter_class
+    from edgecell.device.measure.machine import run_context
+    from edgecell.device.model.runtime import interpreter_class
 
     context = run_context(interpreter_class()[1], 1)
     print()

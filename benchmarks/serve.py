@@ -1,6 +1,6 @@
 """Issue 14: what `--serve` costs the infer loop, and /classify's round trip against a bare classify.
 
-    python benchmarks/serve.py [MODEL.tflite] [--frames N] [--rounds R] [--requests M]
+    python benchmarks/server.py [MODEL.tflite] [--frames N] [--rounds R] [--requests M]
 
 1. Per-frame cost: the infer loop (`runner.run`) over the same in-memory 640x480 frames, in turns
    without and with `--serve`'s parts: the `Live` sink and frame tap, the server on loopback, and
@@ -26,10 +26,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
-from edgecell.device import image, runner, serve, stats  # noqa: E402
-from edgecell.device.live import Live  # noqa: E402
-from edgecell.device.model import Classifier  # noqa: E402
-from edgecell.device.sources import Frame  # noqa: E402
+from edgecell.device.http import server  # noqa: E402
+from edgecell.device.http.live_state import Live  # noqa: E402
+from edgecell.device.input import image  # noqa: E402
+from edgecell.device.input.sources import Frame  # noqa: E402
+from edgecell.device.loop import runner  # noqa: E402
+from edgecell.device.measure import stats  # noqa: E402
+from edgecell.device.model.classifier import Classifier  # noqa: E402
 from edgecell.models import DEMO_MODEL  # noqa: E402
 
 TARGET = 1.05
@@ -103,7 +106,7 @@ class Served:
 
     def __init__(self, classifier):
         self.live = Live(str(classifier.path), classifier.runtime.name)
-        self.server = serve.Server(serve.Address("127.0.0.1", 0), self.live, serve.Classify(classifier)).start()
+        self.server = server.Server(server.Address("127.0.0.1", 0), self.live, server.Classify(classifier)).start()
         try:
             self.page = Page(self.server.server_address[1])
         except BaseException:
@@ -148,9 +151,9 @@ def per_frame(classifier, frames, rounds: int) -> dict:
 
 SERVER = """
 import sys
-from edgecell.device import serve
-from edgecell.device.model import Classifier
-serve.run(Classifier(sys.argv[1]), "127.0.0.1:0", on_signals=True, log=lambda line: None,
+from edgecell.device.http import server
+from edgecell.device.model.classifier import Classifier
+server.run(Classifier(sys.argv[1]), "127.0.0.1:0", on_signals=True, log=lambda line: None,
           ready=lambda server: print(server.server_address[1], flush=True))
 """
 

@@ -7,7 +7,7 @@ process stealing the CPU for a second lands on both sides instead of on one.
 import time
 from typing import NamedTuple
 
-from edgecell.device.stats import Latency, latency
+from edgecell.device.measure.stats import Latency, latency
 
 
 def interleaved(calls: dict, runs: int, warmup: int = 3) -> dict:

@@ -13,8 +13,8 @@ import numpy as np
 
 from edgecell.core.errors import EdgecellError
 from edgecell.core.split import Split
-from edgecell.device import decode_scale
-from edgecell.device.image import ImageError, load_resized
+from edgecell.device.input import decode_scale
+from edgecell.device.input.image import ImageError, load_resized
 
 DEFAULT_SAMPLES = 300
 

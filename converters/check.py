@@ -1,10 +1,10 @@
 """The accuracy check: each exported model against the Keras model, on the same held-out images.
 
-The .tflite runs through `edgecell.device.model.Classifier`, the code path `edgecell infer`
+The .tflite runs through `edgecell.device.model.classifier.Classifier`, the code path `edgecell infer`
 takes on the board (same decoding, resizing and dequantization), and the Keras model sees the
 same decoded pixels. Per variant: accuracy, the drop in percentage points against Keras, the
 paired counts the drop is made of (both right, Keras only, TFLite only, neither; what its interval
-in `edgecell.device.accuracy` is computed from), top-1 agreement with Keras, per-class accuracy
+in `edgecell.device.measure.accuracy` is computed from), top-1 agreement with Keras, per-class accuracy
 change, the largest probability difference, and the median invoke latency on this machine.
 """
 
@@ -15,12 +15,12 @@ from typing import NamedTuple
 import numpy as np
 
 from edgecell.core.errors import EdgecellError
-from edgecell.device import decode_scale
-from edgecell.device.accuracy import Paired, paired
-from edgecell.device.classify import best
-from edgecell.device.image import ImageError, load_resized
-from edgecell.device.model import Classifier
-from edgecell.device.stats import latency
+from edgecell.device.input import decode_scale
+from edgecell.device.input.image import ImageError, load_resized
+from edgecell.device.measure.accuracy import Paired, paired
+from edgecell.device.measure.stats import latency
+from edgecell.device.model.classifier import Classifier
+from edgecell.device.model.scores import best
 
 
 class HeldOut(NamedTuple):

@@ -2,7 +2,7 @@
 
 The held-out images (the test split of split.json, or `--data DIR` instead) always; with
 `--check-val`, the validation split too; with `--check-data DIR`, every image of another class
-folder. More images narrow the interval of the drop (`edgecell.device.accuracy`) without
+folder. More images narrow the interval of the drop (`edgecell.device.measure.accuracy`) without
 retraining. An image is used once, and a training image of split.json never: on images the model
 learned from, Keras and its quantized copy agree more often than they will in the field.
 """
@@ -13,7 +13,7 @@ from typing import NamedTuple
 from edgecell.converters import check
 from edgecell.core.errors import EdgecellError
 from edgecell.core.split import SPLIT_FILE, read_split
-from edgecell.device.classfolder import held_out
+from edgecell.device.input.classfolder import held_out
 
 
 class CheckImages(NamedTuple):

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple, Optional
 from edgecell.converters.compat import Target
 from edgecell.converters.convert import Variant
 from edgecell.core.errors import EdgecellError
-from edgecell.device.accuracy import DEFAULT_INCONCLUSIVE, Inconclusive
+from edgecell.device.measure.accuracy import DEFAULT_INCONCLUSIVE, Inconclusive
 
 DEFAULT_MAX_DROP = 1.0  # accuracy points a variant may lose against Keras
 DEFAULT_CALIBRATION_IMAGES = 300

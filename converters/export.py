@@ -27,8 +27,9 @@ from edgecell.core import atomic, folder_lock, modelfolder
 from edgecell.core.errors import EdgecellError
 from edgecell.core.modelfolder import CONFIG_FILE
 from edgecell.core.split import read_split
-from edgecell.device import accuracy, decode_scale
-from edgecell.device.context import cpu_model
+from edgecell.device.input import decode_scale
+from edgecell.device.measure import accuracy
+from edgecell.device.measure.machine import cpu_model
 
 EXPORT_DIR = "export"
 
@@ -175,7 +176,7 @@ def _fallback(context: Context, row: dict, meta: dict, log):
 
 
 def _decision(result: check.Check, settings: Settings) -> accuracy.Decision:
-    """The verdict on one variant: the paired drop's interval against the budget (device/accuracy.py)."""
+    """The verdict on one variant: the paired drop's interval against the budget (device/measure/accuracy.py)."""
     return accuracy.decide(result.counts, settings.max_drop, settings.inconclusive, result.agreement)
 
 

@@ -7,7 +7,7 @@
    (no candidate is started after that, so the search ends within one candidate of the bound).
 3. Also try 16-bit activations with 8-bit weights, where the installed runtime loads it.
 
-"Within budget" is export's rule (`edgecell.device.accuracy`): the 95% interval of the paired drop
+"Within budget" is export's rule (`edgecell.device.measure.accuracy`): the 95% interval of the paired drop
 at or below the budget, or straddling it when `--inconclusive pass` (the default) counts that as
 a pass. Of the candidates within budget (and loadable on `--target`), the smallest is chosen, then the
 fastest, as `report.ship` chooses among variants. Every candidate is loaded and run by the device
@@ -22,7 +22,7 @@ from typing import NamedTuple, Optional
 from edgecell.converters import calibration, check, compat, debugger, metadata_writer
 from edgecell.converters.context import Context, Limits  # noqa: F401  (Limits: the search's bounds)
 from edgecell.core.errors import EdgecellError
-from edgecell.device import accuracy
+from edgecell.device.measure import accuracy
 
 RANKING_IMAGES = 64  # training images the layers are ranked on (from the calibration set)
 

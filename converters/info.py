@@ -2,7 +2,7 @@
 
 Runs on a board: the interpreter of the installed runtime for the tensors, the device's own
 flatbuffer reader for the metadata and the op list, no TensorFlow. Labels and normalisation are
-shown as `edgecell infer` would use them, each with where it came from (`device/precedence.py`).
+shown as `edgecell infer` would use them, each with where it came from (`device/model/precedence.py`).
 """
 
 import dataclasses
@@ -12,9 +12,9 @@ import numpy as np
 
 from edgecell.converters import compat
 from edgecell.core.errors import EdgecellError
-from edgecell.device import metadata, runtime, standard_metadata
-from edgecell.device.model import Classifier, read_model
-from edgecell.device.printable import printable
+from edgecell.core.printable import printable
+from edgecell.device.model import edgecell_metadata, runtime, standard_metadata
+from edgecell.device.model.classifier import Classifier, read_model
 
 SHOWN_LABELS = 10  # the first few; --json has them all
 
@@ -23,10 +23,10 @@ def describe(path, runtime_name: runtime.Runtime = runtime.Runtime.auto, locale:
     path = Path(path)
     content = read_model(path)
     try:
-        meta = metadata.read(content)
+        meta = edgecell_metadata.read(content)
         standard = standard_metadata.read(content, locale)
         ops = compat.ops(content)
-    except metadata.MetadataError as error:
+    except edgecell_metadata.MetadataError as error:
         raise EdgecellError(f"Model file {path} is not usable: {error}.") from None
     interpreter, info = runtime.load(content, str(path), runtime_name)
     compatibility = compat.compatibility(content)

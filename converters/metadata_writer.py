@@ -1,7 +1,7 @@
 """The metadata written into each exported .tflite, so a board needs nothing but the file.
 
 edgecell's own: one JSON document under the flatbuffer metadata name `edgecell` (the format is
-in `edgecell.device.metadata`, which reads it back without TensorFlow). Beside it, TFLite's
+in `edgecell.device.model.edgecell_metadata`, which reads it back without TensorFlow). Beside it, TFLite's
 standard metadata with the labels packed in the file (`standard_metadata_writer`), for MediaPipe
 and the Task Library.
 """
@@ -10,8 +10,8 @@ import json
 
 from edgecell.converters import standard_metadata_writer
 from edgecell.core.version import __version__
-from edgecell.device import decode_scale
-from edgecell.device.metadata import FORMAT, METADATA_NAME
+from edgecell.device.input import decode_scale
+from edgecell.device.model.edgecell_metadata import FORMAT, METADATA_NAME
 
 # What the model does to the pixels itself: the first layer of each network edgecell builds.
 NORMALIZATION = {"edge": "x / 255", "tutorial": "x / 255", "seed": "x / 255", "mobilenetv2": "x / 127.5 - 1"}
@@ -40,7 +40,7 @@ def describe(
             "mean": 0.0,  # what a runner applies before the model: nothing, raw pixels go in
             "std": 1.0,
             "normalization_in_model": NORMALIZATION.get(arch, "unknown"),
-            "decode": decode,  # the decode rule training and the accuracy check used (device/decode_scale.py)
+            "decode": decode,  # the decode rule training and the accuracy check used (device/input/decode_scale.py)
         },
         "source": {
             "arch": arch,

@@ -8,7 +8,7 @@ The flatbuffer is walked with the same minimal reader the device uses for metada
 import struct
 from typing import NamedTuple
 
-from edgecell.device import tflite_reader as walker
+from edgecell.device.model import tflite_reader
 
 _MODEL_OPERATOR_CODES = 1
 _DEPRECATED_BUILTIN_CODE, _CUSTOM_CODE, _VERSION, _BUILTIN_CODE = 0, 1, 2, 3
@@ -27,14 +27,14 @@ def read(model: bytes, names=None) -> list:
     buf = memoryview(model)
     try:
         if len(buf) < 8 or bytes(buf[4:8]) != b"TFL3":
-            raise walker.MetadataError("it is not a TFLite flatbuffer (no TFL3 identifier)")
-        root = walker.u32(buf, 0)
+            raise tflite_reader.MetadataError("it is not a TFLite flatbuffer (no TFL3 identifier)")
+        root = tflite_reader.u32(buf, 0)
         found = []
-        for table in walker.tables(buf, root, _MODEL_OPERATOR_CODES):
-            deprecated = walker.scalar(buf, table, _DEPRECATED_BUILTIN_CODE, "<b", 0)
-            builtin = walker.scalar(buf, table, _BUILTIN_CODE, "<i", 0)
-            version = walker.scalar(buf, table, _VERSION, "<i", 1)
-            custom = walker.string(buf, table, _CUSTOM_CODE)
+        for table in tflite_reader.tables(buf, root, _MODEL_OPERATOR_CODES):
+            deprecated = tflite_reader.scalar(buf, table, _DEPRECATED_BUILTIN_CODE, "<b", 0)
+            builtin = tflite_reader.scalar(buf, table, _BUILTIN_CODE, "<i", 0)
+            version = tflite_reader.scalar(buf, table, _VERSION, "<i", 1)
+            custom = tflite_reader.string(buf, table, _CUSTOM_CODE)
             code = max(deprecated, builtin)  # old writers fill only the deprecated int8 field
             if code == 32 and custom:  # BuiltinOperator CUSTOM
                 found.append(OpCode(-1, f"custom:{custom}", version, custom))
@@ -42,7 +42,7 @@ def read(model: bytes, names=None) -> list:
                 found.append(OpCode(code, name_of(code, names), version))
         return found
     except (struct.error, IndexError):
-        raise walker.MetadataError("its flatbuffer is truncated or corrupt") from None
+        raise tflite_reader.MetadataError("its flatbuffer is truncated or corrupt") from None
 
 
 def name_of(code: int, names=None) -> str:

@@ -6,7 +6,7 @@ What they read: the input is an RGB image (ImageProperties) and, for a float inp
 are normalised (NormalizationOptions; MediaPipe refuses a float model without it); the output's
 labels are a TENSOR_AXIS_LABELS file packed in a zip appended to the .tflite. The flatbuffer is
 built with the object API flatc generated from the published schema
-(`edgecell.device._generated`), the same code the board reads it with; no TensorFlow and no
+(`edgecell.device.model._generated`), the same code the board reads it with; no TensorFlow and no
 tflite-support, whose wheel pins protobuf < 4 beside TensorFlow's newer one.
 """
 
@@ -16,8 +16,8 @@ import zipfile
 import flatbuffers
 
 from edgecell.converters import flatbuffer
-from edgecell.device._generated import metadata_schema_generated as schema
-from edgecell.device.standard_metadata import FILE_IDENTIFIER, METADATA_NAME
+from edgecell.device.model._generated import metadata_schema_generated as schema
+from edgecell.device.model.standard_metadata import FILE_IDENTIFIER, METADATA_NAME
 
 LABELS_FILE = "labels.txt"
 MIN_PARSER_VERSION = "1.0.0"  # every field written here is in the schema's first version

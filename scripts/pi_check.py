@@ -25,8 +25,8 @@ def classify(report_path: Path) -> dict:
     import cv2
     import numpy as np
 
-    from edgecell.device.image import load_rgb
-    from edgecell.device.model import Classifier
+    from edgecell.device.input.image import load_rgb
+    from edgecell.device.model.classifier import Classifier
     from edgecell.models import DEMO_IMAGES, DEMO_MODEL
 
     images = sorted(p for p in DEMO_IMAGES.glob("*.png"))

@@ -1,4 +1,4 @@
-"""device/accuracy.py: Wilson and Newcombe intervals against published figures and a direct
+"""device/measure/accuracy.py: Wilson and Newcombe intervals against published figures and a direct
 computation, and the verdict on a budget (no model needed)."""
 
 import math
@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from edgecell.device.accuracy import (
+from edgecell.device.measure.accuracy import (
     Inconclusive,
     Paired,
     Verdict,

@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from edgecell.cli.main import app
 from edgecell.cli.options import thread_counts
-from edgecell.device import bench, bench_table
-from edgecell.device.accuracy import wilson
-from edgecell.device.stats import latency
+from edgecell.device import bench_table, benchmark
+from edgecell.device.measure.accuracy import wilson
+from edgecell.device.measure.stats import latency
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the benchmarks/ package
@@ -41,7 +41,7 @@ def _sane(lat: dict, count: int):
 
 @pytest.mark.tf
 def test_bench_float32_and_int8_with_random_inputs(tiny, tmp_path):
-    out = tmp_path / "bench.json"
+    out = tmp_path / "benchmark.json"
     result = runner.invoke(
         app,
         [
@@ -81,7 +81,7 @@ def test_bench_float32_and_int8_with_random_inputs(tiny, tmp_path):
 def test_bench_with_data_reports_accuracy_and_end_to_end(tiny, colour_data, variant, where, images):
     """--data as the model folder (its held-out split: 4 per class) or as a class folder (all 60)."""
     data = tiny["dir"] if where == "split" else colour_data
-    run = bench.bench([tiny[variant]], runs=5, warmup=1, data=data)[0]
+    run = benchmark.bench([tiny[variant]], runs=5, warmup=1, data=data)[0]
     assert run.images == images and run.end_to_end.count == images
     assert run.accuracy >= 0.9  # the colour classes are learned; int8 keeps them
     assert run.end_to_end.p50 > 0 and run.invoke.count == 5
@@ -158,14 +158,14 @@ def test_bad_thread_list_is_one_sentence(tmp_path):
 def test_thread_lists_and_random_inputs():
     assert thread_counts("1,2,4") == [1, 2, 4] and thread_counts(None) == [None]
     for dtype, low, high in ((np.uint8, 0, 255), (np.int8, -128, 127), (np.float32, 0, 255)):
-        inputs = bench.random_inputs((1, 8, 8, 3), dtype, count=3)
+        inputs = benchmark.random_inputs((1, 8, 8, 3), dtype, count=3)
         assert len(inputs) == 3 and all(x.dtype == dtype and x.shape == (1, 8, 8, 3) for x in inputs)
         assert all(low <= x.min() and x.max() <= high for x in inputs)
 
 
 def test_comparison_table_speed_up_is_against_the_first_row():
     def run(name, p50):
-        return bench.Run(
+        return benchmark.Run(
             name, "int8", "ai-edge-litert 2.3.0", 1, 2048, 1.0, 1.0, latency([p50, p50, 2 * p50]), 100.0, 50.0
         )
 

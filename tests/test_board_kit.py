@@ -158,8 +158,8 @@ def test_install_says_what_it_did_and_the_venv_runs_edgecell_from_the_wheel(inst
 
 @pytest.mark.slow
 def test_the_installed_command_classifies_the_demo_images_as_here(installed, tmp_path):
-    from edgecell.device.image import load_rgb
-    from edgecell.device.model import Classifier
+    from edgecell.device.input.image import load_rgb
+    from edgecell.device.model.classifier import Classifier
 
     prefix, _ = installed
     results = tmp_path / "demo.jsonl"

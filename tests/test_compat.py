@@ -13,14 +13,14 @@ from edgecell.converters import compat
 from edgecell.converters.export import EXPORT_DIR
 from edgecell.converters.runtime_ops import TFLITE_RUNTIME_2_14
 from edgecell.core.split import read_split
-from edgecell.device.image import load_rgb
-from edgecell.device.model import Classifier
+from edgecell.device.input.image import load_rgb
+from edgecell.device.model.classifier import Classifier
 
 # Runs in the tflite-runtime 2.14 venv: each model through the device classifier, or its error.
 _CLASSIFY = """
 import json, sys
-from edgecell.device.image import load_rgb
-from edgecell.device.model import Classifier
+from edgecell.device.input.image import load_rgb
+from edgecell.device.model.classifier import Classifier
 from edgecell.core.errors import EdgecellError
 images = json.loads(sys.argv[1])
 result = {}

@@ -83,7 +83,7 @@ def test_a_folder_lock_makes_the_second_run_wait_and_say_so(tmp_path):
 @pytest.mark.tf
 @pytest.mark.slow
 def test_two_exports_of_one_model_folder_both_finish_with_whole_files(trained_dir, tmp_path):
-    from edgecell.device.model import Classifier
+    from edgecell.device.model.classifier import Classifier
 
     model_dir = shutil.copytree(trained_dir, tmp_path / "model")
     command = [

@@ -7,7 +7,7 @@ from imagegen import colour_dataset
 
 from edgecell.core.errors import EdgecellError
 from edgecell.core.split import Split, read_split
-from edgecell.device.classfolder import scan
+from edgecell.device.input.classfolder import scan
 from edgecell.train.dataset import split
 
 
@@ -103,13 +103,14 @@ def test_missing_split_file_names_the_folder(tmp_path):
 
 def test_a_split_whose_dataset_folder_is_gone_is_one_sentence_for_export_and_bench(tmp_path):
     from edgecell.core.split import Sample
-    from edgecell.device import bench, classfolder
+    from edgecell.device import benchmark
+    from edgecell.device.input import classfolder
 
     gone = tmp_path / "moved-away"
     split = Split(["a", "b"], [Sample("a/1.png", 0)], [], [Sample("b/2.png", 1)], 4, 0.2, 0.1, str(gone))
     (tmp_path / "model").mkdir()
     (tmp_path / "model" / "split.json").write_text(json.dumps(split.to_json()))
     (tmp_path / "model" / "labels.txt").write_text("a\nb\n")
-    for find in (lambda: classfolder.held_out(tmp_path / "model"), lambda: bench.find_images(tmp_path / "model")):
+    for find in (lambda: classfolder.held_out(tmp_path / "model"), lambda: benchmark.find_images(tmp_path / "model")):
         with pytest.raises(EdgecellError, match=f"recorded in .*split.json \\({gone}\\) is gone; give the class"):
             find()

@@ -7,9 +7,9 @@ import pytest
 from imagegen import write_rgb
 
 from edgecell.core.errors import EdgecellError
-from edgecell.device import decode_scale
-from edgecell.device.decode_scale import reduction
-from edgecell.device.image import load_resized, load_rgb
+from edgecell.device.input import decode_scale
+from edgecell.device.input.decode_scale import reduction
+from edgecell.device.input.image import load_resized, load_rgb
 
 
 @pytest.mark.parametrize(

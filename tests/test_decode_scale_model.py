@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from imagegen import photo_dataset
 
-from edgecell.device import decode_scale, image, sources
-from edgecell.device.model import Classifier
+from edgecell.device.input import decode_scale, image, sources
+from edgecell.device.model.classifier import Classifier
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
 

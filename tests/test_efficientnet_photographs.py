@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgecell.device.image import load_resized, resize
+from edgecell.device.input.image import load_resized, resize
 
 PEER = Path(__file__).resolve().parents[2] / "shared" / "peer-models"
 EXPECTED = {"bird.bmp": "chickadee", "pets.jpg": "Boston bull, Boston terrier"}

@@ -6,9 +6,10 @@ import json
 import pytest
 
 from edgecell.core.errors import EdgecellError
-from edgecell.device import events, runner, sources
-from edgecell.device.model import Classifier
-from edgecell.device.results import ResultWriter
+from edgecell.device.input import sources
+from edgecell.device.loop import events, runner
+from edgecell.device.model.classifier import Classifier
+from edgecell.device.sinks.results_file import ResultWriter
 from edgecell.models import DEMO_IMAGES, DEMO_MODEL
 
 

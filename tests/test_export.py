@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from edgecell.cli.main import app
 from edgecell.converters.export import EXPORT_DIR
 from edgecell.core.split import read_split
-from edgecell.device.image import load_resized
-from edgecell.device.model import Classifier
+from edgecell.device.input.image import load_resized
+from edgecell.device.model.classifier import Classifier
 
 pytestmark = pytest.mark.tf
 

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from edgecell.cli.main import app
 from edgecell.converters.export import EXPORT_DIR
 from edgecell.core.split import read_split
-from edgecell.device import metadata
-from edgecell.device.accuracy import Paired, drop_interval
+from edgecell.device.measure.accuracy import Paired, drop_interval
+from edgecell.device.model import edgecell_metadata
 
 pytestmark = pytest.mark.tf
 
@@ -93,7 +93,7 @@ def test_every_variant_carries_its_evidence_in_report_and_metadata(exported_dir)
         assert check["interval_points"] == [round(100 * end, 4) for end in drop_interval(counts)]
         assert check["method"].startswith("Newcombe 1998") and check["confidence"] == 0.95
         model = exported_dir / EXPORT_DIR / f"model_{row['variant']}.tflite"
-        assert metadata.read(model.read_bytes())["check"] == check  # the model says how it was checked
+        assert edgecell_metadata.read(model.read_bytes())["check"] == check  # the model says how it was checked
     markdown = (exported_dir / EXPORT_DIR / "export_report.md").read_text()
     assert "| 95% interval | images | both right / Keras only / TFLite only / neither |" in markdown
 

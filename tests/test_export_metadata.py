@@ -11,17 +11,17 @@ from typer.testing import CliRunner
 from edgecell.cli.main import app
 from edgecell.converters import metadata_writer as writer
 from edgecell.converters.export import EXPORT_DIR
-from edgecell.device import metadata
-from edgecell.device.image import load_rgb
-from edgecell.device.model import Classifier
+from edgecell.device.input.image import load_rgb
+from edgecell.device.model import edgecell_metadata
+from edgecell.device.model.classifier import Classifier
 from edgecell.models import DEMO_IMAGES, DEMO_MODEL
 
 # Runs in a fresh interpreter: reads every exported model the way a board does, then proves
 # TensorFlow never got imported.
 _READ = """
 import json, sys
-from edgecell.device.metadata import read
-from edgecell.device.model import Classifier
+from edgecell.device.model.edgecell_metadata import read
+from edgecell.device.model.classifier import Classifier
 from edgecell.cli.main import app
 result = {}
 for path in sys.argv[1:]:
@@ -49,8 +49,8 @@ def test_metadata_round_trip_on_the_shipped_model(tmp_path):
         "somewhere/ünïcode",
     )
     changed = writer.embed(content, meta)
-    assert metadata.read(changed) == meta
-    assert list(metadata.read_entries(changed)).count("edgecell") == 1  # replaced, not added twice
+    assert edgecell_metadata.read(changed) == meta
+    assert list(edgecell_metadata.read_entries(changed)).count("edgecell") == 1  # replaced, not added twice
     path = tmp_path / "relabelled.tflite"
     path.write_bytes(changed)
     before, after = Classifier(DEMO_MODEL), Classifier(path)

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from edgecell.cli.main import app
-from edgecell.device.model import Classifier
+from edgecell.device.model.classifier import Classifier
 
 PEER = Path(__file__).resolve().parents[2] / "shared" / "peer-models"
 TFLITE_SUPPORT = ("tflite-support==0.4.4", "numpy<2")

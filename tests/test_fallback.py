@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 from edgecell.cli.main import app
 from edgecell.converters.export import EXPORT_DIR
 from edgecell.core.split import read_split
-from edgecell.device import metadata
-from edgecell.device.image import load_resized
-from edgecell.device.model import Classifier
+from edgecell.device.input.image import load_resized
+from edgecell.device.model import edgecell_metadata
+from edgecell.device.model.classifier import Classifier
 
 pytestmark = pytest.mark.tf
 
@@ -81,7 +81,7 @@ def test_fallback_keeps_a_few_layers_in_float_and_comes_within_budget(searched, 
     assert "Chosen: **int8, 2 layers in float**" in (outlier_dir / EXPORT_DIR / "export_report.md").read_text()
 
     path = outlier_dir / EXPORT_DIR / "model_int8.tflite"
-    meta = metadata.read(path.read_bytes())
+    meta = edgecell_metadata.read(path.read_bytes())
     assert meta["quantization"]["float_layers"] == chosen["float_layers"]
     assert [c["name"] for c in meta["quantization"]["candidates"]] == names
     classifier = Classifier(path)
@@ -111,11 +111,11 @@ def test_too_few_float_layers_allowed_leaves_int16x8(outlier_dir, tmp_path):
     # named by what it holds: the choice is model_int16x8.tflite and its row says int16x8; the plain
     # int8 model stays model_int8.tflite
     path = outlier_dir / EXPORT_DIR / "model_int16x8.tflite"
-    assert metadata.read(path.read_bytes())["variant"] == "int16x8"
+    assert edgecell_metadata.read(path.read_bytes())["variant"] == "int16x8"
     assert Classifier(path).input_dtype == np.float32
     assert [row["variant"] for row in _report(outlier_dir)["variants"]] == ["int16x8"]
     plain = outlier_dir / EXPORT_DIR / "model_int8.tflite"
-    assert metadata.read(plain.read_bytes())["variant"] == "int8"
+    assert edgecell_metadata.read(plain.read_bytes())["variant"] == "int8"
 
 
 def test_the_search_is_bounded_in_time(outlier_dir, tmp_path):
@@ -135,7 +135,7 @@ def test_fallback_on_an_ordinary_model_changes_nothing_and_says_so(model_copy):
     assert "--fallback changes nothing" in result.output and "ranked" not in result.output
     report = _report(model_copy)
     assert report["fallback"]["needed"] is False and report["fallback"]["chosen"] == "int8"
-    assert "quantization" not in metadata.read((model_copy / EXPORT_DIR / "model_int8.tflite").read_bytes())
+    assert "quantization" not in edgecell_metadata.read((model_copy / EXPORT_DIR / "model_int8.tflite").read_bytes())
 
 
 def test_fallback_without_int8_is_refused(model_copy):

@@ -15,7 +15,7 @@ from test_infer_camera import write_video
 from typer.testing import CliRunner
 
 from edgecell.cli.main import app
-from edgecell.device import camera as cameras
+from edgecell.device.input import camera
 
 cli = CliRunner()
 ABSENT = "/dev/video-edgecell-absent"
@@ -35,44 +35,44 @@ def with_bad_frames(path, bad=(3, 4, 5), frames=10):
 
 
 def test_empty_frames_are_skipped_and_counted(tmp_path):
-    camera = cameras.OpenCvCamera(str(with_bad_frames(tmp_path / "bad.avi")))
+    cam = camera.OpenCvCamera(str(with_bad_frames(tmp_path / "bad.avi")))
     try:
-        frames = list(cameras.stream(camera, cameras.Retry(attempts=0, frame_timeout=1.0)))
+        frames = list(camera.stream(cam, camera.Retry(attempts=0, frame_timeout=1.0)))
     finally:
-        camera.close()
+        cam.close()
     good = [f for f in frames if f.rgb is not None]
     assert len(good) == 7 and frames[-1].error == "stopped delivering frames; gave up after 0 retries"
-    assert camera.empty_frames == 3 and camera.stalls == 1
+    assert cam.empty_frames == 3 and cam.stalls == 1
 
 
 def test_a_device_that_is_not_there_is_retried_with_back_off_then_reported(tmp_path):
-    camera = cameras.OpenCvCamera(ABSENT)  # no error yet: a USB camera may still be enumerating
+    cam = camera.OpenCvCamera(ABSENT)  # no error yet: a USB camera may still be enumerating
     logged = []
     try:
-        frames = list(cameras.stream(camera, cameras.Retry(attempts=3, first_wait=0.02), log=logged.append))
+        frames = list(camera.stream(cam, camera.Retry(attempts=3, first_wait=0.02), log=logged.append))
     finally:
-        camera.close()
+        cam.close()
     assert [f.error for f in frames] == ["cannot be opened; gave up after 3 retries"]
     assert logged == [
         f"camera {ABSENT}: cannot be opened; retry {i} of 3 in {w:g} s" for i, w in ((1, 0.02), (2, 0.04), (3, 0.08))
     ]
-    assert camera.stalls == 4 and camera.reconnects == 3
+    assert cam.stalls == 4 and cam.reconnects == 3
 
 
 def test_a_stream_that_appears_late_is_opened_by_a_retry(tmp_path):
     late = tmp_path / "late.avi"
-    camera = cameras.OpenCvCamera(f"file://{late}")
-    assert not camera.is_open
+    cam = camera.OpenCvCamera(f"file://{late}")
+    assert not cam.is_open
     timer = threading.Timer(0.3, write_video, args=(late,), kwargs={"frames": 5, "fps": 50})
     timer.start()
     try:
-        frames = cameras.stream(camera, cameras.Retry(attempts=6, first_wait=0.1, frame_timeout=1.0))
+        frames = camera.stream(cam, camera.Retry(attempts=6, first_wait=0.1, frame_timeout=1.0))
         good = [frame for frame, _ in zip(frames, range(3))]
     finally:
         timer.join()
-        camera.close()
+        cam.close()
     assert all(frame.rgb is not None for frame in good)
-    assert camera.reconnects >= 2 and camera.stalls >= 2  # the opens it missed
+    assert cam.reconnects >= 2 and cam.stalls >= 2  # the opens it missed
 
 
 def test_the_summary_reports_stalls_reconnects_and_empty_frames(device_model, tmp_path):
@@ -96,8 +96,8 @@ def test_the_summary_reports_stalls_reconnects_and_empty_frames(device_model, tm
         ],
     )  # 7 good frames a pass: the file ends, is reopened
     assert result.exit_code == 0, result.output
-    camera = json.loads(summary.read_text())["camera"]
-    assert camera["empty_frames"] >= 3 and camera["stalls"] >= 1 and camera["reconnects"] >= 1
+    cam = json.loads(summary.read_text())["camera"]
+    assert cam["empty_frames"] >= 3 and cam["stalls"] >= 1 and cam["reconnects"] >= 1
     assert (
         f"camera {video}: {camera['stalls']} stall(s), {camera['reconnects']} reconnect(s), "
         f"{camera['empty_frames']} empty frame(s) skipped"

@@ -19,7 +19,7 @@ from test_infer_camera import write_video
 from typer.testing import CliRunner
 
 from edgecell.cli.main import app
-from edgecell.device.results import FIELDS
+from edgecell.device.sinks.results_file import FIELDS
 from edgecell.models import DEMO_MODEL
 
 cli = CliRunner()

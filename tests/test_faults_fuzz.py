@@ -18,7 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edgecell.device import image, metadata
+from edgecell.device.input import image
+from edgecell.device.model import edgecell_metadata
 from edgecell.models import DEMO_MODEL
 
 EXAMPLES = int(os.environ.get("EDGECELL_FUZZ_EXAMPLES", "600"))
@@ -118,14 +119,14 @@ TFLITE = {"demo": DEMO_MODEL.read_bytes()} if DEMO_MODEL.exists() else {}
 
 def reads_or_metadata_error(data: bytes):
     try:
-        entries = metadata.read_entries(data)
-    except metadata.MetadataError:
+        entries = edgecell_metadata.read_entries(data)
+    except edgecell_metadata.MetadataError:
         entries = None
     if entries is not None:
         assert all(isinstance(k, str) and isinstance(v, bytes) for k, v in entries.items())
     try:
-        meta = metadata.read(data)
-    except metadata.MetadataError:
+        meta = edgecell_metadata.read(data)
+    except edgecell_metadata.MetadataError:
         return
     if meta is not None:
         assert isinstance(meta, dict) and isinstance(meta["labels"], list)
@@ -159,15 +160,17 @@ def test_metadata_fields_of_any_type_are_read_or_refused(tmp_path_factory, value
     or in `edgecell info` later."""
     from edgecell.converters import flatbuffer, info
     from edgecell.core.errors import EdgecellError
-    from edgecell.device.model import Classifier
+    from edgecell.device.model.classifier import Classifier
 
-    meta = metadata.read(TFLITE["demo"])
+    meta = edgecell_metadata.read(TFLITE["demo"])
     if field in ("labels", "input", "source"):
         meta[field] = value
     else:
         meta["input"][field] = value
     path = tmp_path_factory.getbasetemp() / "fuzzed.tflite"
-    path.write_bytes(flatbuffer.set_metadata(TFLITE["demo"], metadata.METADATA_NAME, json.dumps(meta).encode()))
+    path.write_bytes(
+        flatbuffer.set_metadata(TFLITE["demo"], edgecell_metadata.METADATA_NAME, json.dumps(meta).encode())
+    )
     try:
         classifier = Classifier(path)
         info.text(info.describe(path))

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from edgecell.cli.main import app
 from edgecell.core.errors import EdgecellError
 from edgecell.core.labels import read_labels
-from edgecell.device import classfolder, image, sources
-from edgecell.device.model import Classifier, read_model
+from edgecell.device.input import classfolder, image, sources
+from edgecell.device.model.classifier import Classifier, read_model
 from edgecell.models import DEMO_IMAGES, DEMO_MODEL
 
 cli = CliRunner()

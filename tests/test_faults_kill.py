@@ -109,7 +109,7 @@ def test_train_killed_at_random_moments_leaves_whole_files_and_reruns(colour_dat
 
 
 def assert_complete_export(export):
-    from edgecell.device.model import Classifier
+    from edgecell.device.model.classifier import Classifier
 
     for model in export.glob("*.tflite"):
         classifier = Classifier(model)

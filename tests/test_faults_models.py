@@ -34,15 +34,15 @@ def not_a_classifier(content: bytes) -> bytes:
 
 def with_metadata(content: bytes, data: bytes) -> bytes:
     from edgecell.converters import flatbuffer
-    from edgecell.device.metadata import METADATA_NAME
+    from edgecell.device.model.edgecell_metadata import METADATA_NAME
 
     return flatbuffer.set_metadata(content, METADATA_NAME, data)
 
 
 def three_labels(content: bytes) -> bytes:
-    from edgecell.device import metadata
+    from edgecell.device.model import edgecell_metadata
 
-    meta = metadata.read(content)
+    meta = edgecell_metadata.read(content)
     meta["labels"] = meta["labels"][:3]  # the model has 10 outputs
     return with_metadata(content, json.dumps(meta).encode())
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from imagegen import write_rgb
 
-from edgecell.device.image import ImageError, decode_rgb, is_image_name, load_resized, load_rgb, resize
+from edgecell.device.input.image import ImageError, decode_rgb, is_image_name, load_resized, load_rgb, resize
 
 
 def encode(array, ext):

@@ -1,4 +1,4 @@
-"""device/image_header.py: the size an image declares, read from real files OpenCV wrote."""
+"""device/input/image_header.py: the size an image declares, read from real files OpenCV wrote."""
 
 import cv2
 import numpy as np
@@ -7,7 +7,7 @@ from bombs import jpeg_bomb, png16_bomb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edgecell.device.image_header import declared_size
+from edgecell.device.input.image_header import declared_size
 
 
 def encoded(ext, width=37, height=21, channels=3, depth=np.uint8, params=()):

@@ -17,7 +17,8 @@ from imagegen import COLOURS, colour_image, write_rgb
 from typer.testing import CliRunner
 
 from edgecell.cli.main import app
-from edgecell.device import sources, stats
+from edgecell.device.input import sources
+from edgecell.device.measure import stats
 
 runner = CliRunner()
 
@@ -191,9 +192,9 @@ def test_percentiles_match_numpy(values):
 
 
 def test_progress_bar_and_lines():
-    from edgecell.device.classify import Class
-    from edgecell.device.runner import Result, Timing
-    from edgecell.device.summary import Progress, line
+    from edgecell.device.loop.runner import Result, Timing
+    from edgecell.device.model.scores import Class
+    from edgecell.device.sinks.terminal import Progress, line
 
     good = Result("a.png", [Class(2, "cat", 0.9125), Class(0, "dog", 0.05)], Timing(3.1, 0.4, 2.2, 0.01, 5.71))
     bad = Result("b.png", [], Timing(decode=0.2), "empty file (0 bytes)")
@@ -209,7 +210,7 @@ def test_progress_bar_and_lines():
 
 def test_read_ahead_keeps_order_and_every_result(device_model, mixed_folder, tmp_path, monkeypatch):
     """Forced to read ahead after 2 images, the runner gives the same rows, in the same order."""
-    from edgecell.device import runner
+    from edgecell.device.loop import runner
 
     model, extra = device_model
     root, _ = mixed_folder
@@ -228,7 +229,7 @@ def test_read_ahead_keeps_order_and_every_result(device_model, mixed_folder, tmp
 
 
 def test_overlap_gain():
-    from edgecell.device.runner import Result, Timing, overlap_gain
+    from edgecell.device.loop.runner import Result, Timing, overlap_gain
 
     def timed(decode, pre, invoke, post):
         return Result("x", [], Timing(decode, pre, invoke, post, decode + pre + invoke + post))
@@ -252,7 +253,7 @@ def test_a_link_planted_as_the_results_file_is_refused_and_its_target_kept(devic
 def test_read_ahead_thread_order_errors_and_stop():
     import threading
 
-    from edgecell.device.readahead import ahead
+    from edgecell.device.loop.readahead import ahead
 
     assert list(ahead(iter(range(50)), 3, threading.Event())) == list(range(50))
 

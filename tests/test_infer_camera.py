@@ -12,9 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from edgecell.cli.main import app
-from edgecell.device import camera as cameras
-from edgecell.device import runner as loop
-from edgecell.device.model import Classifier
+from edgecell.device.input import camera
+from edgecell.device.loop import runner
+from edgecell.device.model.classifier import Classifier
 
 cli = CliRunner()
 RED = (220, 40, 40)
@@ -82,9 +82,9 @@ def test_video_through_the_camera_path_ends_at_limit(device_model, tmp_path):
 def test_camera_loop_reads_the_newest_frame(device_model, tmp_path):
     """At 200 frames/s in and 20 classified a second, frames in between are skipped, not queued."""
     video = write_video(tmp_path / "fast.avi", frames=120, fps=200)
-    source = cameras.OpenCvCamera(str(video))
+    source = camera.OpenCvCamera(str(video))
     try:
-        stream = cameras.stream(source, cameras.Retry(attempts=0, frame_timeout=0.5), max_fps=20)
+        stream = camera.stream(source, camera.Retry(attempts=0, frame_timeout=0.5), max_fps=20)
         seqs = [int(frame.name.rsplit("#", 1)[1]) for frame in stream if frame.rgb is not None]
     finally:
         source.close()
@@ -96,16 +96,16 @@ def test_camera_loop_reads_the_newest_frame(device_model, tmp_path):
 def test_camera_that_stops_is_retried_then_the_run_ends_with_its_summary(device_model, tmp_path):
     classifier = classifier_of(device_model)
     video = write_video(tmp_path / "clip.avi", frames=25, fps=25)
-    source = cameras.OpenCvCamera(str(video))
+    source = camera.OpenCvCamera(str(video))
     logged, results = [], []
 
     def unplug(result):  # after the first frame the "camera" goes away: its file is deleted
         results.append(result)
         video.unlink(missing_ok=True)
 
-    retry = cameras.Retry(attempts=2, first_wait=0.05, frame_timeout=1.0)
+    retry = camera.Retry(attempts=2, first_wait=0.05, frame_timeout=1.0)
     try:
-        summary = loop.run(classifier, cameras.stream(source, retry, log=logged.append), prefetch=0, on_result=unplug)
+        summary = runner.run(classifier, camera.stream(source, retry, log=logged.append), prefetch=0, on_result=unplug)
     finally:
         source.close()
     assert results[0].ok and not results[-1].ok
@@ -119,8 +119,8 @@ def test_camera_that_stops_is_retried_then_the_run_ends_with_its_summary(device_
 
 def test_stop_request_ends_a_camera_loop(device_model, tmp_path):
     classifier = classifier_of(device_model)
-    source = cameras.OpenCvCamera(str(write_video(tmp_path / "clip.avi", frames=200, fps=100)))
-    stop = loop.Stop()
+    source = camera.OpenCvCamera(str(write_video(tmp_path / "clip.avi", frames=200, fps=100)))
+    stop = runner.Stop()
     seen = []
 
     def on_result(result):
@@ -129,7 +129,7 @@ def test_stop_request_ends_a_camera_loop(device_model, tmp_path):
             stop.set("SIGTERM")
 
     try:
-        summary = loop.run(classifier, cameras.stream(source, stop=stop), prefetch=0, stop=stop, on_result=on_result)
+        summary = runner.run(classifier, camera.stream(source, stop=stop), prefetch=0, stop=stop, on_result=on_result)
     finally:
         source.close()
     assert summary["stopped_by"] == "SIGTERM" and summary["images"]["done"] == 3
@@ -199,28 +199,28 @@ def picamera2(monkeypatch):
 
 
 def test_picamera_frames_come_in_rgb_order(picamera2):
-    camera = cameras.PiCamera(size=(64, 48))
-    seq, rgb = camera.read(timeout=1.0)
-    camera.close()
+    cam = camera.PiCamera(size=(64, 48))
+    seq, rgb = cam.read(timeout=1.0)
+    cam.close()
     assert rgb.shape == (48, 64, 3) and tuple(rgb[0, 0]) == RED
     assert picamera2.opened[0].config["main"] == {"format": "BGR888", "size": (64, 48)}
     assert picamera2.opened[0].closed
 
 
 def test_capture_size_covers_the_model_input_in_4_3():
-    assert cameras.capture_size((128, 128)) == (192, 144)
-    assert cameras.capture_size((224, 224)) == (320, 240)
-    assert cameras.capture_size((32, 32)) == (64, 48)
-    assert cameras.capture_size((96, 320)) == (320, 240)
+    assert camera.capture_size((128, 128)) == (192, 144)
+    assert camera.capture_size((224, 224)) == (320, 240)
+    assert camera.capture_size((32, 32)) == (64, 48)
+    assert camera.capture_size((96, 320)) == (320, 240)
 
 
 def test_picamera_asks_for_the_models_scale_on_the_smallest_covering_sensor_mode(picamera2):
-    camera = cameras.PiCamera(size=cameras.capture_size((224, 224)))
-    seq, rgb = camera.read(timeout=1.0)
-    camera.close()
+    cam = camera.PiCamera(size=camera.capture_size((224, 224)))
+    seq, rgb = cam.read(timeout=1.0)
+    cam.close()
     config = picamera2.opened[0].config
     assert config["main"] == {"format": "BGR888", "size": (320, 240)} and config["raw"] == {"size": (1536, 864)}
-    assert rgb.shape == (240, 320, 3) and camera.frame_size == (320, 240)
+    assert rgb.shape == (240, 320, 3) and cam.frame_size == (320, 240)
 
 
 def test_picamera_run_through_the_cli(picamera2, device_model, tmp_path):
@@ -243,9 +243,9 @@ def test_picamera_run_through_the_cli(picamera2, device_model, tmp_path):
         ],
     )
     assert result.exit_code == 0, result.output
-    size = list(cameras.capture_size(Classifier(model).input_size))
-    camera = json.loads(summary.read_text())["camera"]
-    assert camera["asked_size"] == camera["frame_size"] == size and picamera2.opened[-1].config["main"][
+    size = list(camera.capture_size(Classifier(model).input_size))
+    cam = json.loads(summary.read_text())["camera"]
+    assert cam["asked_size"] == cam["frame_size"] == size and picamera2.opened[-1].config["main"][
         "size"
     ] == tuple(size)
     rows = [json.loads(line) for line in out.read_text().splitlines()]
@@ -255,12 +255,12 @@ def test_picamera_run_through_the_cli(picamera2, device_model, tmp_path):
 
 def test_picamera_that_stalls_and_cannot_be_reopened(picamera2, device_model):
     picamera2.plan = [3, RuntimeError("Camera __init__ sequence did not complete."), 0]
-    camera = cameras.PiCamera(size=(32, 32))
-    retry = cameras.Retry(attempts=2, first_wait=0.01, frame_timeout=0.1)
-    frames = list(cameras.stream(camera, retry))
-    camera.close()
+    cam = camera.PiCamera(size=(32, 32))
+    retry = camera.Retry(attempts=2, first_wait=0.01, frame_timeout=0.1)
+    frames = list(camera.stream(cam, retry))
+    cam.close()
     assert [f.rgb is not None for f in frames] == [True, True, True, False]
-    assert camera.reconnects == 2 and camera.stalls == 3
+    assert cam.reconnects == 2 and cam.stalls == 3
 
 
 def test_picamera_missing_or_absent_is_one_sentence(monkeypatch, picamera2, device_model):

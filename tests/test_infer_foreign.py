@@ -10,7 +10,7 @@ from tflite_models import MEAN, STD
 from typer.testing import CliRunner
 
 from edgecell.cli.main import app
-from edgecell.device.image import load_resized
+from edgecell.device.input.image import load_resized
 
 pytestmark = pytest.mark.tf
 
@@ -107,7 +107,7 @@ def test_with_no_flags_the_convention_answers_as_keras(foreign_tflite, keras_ans
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [row["label"] for row in rows] == [label for label, _ in keras_answers.values()]
     assert result.output.count("This float model has no metadata") == (1 if variant == "float" else 0)
-    from edgecell.device.model import Classifier
+    from edgecell.device.model.classifier import Classifier
 
     normalisation = Classifier(model).normalisation
     if variant == "float":

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.tf
 def test_infer_matches_export_evaluation(exported_dir, tmp_path, variant):
     from edgecell.converters import check
     from edgecell.core.split import read_split
-    from edgecell.device.model import Classifier
+    from edgecell.device.model.classifier import Classifier
 
     report = json.loads((exported_dir / "export" / "export_report.json").read_text())
     row = next(r for r in report["variants"] if r["variant"] == variant)

@@ -113,8 +113,9 @@ def test_signal_ends_the_run_with_summary_and_whole_lines(device_model, tmp_path
 def test_same_answers_under_tflite_runtime_2_14(tflite_runtime_python, tmp_path):
     script = """
 import json, sys
-from edgecell.device import runner, sources
-from edgecell.device.model import Classifier
+from edgecell.device.loop import runner
+from edgecell.device.input import sources
+from edgecell.device.model.classifier import Classifier
 classifier = Classifier(sys.argv[1], runtime_name=sys.argv[2])
 rows = []
 summary = runner.run(classifier, sources.frames(sources.expand([sys.argv[3]])),

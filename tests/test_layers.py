@@ -31,7 +31,7 @@ ALLOWED = {
 }
 TOP = {"edgecell.cli", "edgecell.demo", "edgecell.__main__"}  # may import every layer
 # The one module on the board side that may import TensorFlow: `--runtime tf`.
-TENSORFLOW_ALLOWED = {"edgecell.device.runtime"}
+TENSORFLOW_ALLOWED = {"edgecell.device.model.runtime"}
 
 
 def modules():

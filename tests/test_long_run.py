@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from peak_memory import run_cli
 
-from edgecell.device import runner, stats
-from edgecell.device.model import Classifier
-from edgecell.device.sources import Frame
+from edgecell.device.input.sources import Frame
+from edgecell.device.loop import runner
+from edgecell.device.measure import stats
+from edgecell.device.model.classifier import Classifier
 from edgecell.models import DEMO_MODEL
 
 

@@ -16,7 +16,7 @@ from venvs import runtime_venv
 
 from edgecell.cli.main import app
 from edgecell.converters.export import EXPORT_DIR
-from edgecell.device.classfolder import held_out
+from edgecell.device.input.classfolder import held_out
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
 

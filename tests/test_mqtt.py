@@ -7,9 +7,11 @@ import pytest
 from mosquitto import Recorder
 
 from edgecell.core.errors import EdgecellError
-from edgecell.device import broker, events, runner, sources
-from edgecell.device.model import Classifier
-from edgecell.device.mqtt import Publisher
+from edgecell.device.connect import broker
+from edgecell.device.connect.mqtt import Publisher
+from edgecell.device.input import sources
+from edgecell.device.loop import events, runner
+from edgecell.device.model.classifier import Classifier
 from edgecell.models import DEMO_IMAGES, DEMO_MODEL
 
 

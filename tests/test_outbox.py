@@ -3,8 +3,8 @@
 import pytest
 
 from edgecell.core.errors import EdgecellError
-from edgecell.device import outbox as outboxes
-from edgecell.device.outbox import Outbox
+from edgecell.device.connect import outbox
+from edgecell.device.connect.outbox import Outbox
 
 
 def records(n, start=0):
@@ -20,7 +20,7 @@ def drain(box) -> list:
 
 
 def test_first_in_first_out_across_segments(tmp_path, monkeypatch):
-    monkeypatch.setattr(outboxes, "SEGMENT_BYTES", 1000)
+    monkeypatch.setattr(outbox, "SEGMENT_BYTES", 1000)
     box = Outbox(tmp_path / "q", max_bytes=1 << 20)
     items = records(100)
     for record in items[:60]:

@@ -13,7 +13,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 FIND = (
     "import importlib.util, json; print(json.dumps({m: importlib.util.find_spec(m).origin for m in "
-    "['edgecell', 'edgecell.converters', 'edgecell.device', 'edgecell.device.image', 'edgecell.models']}))"
+    "['edgecell', 'edgecell.converters', 'edgecell.device', 'edgecell.device.input.image', 'edgecell.models']}))"
 )
 
 pytestmark = pytest.mark.slow
@@ -41,7 +41,7 @@ def fresh_python(folder: Path) -> Path:
 def test_wheel_maps_the_top_level_folders(wheel, tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     for name in (
-        "edgecell/device/image.py",
+        "edgecell/device/input/image.py",
         "edgecell/converters/__init__.py",
         "edgecell/models/__init__.py",
         "edgecell/cli/main.py",
@@ -68,7 +68,7 @@ def test_wheel_maps_the_top_level_folders(wheel, tmp_path):
     origins = json.loads(run(python, "-c", FIND, cwd=tmp_path))
     site = str(tmp_path / "venv")
     assert all(origin.startswith(site) for origin in origins.values()), origins
-    assert origins["edgecell.device.image"].endswith("edgecell/device/image.py")
+    assert origins["edgecell.device.input.image"].endswith("edgecell/device/input/image.py")
 
 
 def test_editable_install_maps_to_the_repository_folders(tmp_path):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from edgecell.device.classify import best, top_k
+from edgecell.device.model.scores import best, top_k
 
 
 def tied_scores():
@@ -35,7 +35,7 @@ def test_best_takes_the_first_maximum_of_each_row():
 
 
 def test_uint8_scores_tie_and_still_rank_by_index():
-    from edgecell.device.classify import dequantize
+    from edgecell.device.model.scores import dequantize
 
     raw = np.array([3, 200, 17, 200, 200, 0], dtype=np.uint8)
     scores = dequantize(raw, 1 / 256, 0)

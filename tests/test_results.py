@@ -6,9 +6,9 @@ import json
 import pytest
 
 from edgecell.core.errors import EdgecellError
-from edgecell.device.classify import Class
-from edgecell.device.results import ResultWriter
-from edgecell.device.runner import Result, Timing
+from edgecell.device.loop.runner import Result, Timing
+from edgecell.device.model.scores import Class
+from edgecell.device.sinks.results_file import ResultWriter
 
 
 def result(i):

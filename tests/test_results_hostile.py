@@ -12,11 +12,11 @@ from imagegen import write_rgb
 from typer.testing import CliRunner
 
 from edgecell.core.errors import EdgecellError
-from edgecell.device.classify import Class
-from edgecell.device.image import load_rgb
-from edgecell.device.results import FIELDS, ResultWriter
-from edgecell.device.runner import Result, Timing
-from edgecell.device.summary import line
+from edgecell.device.input.image import load_rgb
+from edgecell.device.loop.runner import Result, Timing
+from edgecell.device.model.scores import Class
+from edgecell.device.sinks.results_file import FIELDS, ResultWriter
+from edgecell.device.sinks.terminal import line
 from edgecell.models import DEMO_IMAGES
 
 ODD_NAME = os.fsdecode(b"/data/bad\xff\xfe.png")  # what os.listdir gives for a name that is not UTF-8
@@ -130,14 +130,14 @@ def test_infer_prints_an_odd_name_escaped(tmp_path):
 def test_info_shows_escape_codes_in_metadata_labels_escaped(tmp_path):
     from edgecell.cli.main import app
     from edgecell.converters import flatbuffer
-    from edgecell.device import metadata
+    from edgecell.device.model import edgecell_metadata
     from edgecell.models import DEMO_MODEL
 
     content = DEMO_MODEL.read_bytes()
-    meta = metadata.read(content)
+    meta = edgecell_metadata.read(content)
     meta["labels"] = ["zero\x1b]0;owned\x07", "one\x1b[2J", *meta["labels"][2:]]
     path = tmp_path / "evil.tflite"
-    path.write_bytes(flatbuffer.set_metadata(content, metadata.METADATA_NAME, json.dumps(meta).encode()))
+    path.write_bytes(flatbuffer.set_metadata(content, edgecell_metadata.METADATA_NAME, json.dumps(meta).encode()))
     result = CliRunner().invoke(app, ["info", str(path)])
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.output and "\x07" not in result.output

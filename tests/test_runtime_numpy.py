@@ -11,7 +11,7 @@ from edgecell.models import DEMO_MODEL
 LOAD = """
 import sys
 from edgecell.core.errors import EdgecellError
-from edgecell.device import runtime
+from edgecell.device.model import runtime
 try:
     runtime.load(open(sys.argv[1], "rb").read(), sys.argv[1], sys.argv[2])
 except EdgecellError as error:

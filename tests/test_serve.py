@@ -18,10 +18,12 @@ from typer.testing import CliRunner
 
 from edgecell.cli.main import app
 from edgecell.core.errors import EdgecellError
-from edgecell.device import runner, serve, thermal
-from edgecell.device import sources as inputs
-from edgecell.device.live import Live
-from edgecell.device.model import Classifier
+from edgecell.device.http import server
+from edgecell.device.http.live_state import Live
+from edgecell.device.input import sources
+from edgecell.device.loop import runner
+from edgecell.device.measure import thermal
+from edgecell.device.model.classifier import Classifier
 from edgecell.models import DEMO_MODEL
 
 pytestmark = pytest.mark.skipif(not DEMO_MODEL.exists(), reason="the demo model is not built here")
@@ -36,9 +38,9 @@ def classifier():
 
 
 @pytest.fixture
-def server(classifier):
+def running(classifier):
     live = Live(str(DEMO_MODEL), classifier.runtime.name)
-    started = serve.Server(serve.Address("127.0.0.1", 0), live, serve.Classify(classifier), max_body_mb=0.05).start()
+    started = server.Server(server.Address("127.0.0.1", 0), live, server.Classify(classifier), max_body_mb=0.05).start()
     yield started
     started.close()
 
@@ -46,14 +48,14 @@ def server(classifier):
 @pytest.fixture
 def guarded(classifier):
     live = Live(str(DEMO_MODEL), classifier.runtime.name)
-    started = serve.Server(serve.Address("127.0.0.1", 0), live, serve.Classify(classifier), token=TOKEN).start()
+    started = server.Server(server.Address("127.0.0.1", 0), live, server.Classify(classifier), token=TOKEN).start()
     yield started
     started.close()
 
 
-def request(server, method, path, body=None, headers=None):
+def request(running, method, path, body=None, headers=None):
     """(status, headers, body bytes) of one request on a fresh connection."""
-    connection = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=10)
+    connection = http.client.HTTPConnection("127.0.0.1", running.server_address[1], timeout=10)
     try:
         connection.request(method, path, body=body, headers=headers or {})
         response = connection.getresponse()
@@ -66,9 +68,9 @@ def png(name="3_0045.png") -> bytes:
     return (IMAGES / name).read_bytes()
 
 
-def test_classify_gives_the_label_the_classifier_gives(server, classifier):
+def test_classify_gives_the_label_the_classifier_gives(running, classifier):
     for name in ("3_0045.png", "7_0118.png"):
-        status, headers, body = request(server, "POST", "/classify", png(name), {"Content-Type": "image/png"})
+        status, headers, body = request(running, "POST", "/classify", png(name), {"Content-Type": "image/png"})
         assert status == 200 and headers["Content-Type"] == "application/json"
         answer = json.loads(body)
         assert answer["label"] == EXPECTED[name]["label"]
@@ -76,7 +78,7 @@ def test_classify_gives_the_label_the_classifier_gives(server, classifier):
         assert answer["total_ms"] > 0 and answer["status"] == "ok"
 
 
-def test_each_bad_body_is_its_own_4xx_and_the_server_stays_up(server, tmp_path):
+def test_each_bad_body_is_its_own_4xx_and_the_server_stays_up(running, tmp_path):
     ok, encoded = cv2.imencode(".jpg", np.full((64, 64, 3), 128, np.uint8))
     jpeg = encoded.tobytes()
     cases = {
@@ -87,10 +89,10 @@ def test_each_bad_body_is_its_own_4xx_and_the_server_stays_up(server, tmp_path):
         "a bomb": (jpeg_bomb(tmp_path / "bomb.jpg").read_bytes(), 413, "pixel"),
     }
     for what, (body, status, reason) in cases.items():
-        got, headers, answer = request(server, "POST", "/classify", body)
+        got, headers, answer = request(running, "POST", "/classify", body)
         assert got == status, what
         assert reason in json.loads(answer)["error"], what
-    status, _, body = request(server, "POST", "/classify", png())
+    status, _, body = request(running, "POST", "/classify", png())
     assert status == 200 and json.loads(body)["label"] == "3"
 
 
@@ -108,40 +110,40 @@ def test_wrong_or_missing_token_is_401_and_the_right_one_passes(guarded):
 
 
 def test_addresses_and_exposure():
-    assert serve.parse_address("8080") == ("127.0.0.1", 8080)
-    assert serve.parse_address("0.0.0.0:9000") == ("0.0.0.0", 9000)
-    assert serve.parse_address("[::1]:80").loopback
+    assert server.parse_address("8080") == ("127.0.0.1", 8080)
+    assert server.parse_address("0.0.0.0:9000") == ("0.0.0.0", 9000)
+    assert server.parse_address("[::1]:80").loopback
     for bad in ("http", "70000", "host:"):
         with pytest.raises(EdgecellError, match="HOST:]PORT"):
-            serve.parse_address(bad)
+            server.parse_address(bad)
     with pytest.raises(EdgecellError, match="give --token"):
-        serve.check_exposure(serve.parse_address("0.0.0.0:8080"), None)
-    serve.check_exposure(serve.parse_address("0.0.0.0:8080"), TOKEN)  # allowed: nothing is bound here
-    serve.check_exposure(serve.parse_address("localhost:8080"), None)
+        server.check_exposure(server.parse_address("0.0.0.0:8080"), None)
+    server.check_exposure(server.parse_address("0.0.0.0:8080"), TOKEN)  # allowed: nothing is bound here
+    server.check_exposure(server.parse_address("localhost:8080"), None)
 
 
-def test_a_port_in_use_is_one_sentence(server, classifier):
+def test_a_port_in_use_is_one_sentence(running, classifier):
     with pytest.raises(EdgecellError, match="choose another port"):
-        serve.Server(serve.Address("127.0.0.1", server.server_address[1]), Live(), serve.Classify(classifier))
+        server.Server(server.Address("127.0.0.1", running.server_address[1]), Live(), server.Classify(classifier))
 
 
-def test_routes_and_methods(server):
-    assert request(server, "GET", "/nope")[0] == 404
-    status, headers, _ = request(server, "GET", "/classify")
+def test_routes_and_methods(running):
+    assert request(running, "GET", "/nope")[0] == 404
+    status, headers, _ = request(running, "GET", "/classify")
     assert status == 405 and headers["Allow"] == "POST"
-    assert request(server, "POST", "/status.json", b"x")[0] == 405
-    status, headers, page = request(server, "GET", "/")
+    assert request(running, "POST", "/status.json", b"x")[0] == 405
+    status, headers, page = request(running, "GET", "/")
     assert status == 200 and b"status.json" in page and headers["Content-Type"].startswith("text/html")
-    assert request(server, "GET", "/frame.jpg")[0] == 404  # nothing classified by a loop yet
+    assert request(running, "GET", "/frame.jpg")[0] == 404  # nothing classified by a loop yet
 
 
 def test_the_loop_feeds_status_metrics_and_the_frame(classifier):
     """The infer loop (reading ahead) hands results to Live; the frame shown is the last result's."""
     live = Live(str(DEMO_MODEL), classifier.runtime.name)
     names = sorted(p.name for p in IMAGES.glob("*.png")) * 3
-    frames = live.tap(inputs.frames([inputs.Input(str(IMAGES / n), "image") for n in names]))
+    frames = live.tap(sources.frames([sources.Input(str(IMAGES / n), "image") for n in names]))
     runner.run(classifier, frames, prefetch=4, on_result=live.write)
-    srv = serve.Server(serve.Address("127.0.0.1", 0), live, serve.Classify(classifier)).start()
+    srv = server.Server(server.Address("127.0.0.1", 0), live, server.Classify(classifier)).start()
     try:
         status = json.loads(request(srv, "GET", "/status.json")[2])
         assert status["images"] == {"done": len(names), "failed": 0}
@@ -162,12 +164,12 @@ def test_the_loop_feeds_status_metrics_and_the_frame(classifier):
     assert live._pending == type(live._pending)(maxlen=live._pending.maxlen)  # every tapped frame matched
 
 
-def test_bounded_load_of_four_clients_has_no_error(server):
+def test_bounded_load_of_four_clients_has_no_error(running):
     """4 keep-alive clients for 3 s on loopback: every answer is 200 with the right label."""
     body, errors, counts = png(), [], []
 
     def client():
-        connection = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=10)
+        connection = http.client.HTTPConnection("127.0.0.1", running.server_address[1], timeout=10)
         done, deadline = 0, time.monotonic() + 3.0
         try:
             while time.monotonic() < deadline and done < 5000:

@@ -13,11 +13,11 @@ from typer.testing import CliRunner
 from edgecell.cli.main import app
 from edgecell.converters import flatbuffer, standard_metadata_writer
 from edgecell.core.labels import parse_labels
-from edgecell.device import standard_metadata
-from edgecell.device._generated import metadata_schema_generated as schema
-from edgecell.device.image import load_rgb
-from edgecell.device.model import Classifier
-from edgecell.device.tflite_reader import read_entries
+from edgecell.device.input.image import load_rgb
+from edgecell.device.model import standard_metadata
+from edgecell.device.model._generated import metadata_schema_generated as schema
+from edgecell.device.model.classifier import Classifier
+from edgecell.device.model.tflite_reader import read_entries
 
 PEER = Path(__file__).resolve().parents[2] / "shared" / "peer-models"
 MOBILENET = PEER / "mobilenet_v1_0.25_128_quant.tflite"
@@ -30,7 +30,7 @@ def infer(*args):
 
 
 def top1(classifier, name):
-    from edgecell.device.classify import top_k
+    from edgecell.device.model.scores import top_k
 
     return top_k(classifier.classify(load_rgb(PEER / name)), classifier.labels)[0]
 

@@ -8,8 +8,8 @@ from imagegen import COLOURS, colour_dataset, colour_image
 
 from edgecell.core import modelfolder
 from edgecell.core.split import read_split
-from edgecell.device.classfolder import scan
-from edgecell.device.image import load_resized
+from edgecell.device.input.classfolder import scan
+from edgecell.device.input.image import load_resized
 from edgecell.train.config import TrainConfig
 
 pytestmark = pytest.mark.tf

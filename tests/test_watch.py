@@ -8,7 +8,7 @@ import sys
 import pytest
 from imagegen import digits_video
 
-from edgecell.device.fleet import Fleet
+from edgecell.device.connect.watch_table import Fleet
 
 
 @pytest.mark.slow

@@ -8,8 +8,8 @@ import time
 import pytest
 
 from edgecell.core.errors import EdgecellError
-from edgecell.device.events import Event
-from edgecell.device.webhook import Webhook
+from edgecell.device.connect.webhook import Webhook
+from edgecell.device.loop.events import Event
 
 
 class Receiver(http.server.ThreadingHTTPServer):
@@ -75,7 +75,7 @@ def test_a_failing_receiver_is_retried_with_back_off(receiver):
 
 @pytest.mark.parametrize("receiver", [(0, 0.3)], indirect=True)
 def test_a_slow_receiver_never_blocks_and_the_queue_is_bounded(receiver, monkeypatch):
-    from edgecell.device import webhook
+    from edgecell.device.connect import webhook
 
     monkeypatch.setattr(webhook, "QUEUE", 3)
     hook = Webhook(receiver.url, "feeder", linger=0.5, log=lambda m: None)

@@ -18,7 +18,7 @@ def foreign_models(trained_dir: Path, colour_data: Path, out: Path) -> dict:
     import tensorflow as tf
 
     from edgecell.core.modelfolder import load_keras
-    from edgecell.device.image import load_resized
+    from edgecell.device.input.image import load_resized
 
     model, labels = load_keras(trained_dir)
     size = tuple(model.inputs[0].shape[1:3])

@@ -97,10 +97,10 @@ class _Spread:
         self.every, self.seen, self.log = max(1, (total or 0) // SHOWN), 0, log
 
     def write(self, result):
-        from edgecell.device import summary as report
+        from edgecell.device.sinks import terminal
 
         if self.seen % self.every == 0 or not result.ok:
-            self.log(report.line(result))
+            self.log(terminal.line(result))
         self.seen += 1
 
     def close(self):
@@ -110,10 +110,12 @@ class _Spread:
 def classify_folder(model: Path, folder: Path, log) -> dict:
     """What `edgecell infer FOLDER --model MODEL` does (the same library run), with `SHOWN` lines
     spread over the folder."""
-    from edgecell.device import infer
-    from edgecell.device import summary as report
-    from edgecell.device.model import Classifier
+    from edgecell.device import infer_run
+    from edgecell.device.model.classifier import Classifier
+    from edgecell.device.sinks import terminal
 
-    summary = infer.run(Classifier(model), infer.Source((str(folder),)), terminal=lambda total: _Spread(total, log))
-    log(report.summary_text(summary))
+    summary = infer_run.run(
+        Classifier(model), infer_run.Source((str(folder),)), terminal=lambda total: _Spread(total, log)
+    )
+    log(terminal.summary_text(summary))
     return summary

@@ -6,7 +6,7 @@ import typer
 
 from edgecell.cli.options import FullDecode, JsonFile, RuntimeChoice, Threads, thread_counts, write_json
 from edgecell.cli.user_errors import user_errors
-from edgecell.device.runtime import Runtime
+from edgecell.device.model.runtime import Runtime
 
 
 def bench(
@@ -45,10 +45,9 @@ def bench(
 ):
     """Time .tflite models like TFLite's benchmark tool, with real images when given: latency
     percentiles, inferences per second, peak memory, size, accuracy. --threads 1,2,4 sweeps."""
-    from edgecell.device import bench as measure
-    from edgecell.device import bench_table
-    from edgecell.device.context import run_context
-    from edgecell.device.runtime import interpreter_class
+    from edgecell.device import bench_table, benchmark
+    from edgecell.device.measure.machine import run_context
+    from edgecell.device.model.runtime import interpreter_class
 
     def show(run):
         typer.echo("\n".join(bench_table.details(run)))
@@ -60,7 +59,7 @@ def bench(
             from edgecell.train.keras_bench import keras_baseline
 
             baseline = partial(keras_baseline, keras, full_decode=full_decode)
-        rows = measure.bench(
+        rows = benchmark.bench(
             models, counts, runs, warmup, data, baseline, runtime, on_run=show, full_decode=full_decode
         )
         typer.echo("")

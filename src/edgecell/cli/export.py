@@ -9,7 +9,7 @@ from edgecell.converters import context as defaults
 from edgecell.converters.compat import Target
 from edgecell.converters.convert import Variant
 from edgecell.core.errors import BUDGET
-from edgecell.device.accuracy import DEFAULT_INCONCLUSIVE, Inconclusive
+from edgecell.device.measure.accuracy import DEFAULT_INCONCLUSIVE, Inconclusive
 
 
 def export(

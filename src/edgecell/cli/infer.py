@@ -24,7 +24,7 @@ from edgecell.cli.options import (
     write_json,
 )
 from edgecell.cli.user_errors import user_errors
-from edgecell.device.runtime import Runtime
+from edgecell.device.model.runtime import Runtime
 
 CONNECT = "Connecting the board (docs/connecting.md)"
 
@@ -172,15 +172,14 @@ def infer(
     max_body_mb: MaxBodyMb = 10.0,
 ):
     """Classify images, videos or camera frames with a .tflite model, timing every image."""
-    from edgecell.device import connections as connect
-    from edgecell.device import infer as session
-    from edgecell.device import labelled_report
-    from edgecell.device import summary as report
+    from edgecell.device import infer_run
+    from edgecell.device.connect import from_flags
+    from edgecell.device.sinks import labelled_report, terminal
 
     with user_errors():
-        source = session.Source(tuple(sources or ()), camera, picamera, max_fps, max_pixels)
-        options = session.Options(top_k, threshold, limit, warmup, output, append, max_output_mb)
-        reach = connect.Connections(
+        source = infer_run.Source(tuple(sources or ()), camera, picamera, max_fps, max_pixels)
+        options = infer_run.Options(top_k, threshold, limit, warmup, output, append, max_output_mb)
+        reach = from_flags.Connections(
             mqtt, mqtt_ca, device_id, stats_every, ha_discovery, mqtt_outbox, mqtt_outbox_mb, webhook, smooth, hold
         )
         source.check()
@@ -189,32 +188,32 @@ def infer(
         load = partial(open_classifier, model, labels, mean, std, threads, runtime, full_decode, locale)
         classifier = load()
         log = partial(typer.echo, err=True)
-        sinks, detector = connect.start(reach, classifier, threshold, log)
+        sinks, detector = from_flags.start(reach, classifier, threshold, log)
         if serve is not None and detector is None:  # the live page lists class changes too
-            from edgecell.device.events import Detector
+            from edgecell.device.loop.events import Detector
 
             detector = Detector(classifier.labels or [], 1, 1, threshold)
         labelled = labelled_report.sinks(source.paths, classifier.labels)  # a class folder: accuracy too
         with _serving(serve, load, classifier, top_k, threshold, token, max_body_mb, log) as page:
-            summary = session.run(
+            summary = infer_run.run(
                 classifier,
                 source,
                 options,
                 sinks=[*sinks, *page, *labelled],
-                terminal=partial(session.Terminal, quiet=quiet, echo=typer.echo),
+                terminal=partial(infer_run.Terminal, quiet=quiet, echo=typer.echo),
                 log=log,
                 on_signals=True,
                 events=detector,
             )
-        summary.update(connect.reports(sinks, detector), **labelled_report.reports(labelled))
+        summary.update(from_flags.reports(sinks, detector), **labelled_report.reports(labelled))
         if json_file is not None:
             summary["summary_file"] = str(json_file)
             write_json(json_file, summary)
     try:
-        typer.echo(report.summary_text(summary))
+        typer.echo(terminal.summary_text(summary))
     except BrokenPipeError:
-        session.discard_stdout()
-    raise typer.Exit(session.exit_status(summary))
+        infer_run.discard_stdout()
+    raise typer.Exit(infer_run.exit_status(summary))
 
 
 def _serving(address, load, classifier, top_k, threshold, token, max_body_mb, log):
@@ -223,6 +222,6 @@ def _serving(address, load, classifier, top_k, threshold, token, max_body_mb, lo
         import contextlib
 
         return contextlib.nullcontext([])
-    from edgecell.device import serve as http
+    from edgecell.device.http import server
 
-    return http.beside(address, load, classifier, top_k, threshold, token, max_body_mb, log)
+    return server.beside(address, load, classifier, top_k, threshold, token, max_body_mb, log)

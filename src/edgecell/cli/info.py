@@ -5,7 +5,7 @@ import typer
 
 from edgecell.cli.options import JsonFile, Locale, RuntimeChoice, write_json
 from edgecell.cli.user_errors import user_errors
-from edgecell.device.runtime import Runtime
+from edgecell.device.model.runtime import Runtime
 
 
 def info(
@@ -16,7 +16,7 @@ def info(
 ):
     """Input and output tensors, labels and normalisation with their sources, metadata, ops and size of a .tflite."""
     from edgecell.converters.info import describe, text
-    from edgecell.device.model import Classifier
+    from edgecell.device.model.classifier import Classifier
 
     with user_errors():
         described = describe(model, runtime, locale)

@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from edgecell.core.errors import EdgecellError
-from edgecell.device.runtime import Runtime
+from edgecell.device.model.runtime import Runtime
 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print less: no line per image, no progress.")]
 JsonFile = Annotated[
@@ -137,7 +137,7 @@ def open_classifier(
     locale: str = "en",
 ):
     """The `Classifier` the model options name; the demo model missing is one sentence."""
-    from edgecell.device.model import Classifier
+    from edgecell.device.model.classifier import Classifier
 
     model = chosen_model(model)
     if model == _demo_model() and not model.exists():

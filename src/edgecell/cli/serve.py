@@ -20,7 +20,7 @@ from edgecell.cli.options import (
     open_classifier,
 )
 from edgecell.cli.user_errors import user_errors
-from edgecell.device.runtime import Runtime
+from edgecell.device.model.runtime import Runtime
 
 
 def serve(
@@ -49,13 +49,13 @@ def serve(
     max_body_mb: MaxBodyMb = 10.0,
 ):
     """Classify images POSTed to /classify (and show the last one on a live page) until Ctrl-C."""
-    from edgecell.device import runner
-    from edgecell.device import serve as http
+    from edgecell.device.http import server
+    from edgecell.device.loop import runner
 
     stop = runner.Stop()
     with user_errors():
         classifier = open_classifier(model, labels, mean, std, threads, runtime, full_decode, locale)
-        status = http.run(
+        status = server.run(
             classifier,
             address,
             token,

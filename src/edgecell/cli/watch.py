@@ -28,7 +28,7 @@ def watch(
 ):
     """A live table of every board publishing under PREFIX: online, images/s, latency, last label."""
     from edgecell.core import atomic
-    from edgecell.device import broker, fleet
+    from edgecell.device.connect import broker, watch_table
 
     def show(current):
         if json_file is not None and str(json_file) == "-":
@@ -44,6 +44,6 @@ def watch(
 
     with user_errors():
         target = broker.parse_url(url, "URL")
-        fleet.watch(
+        watch_table.watch(
             target, ca=mqtt_ca, every=every, duration=duration, on_update=show, log=lambda m: typer.echo(m, err=True)
         )

@@ -11,8 +11,9 @@ from typing import NamedTuple
 
 from edgecell.core.errors import EdgecellError
 from edgecell.core.modelfolder import LABELS_FILE, SPLIT_FILE
-from edgecell.device import classfolder, runner, sources
-from edgecell.device.model import Classifier
+from edgecell.device.input import classfolder, sources
+from edgecell.device.loop import runner
+from edgecell.device.model.classifier import Classifier
 from edgecell.models import DEMO_IMAGES, DEMO_MODEL
 
 MAX_IMAGES = 48  # a few dozen: enough to catch a board that differs, quick to copy and run

@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from edgecell.core.modelfolder import CONFIG_FILE  # noqa: F401  (read by config users)
-from edgecell.device import decode_scale
+from edgecell.device.input import decode_scale
 
 
 @dataclass
@@ -27,7 +27,7 @@ class TrainConfig:
     distribute: str = "none"  # none | mirrored (every GPU or logical CPU of one machine) | multiworker (TF_CONFIG)
     resume: bool = False  # continue from <out_dir>/backup/, written after every epoch, if a run was interrupted
     cache: str = ""  # file prefix (or folder) for decoded images, written on the first epoch; "" streams from disk
-    decode: str = decode_scale.DEFAULT  # decode rule (device/decode_scale.py); "full" with --full-decode
+    decode: str = decode_scale.DEFAULT  # decode rule (device/input/decode_scale.py); "full" with --full-decode
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -1,14 +1,14 @@
 """The stratified, deterministic split of a class-folder dataset (seed 4 and a 0.2 test fraction
 by default, as in the tutorial this project grew out of). It is written to `split.json`
 (`edgecell.core.split`) so export evaluates on exactly the held-out images and calibrates only on
-training images. Scanning the folder is `edgecell.device.classfolder`.
+training images. Scanning the folder is `edgecell.device.input.classfolder`.
 """
 
 import numpy as np
 
 from edgecell.core.errors import EdgecellError
 from edgecell.core.split import Split
-from edgecell.device.classfolder import Dataset
+from edgecell.device.input.classfolder import Dataset
 
 
 def split(dataset: Dataset, test_fraction: float = 0.2, val_fraction: float = 0.1, seed: int = 4) -> Split:

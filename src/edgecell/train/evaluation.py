@@ -4,10 +4,10 @@ import numpy as np
 
 from edgecell.core import modelfolder
 from edgecell.core.errors import EdgecellError
-from edgecell.device import decode_scale
-from edgecell.device.accuracy import accuracy_interval
-from edgecell.device.classfolder import held_out
-from edgecell.device.classify import best
+from edgecell.device.input import decode_scale
+from edgecell.device.input.classfolder import held_out
+from edgecell.device.measure.accuracy import accuracy_interval
+from edgecell.device.model.scores import best
 from edgecell.train import metrics
 
 EPSILON = 1e-7  # Keras clips probabilities the same way in its cross-entropy

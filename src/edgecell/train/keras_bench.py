@@ -1,6 +1,6 @@
 """The Keras model as a baseline row of `edgecell bench --keras`: timed as a tutorial user runs it
 (`model.predict` on one image) and as a careful one would (`model(x, training=False)`), with the
-same Run rows and helpers as the .tflite models in `edgecell.device.bench`."""
+same Run rows and helpers as the .tflite models in `edgecell.device.benchmark`."""
 
 import time
 from pathlib import Path
@@ -10,8 +10,7 @@ import numpy as np
 
 from edgecell.core import modelfolder
 from edgecell.core.errors import EdgecellError
-from edgecell.device import decode_scale, image
-from edgecell.device.bench import (
+from edgecell.device.benchmark import (
     MAX_INPUTS,
     Images,
     Run,
@@ -21,6 +20,7 @@ from edgecell.device.bench import (
     time_end_to_end,
     timed,
 )
+from edgecell.device.input import decode_scale, image
 
 
 def keras_baseline(

@@ -13,8 +13,8 @@ import hashlib
 from pathlib import Path
 
 from edgecell.core import requires
-from edgecell.device import decode_scale
-from edgecell.device.image import load_resized
+from edgecell.device.input import decode_scale
+from edgecell.device.input.image import load_resized
 
 PREFETCH_BATCHES = 2
 CACHE_SHUFFLE_BYTES = 8 * 2**20  # the reshuffle buffer of a cached pipeline holds at most this much

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from edgecell.core import atomic, modelfolder, requires
 from edgecell.core.version import __version__
-from edgecell.device import classfolder
+from edgecell.device.input import classfolder
 from edgecell.train import dataset as ds
 from edgecell.train import distribute, metrics, networks, plots, resume
 from edgecell.train.config import CONFIG_FILE, TrainConfig

@@ -11,7 +11,7 @@ file past the cap first moves it to `<name>.1` (replacing the older one) and sta
 so at most twice the cap is on disk and every line stays whole. With `append`, a restarted run
 adds to the file instead of starting it afresh.
 
-Class-change events (`device/events.py`) are rows too, right after the frame that settled them:
+Class-change events (`device/loop/events.py`) are rows too, right after the frame that settled them:
 status `event`, `label` the class it changed to, `score` its smoothed score; in CSV the `top_k`
 column holds the class it changed from; in JSONL the row has `previous`, `frame` and `time`.
 """

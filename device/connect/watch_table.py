@@ -1,7 +1,7 @@
 """`edgecell watch`: every board publishing under one MQTT prefix, as a live table.
 
 The broker carries the fleet: each board publishes a retained `status` (online/offline) and
-`stats` and its events (device/mqtt.py); the watcher subscribes to `PREFIX/+/status|stats|event`
+`stats` and its events (device/connect/mqtt.py); the watcher subscribes to `PREFIX/+/status|stats|event`
 and keeps the latest of each device. Retained messages give a board's state the moment the
 watcher connects, before its next report.
 """
@@ -12,7 +12,7 @@ import threading
 import time
 from typing import Optional
 
-from edgecell.device import broker
+from edgecell.device.connect import broker
 
 FIELDS = ("device", "online", "images_per_second", "latency_p50_ms", "last_label", "cpu_temperature_c", "last_seen")
 COLUMNS = ("device", "online", "images/s", "p50 ms", "last label", "temp °C", "last seen")

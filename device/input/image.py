@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 
 from edgecell.core.regular_file import NotRegularFile, read_regular
-from edgecell.device import decode_scale
-from edgecell.device.image_header import declared_size
+from edgecell.device.input import decode_scale
+from edgecell.device.input.image_header import declared_size
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
 # Decode straight to RGB where OpenCV can (4.11 and newer); older boards' OpenCV gets a swap.

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Optional
 
 from edgecell.core.numbers import percent
-from edgecell.device.accuracy import accuracy_interval, balanced_accuracy, per_class_recall
-from edgecell.device.printable import printable
+from edgecell.core.printable import printable
+from edgecell.device.measure.accuracy import accuracy_interval, balanced_accuracy, per_class_recall
 
 OTHER = "other"
 

@@ -2,7 +2,7 @@
 class-change events both carry (docs/connecting.md).
 
 `Connections` holds the settings and checks them before anything starts; `start` makes the sinks
-(`device/mqtt.py`, `device/webhook.py`) and the events `Detector`; after the run, `reports`
+(`device/connect/mqtt.py`, `device/connect/webhook.py`) and the events `Detector`; after the run, `reports`
 gives the summary's `mqtt` and `webhook` parts and `lines` their text.
 """
 
@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Optional
 
 from edgecell.core.errors import EdgecellError
-from edgecell.device import broker, events
+from edgecell.device.connect import broker
+from edgecell.device.loop import events
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class Connections:
                 if given is not None:
                     raise EdgecellError(f"{name} applies to MQTT; give --mqtt mqtt://broker/PREFIX too.")
         if self.webhook is not None:
-            from edgecell.device import webhook  # urllib.request only when asked for
+            from edgecell.device.connect import webhook  # urllib.request only when asked for
 
             webhook.check_url(self.webhook)
         if self.outbox_mb <= 0 or self.stats_every <= 0:
@@ -65,7 +66,7 @@ def start(connections: Connections, classifier, threshold: float = 0.0, log=prin
         return sinks, detector
     device = broker.device_id(connections.device_id)
     if connections.mqtt is not None:
-        from edgecell.device.mqtt import Publisher  # paho-mqtt only when asked for
+        from edgecell.device.connect.mqtt import Publisher  # paho-mqtt only when asked for
 
         target = broker.parse_url(connections.mqtt)
         sinks.append(
@@ -82,7 +83,7 @@ def start(connections: Connections, classifier, threshold: float = 0.0, log=prin
             )
         )
     if connections.webhook is not None:
-        from edgecell.device import webhook
+        from edgecell.device.connect import webhook
 
         sinks.append(webhook.Webhook(connections.webhook, device, log=log))
     return sinks, detector

@@ -9,7 +9,7 @@ nothing for Prometheus, and each server has its own registry (no global state be
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
-from edgecell.device.live import BOUNDS_MS
+from edgecell.device.http.live_state import BOUNDS_MS
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 

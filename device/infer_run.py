@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Optional
 
 from edgecell.core.errors import EdgecellError
-from edgecell.device import image, runner
-from edgecell.device import sources as inputs
-from edgecell.device import summary as report
-from edgecell.device.events import dispatch
-from edgecell.device.source_check import check_paths
+from edgecell.device.input import image, sources
+from edgecell.device.input.source_check import check_paths
+from edgecell.device.loop import runner
+from edgecell.device.loop.events import dispatch
+from edgecell.device.sinks.terminal import Progress, line, model_line
 
 PROGRESS_BAR_FROM = 200  # inputs; fewer get a line each on a terminal
 READ_AHEAD = 4  # images decoded ahead of the model; never for a live camera (frames would be stale)
@@ -85,7 +85,7 @@ class Terminal:
         self.echo = echo
         self.bar = None
         if not quiet and total is not None and total >= PROGRESS_BAR_FROM and sys.stderr.isatty():
-            self.bar = report.Progress(total)
+            self.bar = Progress(total)
         self.lines = not quiet and self.bar is None
 
     def write(self, result) -> None:
@@ -93,7 +93,7 @@ class Terminal:
             self.bar.update(result)
         elif self.lines:
             try:
-                self.echo(report.line(result))
+                self.echo(line(result))
             except BrokenPipeError:
                 self.lines = False
                 discard_stdout()
@@ -107,14 +107,14 @@ def open_source(source: Source, classifier, stop, log):
     """(camera or None, frames, number of inputs or None, read-ahead depth) for `source`; files are
     decoded at the scale the classifier's decode rule allows (`classifier.decode_fit`)."""
     if source.live:
-        from edgecell.device import camera as cameras  # only a live run needs it
+        from edgecell.device.input import camera  # only a live run needs it
 
-        size = cameras.capture_size(classifier.input_size)  # near the model's input
-        camera = cameras.PiCamera(size=size) if source.picamera else cameras.OpenCvCamera(source.camera, size=size)
-        return camera, cameras.stream(camera, max_fps=source.max_fps, stop=stop, log=log), None, 0
-    expanded = inputs.expand(list(source.paths))
+        size = camera.capture_size(classifier.input_size)  # near the model's input
+        live = camera.PiCamera(size=size) if source.picamera else camera.OpenCvCamera(source.camera, size=size)
+        return live, camera.stream(live, max_fps=source.max_fps, stop=stop, log=log), None, 0
+    expanded = sources.expand(list(source.paths))
     max_pixels = source.max_pixels or image.MAX_PIXELS
-    return None, inputs.frames(expanded, classifier.decode_fit, max_pixels), len(expanded), READ_AHEAD
+    return None, sources.frames(expanded, classifier.decode_fit, max_pixels), len(expanded), READ_AHEAD
 
 
 def run(
@@ -132,7 +132,7 @@ def run(
     file (when `options.output`), to `sinks` and to `terminal(total)` (a factory of a sink that
     knows how many inputs there are, e.g. `partial(Terminal, quiet=False)`). Returns the summary.
     With `on_signals`, SIGINT and SIGTERM end the run after the current image (main thread only).
-    With `events` (a `device/events.py` Detector), each class change it settles goes, right after
+    With `events` (a `device/loop/events.py` Detector), each class change it settles goes, right after
     its frame, to every sink that has an `event` method (the results file, MQTT, the webhook)."""
     source.check()
     options.check()
@@ -140,14 +140,14 @@ def run(
         log(classifier.normalisation.notice)
     stop = stop or runner.Stop()
     camera, frames, total, prefetch = open_source(source, classifier, stop, log)
-    log(report.model_line(classifier.path, classifier.labels_source))  # the inputs are there: say what runs them
+    log(model_line(classifier.path, classifier.labels_source))  # the inputs are there: say what runs them
     if options.limit is not None and total is not None:
         total = min(total, options.limit)
     every = []
     try:
         if options.output is not None:
             max_bytes = None if options.max_output_mb is None else int(options.max_output_mb * 1024 * 1024)
-            from edgecell.device.results import ResultWriter  # csv and friends only with --output
+            from edgecell.device.sinks.results_file import ResultWriter  # csv and friends only with --output
 
             every.append(ResultWriter(options.output, append=options.append, max_bytes=max_bytes))
         every += list(sinks)

@@ -10,7 +10,7 @@ from edgecell.core import modelfolder
 from edgecell.core.errors import EdgecellError
 from edgecell.core.labels import read_labels
 from edgecell.core.split import Sample, read_split
-from edgecell.device.image import ImageError, is_image_name, load_rgb
+from edgecell.device.input.image import ImageError, is_image_name, load_rgb
 
 
 @dataclass

@@ -22,10 +22,11 @@ import sys
 import threading
 import time
 
-from edgecell.device import broker, context, ha_discovery, stats
-from edgecell.device.events import utc_now
-from edgecell.device.outbox import Outbox
-from edgecell.device.results import row
+from edgecell.device.connect import broker, ha_discovery
+from edgecell.device.connect.outbox import Outbox
+from edgecell.device.loop.events import utc_now
+from edgecell.device.measure import machine, stats
+from edgecell.device.sinks.results_file import row
 
 WINDOW = 100  # records handed to paho and not yet acknowledged
 MEMORY_QUEUE = 2000  # records between the inference loop and the publisher thread
@@ -213,8 +214,8 @@ class Publisher:
             "latency_ms": {"p50": _round(p50), "p90": _round(p90)},
             "last_label": self.last_label,
             "events": self.events,
-            "cpu_temperature_c": context.cpu_temperature_c(),
-            "throttled": context.throttled(),
+            "cpu_temperature_c": machine.cpu_temperature_c(),
+            "throttled": machine.throttled(),
             "outbox": {"waiting": len(self.outbox), "dropped": self.outbox.dropped + self.memory_drops},
             "model": self.model,
         }

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from edgecell.core.version import __version__
-from edgecell.device import thermal
+from edgecell.device.measure import thermal
 
 
 def cpu_model() -> str:

@@ -13,7 +13,7 @@ import json
 import math
 
 from edgecell.core.labels import MAX_LABEL_CHARS
-from edgecell.device.tflite_reader import MetadataError, read_entries
+from edgecell.device.model.tflite_reader import MetadataError, read_entries
 
 METADATA_NAME = "edgecell"
 FORMAT = "edgecell-classifier/1"

@@ -8,8 +8,8 @@ count is read from the header before OpenCV allocates anything, because a 50 kB 
 
 from typing import NamedTuple, Optional
 
-from edgecell.device import image
-from edgecell.device.image_header import declared_size
+from edgecell.device.input import image
+from edgecell.device.input.image_header import declared_size
 
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo decodes to 120 MB; more is refused before decoding
 SIGNATURES = {

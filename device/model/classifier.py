@@ -14,8 +14,9 @@ import numpy as np
 
 from edgecell.core.errors import EdgecellError
 from edgecell.core.regular_file import NotRegularFile, read_regular
-from edgecell.device import decode_scale, image, metadata, precedence, runtime, standard_metadata
-from edgecell.device.classify import dequantize
+from edgecell.device.input import decode_scale, image
+from edgecell.device.model import edgecell_metadata, precedence, runtime, standard_metadata
+from edgecell.device.model.scores import dequantize
 
 # A board's model is a few megabytes; a flatbuffer cannot pass 2 GB anyway.
 MAX_MODEL_BYTES = 1 << 30
@@ -53,11 +54,11 @@ class Classifier:
         content = read_model(self.path)
         self.size_bytes = len(content)
         try:
-            self.metadata = metadata.read(content)
+            self.metadata = edgecell_metadata.read(content)
             # Labels from standard metadata are read only where they could be used.
             wanted = labels is None and self.metadata is None
             self.standard_metadata = standard_metadata.read(content, locale, labels=wanted)
-        except metadata.MetadataError as error:
+        except edgecell_metadata.MetadataError as error:
             raise EdgecellError(f"Model file {self.path} is not usable: {error}.") from None
         self.interpreter, self.runtime = runtime.load(content, str(self.path), runtime_name, threads)
         self.threads = threads

@@ -1,7 +1,7 @@
 """SOURCE arguments a newcomer gets wrong, caught before any model loads: a model file given as a
 SOURCE (`edgecell infer model.tflite cell.jpg`, `--model` forgotten) and a path that is not there.
 Both are one sentence and exit 2, as an empty folder is; a glob that matches nothing stays a
-failed row (`device/sources.py`), since a pattern may legitimately match nothing yet."""
+failed row (`device/input/sources.py`), since a pattern may legitimately match nothing yet."""
 
 import os
 from pathlib import Path

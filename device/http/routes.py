@@ -13,7 +13,8 @@ import time
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from edgecell.device import metrics, results, upload
+from edgecell.device.http import body_check, prometheus
+from edgecell.device.sinks import results_file
 
 SOCKET_TIMEOUT_S = 10.0  # a client that sends nothing for this long is dropped
 PAGES = ("/", "/status.json", "/metrics", "/frame.jpg")
@@ -35,7 +36,7 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/status.json":
             self._json(200, self.server.live.status())
         elif path == "/metrics":
-            self._send(200, metrics.render(self.server.metrics), metrics.CONTENT_TYPE)
+            self._send(200, prometheus.render(self.server.metrics), prometheus.CONTENT_TYPE)
         elif path == "/frame.jpg":
             jpeg = self.server.live.jpeg()
             if jpeg is None:
@@ -57,7 +58,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         if not self._authorised({}):  # a token in the URL is for the page, not for API calls
             return
-        refusal = upload.check_length(self.headers.get("Content-Length"), self.server.max_body)
+        refusal = body_check.check_length(self.headers.get("Content-Length"), self.server.max_body)
         if refusal is not None:
             self._error(*refusal)
             return
@@ -74,14 +75,14 @@ class Handler(BaseHTTPRequestHandler):
             self._error(503, "this server has no classifier")
             return
         start = time.perf_counter()
-        rgb, refusal = upload.decode(data, self.server.classify.classifier.decode_fit)
+        rgb, refusal = body_check.decode(data, self.server.classify.classifier.decode_fit)
         if refusal is not None:
             self._error(*refusal)
             return
         result = self.server.classify(rgb, "request", (time.perf_counter() - start) * 1000.0)
         if self.server.feed_live:
             self.server.live.show(result, rgb)
-        self._json(200, {"model": self.server.live.model, **results.row(result)})
+        self._json(200, {"model": self.server.live.model, **results_file.row(result)})
 
     # --- helpers --------------------------------------------------------------------------------
     def _split(self):

@@ -17,7 +17,7 @@ import struct
 from dataclasses import dataclass
 from typing import Optional
 
-from edgecell.device.tflite_reader import MetadataError, read_entries
+from edgecell.device.model.tflite_reader import MetadataError, read_entries
 
 METADATA_NAME = "TFLITE_METADATA"
 FILE_IDENTIFIER = b"M001"
@@ -47,7 +47,7 @@ schema = None  # the generated reader: imported by the first model that has stan
 def _load_schema() -> None:
     global schema
     if schema is None:
-        from edgecell.device._generated import metadata_schema_generated
+        from edgecell.device.model._generated import metadata_schema_generated
 
         schema = metadata_schema_generated
 

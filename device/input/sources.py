@@ -18,7 +18,7 @@ import numpy as np
 
 from edgecell.core.errors import EdgecellError
 from edgecell.core.regular_file import NotRegularFile, check_regular
-from edgecell.device import image
+from edgecell.device.input import image
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".mpg", ".mpeg", ".h264")
 _GLOB_CHARS = "*?["

@@ -25,9 +25,10 @@ from importlib import resources
 from typing import NamedTuple, Optional
 
 from edgecell.core.errors import EdgecellError
-from edgecell.device import metrics, runner
-from edgecell.device.routes import Handler
-from edgecell.device.sources import Frame
+from edgecell.device.http import prometheus
+from edgecell.device.http.routes import Handler
+from edgecell.device.input.sources import Frame
+from edgecell.device.loop import runner
 
 DEFAULT_HOST = "127.0.0.1"
 MAX_BODY_MB = 10.0
@@ -100,8 +101,8 @@ class Server(ThreadingHTTPServer):
         self.live, self.classify, self.token = live, classify, token
         self.max_body = int(max_body_mb * 1024 * 1024)
         self.feed_live = feed_live  # `edgecell serve`: what /classify sees is what the page shows
-        self.metrics = metrics.registry(live)
-        self.page = resources.files("edgecell.device").joinpath("live.html").read_bytes()
+        self.metrics = prometheus.registry(live)
+        self.page = resources.files("edgecell.device.http").joinpath("live.html").read_bytes()
         self._slots = threading.BoundedSemaphore(MAX_CLIENTS)
         self._thread = None
         if ":" in address.host:
@@ -184,7 +185,7 @@ def beside(address: str, load, classifier, top_k=1, threshold=0.0, token=None, m
     """`infer --serve`: the server runs while the block does, and the block gets the sinks to add
     to the run (the page's `Live` state). /classify classifies with `load()`, a second copy of
     the model, so it never shares an interpreter with the loop."""
-    from edgecell.device.live import Live
+    from edgecell.device.http.live_state import Live
 
     check_exposure(parse_address(address), token)  # before loading anything
     live = Live(str(classifier.path), classifier.runtime.name)
@@ -210,7 +211,7 @@ def run(
     """`edgecell serve`: /classify with `classifier` until `stop` (or SIGINT/SIGTERM with
     `on_signals`); the page shows the image /classify was last sent. `ready(server)` is called once
     it listens. Returns the closing status (counts, latency)."""
-    from edgecell.device.live import Live
+    from edgecell.device.http.live_state import Live
 
     stop = stop or runner.Stop()
     live = Live(str(classifier.path), classifier.runtime.name)

@@ -3,7 +3,7 @@
 import sys
 import time
 
-from edgecell.device.printable import printable
+from edgecell.core.printable import printable
 
 
 def line(result) -> str:
@@ -78,11 +78,11 @@ def summary_text(summary: dict) -> str:
             else f"first inference {warm['first_invoke_ms']:.2f} ms (no warm-up: it is in the statistics)"
         )
     if any(key in summary for key in ("events", "mqtt", "webhook")):
-        from edgecell.device.connections import lines as connection_lines
+        from edgecell.device.connect.from_flags import lines as connection_lines
 
         lines += connection_lines(summary)
     if "labelled" in summary:
-        from edgecell.device.labelled_report import lines as labelled_lines
+        from edgecell.device.sinks.labelled_report import lines as labelled_lines
 
         lines += labelled_lines(summary["labelled"])
     camera = summary.get("camera")

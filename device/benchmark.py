@@ -20,11 +20,12 @@ import numpy as np
 
 from edgecell.core.errors import EdgecellError
 from edgecell.core.modelfolder import SPLIT_FILE
-from edgecell.device import classfolder, image, runtime
-from edgecell.device.accuracy import Interval, wilson
-from edgecell.device.classify import best
-from edgecell.device.model import Classifier
-from edgecell.device.stats import Latency, latency, per_second
+from edgecell.device.input import classfolder, image
+from edgecell.device.measure.accuracy import Interval, wilson
+from edgecell.device.measure.stats import Latency, latency, per_second
+from edgecell.device.model import runtime
+from edgecell.device.model.classifier import Classifier
+from edgecell.device.model.scores import best
 
 MAX_INPUTS = 32  # distinct input tensors cycled through the timed invokes
 

@@ -27,9 +27,10 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from edgecell.device import readahead, stats
-from edgecell.device.classify import top_k as rank
-from edgecell.device.context import run_context
+from edgecell.device.loop import readahead
+from edgecell.device.measure import stats
+from edgecell.device.measure.machine import run_context
+from edgecell.device.model.scores import top_k as rank
 
 PROBE = 8  # images run one after the other before deciding to read ahead
 FAILURES_LISTED = 1000  # failures the summary names; past that it counts them
