@@ -99,8 +99,8 @@ def test_the_summary_reports_stalls_reconnects_and_empty_frames(device_model, tm
     cam = json.loads(summary.read_text())["camera"]
     assert cam["empty_frames"] >= 3 and cam["stalls"] >= 1 and cam["reconnects"] >= 1
     assert (
-        f"camera {video}: {camera['stalls']} stall(s), {camera['reconnects']} reconnect(s), "
-        f"{camera['empty_frames']} empty frame(s) skipped"
+        f"camera {video}: {cam['stalls']} stall(s), {cam['reconnects']} reconnect(s), "
+        f"{cam['empty_frames']} empty frame(s) skipped"
     ) in result.output
 
 
