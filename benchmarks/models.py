@@ -63,7 +63,7 @@ def tflite(folder: Path, variant: str) -> Path:
     """`folder`'s model as a .tflite of `variant` (float32 or int8), made by `edgecell export`
     (both variants at once, metadata included) once and reused."""
     from edgecell.converters.context import Settings
-    from edgecell.converters.export import export, model_file
+    from edgecell.converters.export_run import export, model_file
 
     out = Path(folder) / "export" / model_file(variant)
     if not out.is_file():

@@ -20,7 +20,7 @@ DEMO_DIR = Path(__file__).resolve().parent / "demo"
 def ship(model_dir: Path, out: Path = DEMO_DIR) -> dict:
     """Copy the demo's int8 model, labels and one held-out image per class (the one classified
     right with the highest score) into `out`; returns what expected.json holds."""
-    from edgecell.converters.export import EXPORT_DIR, model_file
+    from edgecell.converters.export_run import EXPORT_DIR, model_file
     from edgecell.core import atomic
     from edgecell.core.split import read_split
     from edgecell.device.input.image import load_rgb
@@ -58,7 +58,7 @@ def main():
         "--workdir", type=Path, help="Where the demo writes its dataset and model (default: a temporary folder)."
     )
     args = parser.parse_args()
-    from edgecell.demo import run
+    from edgecell.digits_demo import run
 
     with tempfile.TemporaryDirectory() as scratch:
         workdir = args.workdir or Path(scratch)

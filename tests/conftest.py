@@ -39,7 +39,7 @@ def exported_dir(tmp_path_factory, trained_dir):
     pytest.importorskip("tensorflow")
     from edgecell.converters.context import Settings
     from edgecell.converters.convert import ALL
-    from edgecell.converters.export import export
+    from edgecell.converters.export_run import export
 
     out = shutil.copytree(trained_dir, tmp_path_factory.mktemp("exported") / "model")
     export(out, Settings(variants=ALL), log=lambda *_: None)

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from edgecell.cli.main import app
 from edgecell.converters import compat
-from edgecell.converters.export import EXPORT_DIR
+from edgecell.converters.export_run import EXPORT_DIR
 from edgecell.converters.runtime_ops import TFLITE_RUNTIME_2_14
 from edgecell.core.split import read_split
 from edgecell.device.input.image import load_rgb

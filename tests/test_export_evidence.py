@@ -11,7 +11,7 @@ from imagegen import COLOURS, colour_dataset, colour_image, write_rgb
 from typer.testing import CliRunner
 
 from edgecell.cli.main import app
-from edgecell.converters.export import EXPORT_DIR
+from edgecell.converters.export_run import EXPORT_DIR
 from edgecell.core.split import read_split
 from edgecell.device.measure.accuracy import Paired, drop_interval
 from edgecell.device.model import edgecell_metadata

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from edgecell.cli.main import app
-from edgecell.converters.export import EXPORT_DIR
+from edgecell.converters.export_run import EXPORT_DIR
 
 runner = CliRunner()
 

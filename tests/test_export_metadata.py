@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from edgecell.cli.main import app
 from edgecell.converters import metadata_writer as writer
-from edgecell.converters.export import EXPORT_DIR
+from edgecell.converters.export_run import EXPORT_DIR
 from edgecell.device.input.image import load_rgb
 from edgecell.device.model import edgecell_metadata
 from edgecell.device.model.classifier import Classifier

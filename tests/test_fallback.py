@@ -10,7 +10,7 @@ import test_compat
 from typer.testing import CliRunner
 
 from edgecell.cli.main import app
-from edgecell.converters.export import EXPORT_DIR
+from edgecell.converters.export_run import EXPORT_DIR
 from edgecell.core.split import read_split
 from edgecell.device.input.image import load_resized
 from edgecell.device.model import edgecell_metadata

@@ -158,7 +158,7 @@ def test_read_mutated_models(data):
 def test_metadata_fields_of_any_type_are_read_or_refused(tmp_path_factory, value, field):
     """Valid JSON in the wrong shape is refused in one sentence, never a TypeError in the runner
     or in `edgecell info` later."""
-    from edgecell.converters import flatbuffer, info
+    from edgecell.converters import describe, flatbuffer
     from edgecell.core.errors import EdgecellError
     from edgecell.device.model.classifier import Classifier
 
@@ -173,7 +173,7 @@ def test_metadata_fields_of_any_type_are_read_or_refused(tmp_path_factory, value
     )
     try:
         classifier = Classifier(path)
-        info.text(info.describe(path))
+        describe.text(describe.describe(path))
     except EdgecellError as error:
         assert str(path) in str(error)
         return

@@ -245,9 +245,7 @@ def test_picamera_run_through_the_cli(picamera2, device_model, tmp_path):
     assert result.exit_code == 0, result.output
     size = list(camera.capture_size(Classifier(model).input_size))
     cam = json.loads(summary.read_text())["camera"]
-    assert cam["asked_size"] == cam["frame_size"] == size and picamera2.opened[-1].config["main"][
-        "size"
-    ] == tuple(size)
+    assert cam["asked_size"] == cam["frame_size"] == size and picamera2.opened[-1].config["main"]["size"] == tuple(size)
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["source"] for r in rows] == [f"picamera 0#{i}" for i in range(1, 5)]
     assert picamera2.opened[-1].closed

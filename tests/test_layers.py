@@ -29,7 +29,7 @@ ALLOWED = {
     "edgecell.deploy": {"edgecell.core", "edgecell.device", "edgecell.models"},
     "edgecell": {"edgecell.core"},  # the package's __init__: the version only
 }
-TOP = {"edgecell.cli", "edgecell.demo", "edgecell.__main__"}  # may import every layer
+TOP = {"edgecell.cli", "edgecell.digits_demo", "edgecell.__main__"}  # may import every layer
 # The one module on the board side that may import TensorFlow: `--runtime tf`.
 TENSORFLOW_ALLOWED = {"edgecell.device.model.runtime"}
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from venvs import runtime_venv
 
 from edgecell.cli.main import app
-from edgecell.converters.export import EXPORT_DIR
+from edgecell.converters.export_run import EXPORT_DIR
 from edgecell.device.input.classfolder import held_out
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]

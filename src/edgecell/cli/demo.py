@@ -5,7 +5,7 @@ import typer
 
 from edgecell.cli.user_errors import user_errors
 from edgecell.core.errors import BUDGET
-from edgecell.demo import DEMO_EPOCHS
+from edgecell.digits_demo import DEMO_EPOCHS
 
 DEMO_FOLDER = Path("edgecell-demo")
 
@@ -17,7 +17,7 @@ def demo(
     epochs: Annotated[int, typer.Option(min=1)] = DEMO_EPOCHS,
 ):
     """Run the whole pipeline on scikit-learn's handwritten digits, written as an image folder."""
-    from edgecell.demo import run
+    from edgecell.digits_demo import run
 
     with user_errors():
         result = run(out, epochs, log=typer.echo)

@@ -71,8 +71,8 @@ def export(
 ):
     """Export to TFLite (float32, float16, dynamic, int8), each checked against Keras on held-out images."""
     from edgecell.converters.convert import ALL
-    from edgecell.converters.export import export as run
     from edgecell.converters.export_report import MARKDOWN_FILE
+    from edgecell.converters.export_run import export as run
 
     with user_errors():
         settings = defaults.Settings(

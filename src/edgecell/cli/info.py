@@ -15,7 +15,7 @@ def info(
     locale: Locale = "en",
 ):
     """Input and output tensors, labels and normalisation with their sources, metadata, ops and size of a .tflite."""
-    from edgecell.converters.info import describe, text
+    from edgecell.converters.describe import describe, text
     from edgecell.device.model.classifier import Classifier
 
     with user_errors():

@@ -4,7 +4,7 @@ from typing import Annotated
 import typer
 
 from edgecell.cli.user_errors import user_errors
-from edgecell.train.pretrained import Pretrained
+from edgecell.train.imagenet import Pretrained
 
 
 def pretrained(
@@ -13,7 +13,7 @@ def pretrained(
 ):
     """Write an ImageNet classifier (Keras model, its 1000 labels, config) as a model folder that
     `edgecell export` takes like a trained one; its weights come from an installed package, never a download."""
-    from edgecell.train.pretrained import write_folder
+    from edgecell.train.imagenet import write_folder
 
     with user_errors():
         written = write_folder(name, out)

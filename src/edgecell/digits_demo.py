@@ -58,7 +58,7 @@ def run(workdir: Path, epochs: int = DEMO_EPOCHS, verbose: int = 2, log=print) -
     """Write the dataset, train, export int8 and check it against Keras on the held-out digits,
     then classify the held-out digits as a folder on the device path, timing every image."""
     from edgecell.converters.context import Settings
-    from edgecell.converters.export import EXPORT_DIR, export, model_file
+    from edgecell.converters.export_run import EXPORT_DIR, export, model_file
     from edgecell.train.training import train
 
     config = demo_config(workdir, epochs)
