@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 from edgecell.device.http import server  # noqa: E402
 from edgecell.device.http.live_state import Live  # noqa: E402
 from edgecell.device.input import image  # noqa: E402
-from edgecell.device.input.sources import Frame  # noqa: E402
+from edgecell.device.input.frame import Frame  # noqa: E402
 from edgecell.device.loop import runner  # noqa: E402
 from edgecell.device.measure import stats  # noqa: E402
 from edgecell.device.model.classifier import Classifier  # noqa: E402

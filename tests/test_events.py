@@ -7,6 +7,7 @@ import pytest
 
 from edgecell.core.errors import EdgecellError
 from edgecell.device.input import sources
+from edgecell.device.input.frame import Frame
 from edgecell.device.loop import events, runner
 from edgecell.device.model.classifier import Classifier
 from edgecell.device.sinks.results_file import ResultWriter
@@ -66,7 +67,7 @@ def test_threshold_holds_back_a_weak_class(digits):
 
 def test_failed_frames_change_nothing(digits):
     classifier, frames = digits
-    failed = runner.classify_frame(classifier, sources.Frame("broken.png", None, "not an image"))
+    failed = runner.classify_frame(classifier, Frame("broken.png", None, "not an image"))
     detector = events.Detector(classifier.labels, hold=2)
     results = stream(digits, "33")
     assert changes(detector, [results[0], failed, results[1]]) == [(None, "3", 3)]

@@ -192,7 +192,7 @@ def test_percentiles_match_numpy(values):
 
 
 def test_progress_bar_and_lines():
-    from edgecell.device.loop.runner import Result, Timing
+    from edgecell.device.loop.result import Result, Timing
     from edgecell.device.model.scores import Class
     from edgecell.device.sinks.terminal import Progress, line
 
@@ -229,7 +229,8 @@ def test_read_ahead_keeps_order_and_every_result(device_model, mixed_folder, tmp
 
 
 def test_overlap_gain():
-    from edgecell.device.loop.runner import Result, Timing, overlap_gain
+    from edgecell.device.loop.result import Result, Timing
+    from edgecell.device.loop.runner import overlap_gain
 
     def timed(decode, pre, invoke, post):
         return Result("x", [], Timing(decode, pre, invoke, post, decode + pre + invoke + post))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from peak_memory import run_cli
 
-from edgecell.device.input.sources import Frame
+from edgecell.device.input.frame import Frame
 from edgecell.device.loop import runner
 from edgecell.device.measure import stats
 from edgecell.device.model.classifier import Classifier

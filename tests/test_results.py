@@ -6,7 +6,7 @@ import json
 import pytest
 
 from edgecell.core.errors import EdgecellError
-from edgecell.device.loop.runner import Result, Timing
+from edgecell.device.loop.result import Result, Timing
 from edgecell.device.model.scores import Class
 from edgecell.device.sinks.results_file import ResultWriter
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from edgecell.core.errors import EdgecellError
 from edgecell.device.input.image import load_rgb
-from edgecell.device.loop.runner import Result, Timing
+from edgecell.device.loop.result import Result, Timing
 from edgecell.device.model.scores import Class
 from edgecell.device.sinks.results_file import FIELDS, ResultWriter
 from edgecell.device.sinks.terminal import line

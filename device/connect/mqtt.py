@@ -25,8 +25,8 @@ import time
 from edgecell.device.connect import broker, ha_discovery
 from edgecell.device.connect.outbox import Outbox
 from edgecell.device.loop.events import utc_now
+from edgecell.device.loop.result import row
 from edgecell.device.measure import machine, stats
-from edgecell.device.sinks.results_file import row
 
 WINDOW = 100  # records handed to paho and not yet acknowledged
 MEMORY_QUEUE = 2000  # records between the inference loop and the publisher thread

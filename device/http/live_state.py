@@ -20,8 +20,8 @@ from typing import Optional
 import cv2
 import numpy as np
 
+from edgecell.device.loop.result import row
 from edgecell.device.measure import stats, thermal
-from edgecell.device.sinks import results_file
 
 # Latency histogram bounds in milliseconds (Prometheus' le buckets, in seconds, are these / 1000).
 BOUNDS_MS = (1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500)
@@ -118,7 +118,7 @@ class Live:
         if latest is None:
             return None
         seq, result = latest
-        return {"seq": seq, **results_file.row(result)}
+        return {"seq": seq, **row(result)}
 
     def status(self) -> dict:
         """What /status.json serves and the live page shows."""

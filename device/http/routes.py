@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 from edgecell.device.http import body_check, prometheus
-from edgecell.device.sinks import results_file
+from edgecell.device.loop.result import row
 
 SOCKET_TIMEOUT_S = 10.0  # a client that sends nothing for this long is dropped
 PAGES = ("/", "/status.json", "/metrics", "/frame.jpg")
@@ -82,7 +82,7 @@ class Handler(BaseHTTPRequestHandler):
         result = self.server.classify(rgb, "request", (time.perf_counter() - start) * 1000.0)
         if self.server.feed_live:
             self.server.live.show(result, rgb)
-        self._json(200, {"model": self.server.live.model, **results_file.row(result)})
+        self._json(200, {"model": self.server.live.model, **row(result)})
 
     # --- helpers --------------------------------------------------------------------------------
     def _split(self):

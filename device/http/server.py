@@ -27,7 +27,7 @@ from typing import NamedTuple, Optional
 from edgecell.core.errors import EdgecellError
 from edgecell.device.http import prometheus
 from edgecell.device.http.routes import Handler
-from edgecell.device.input.sources import Frame
+from edgecell.device.input.frame import Frame
 from edgecell.device.loop import runner
 
 DEFAULT_HOST = "127.0.0.1"

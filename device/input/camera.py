@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from edgecell.core.errors import EdgecellError
-from edgecell.device.input.sources import Frame, bgr_to_rgb
+from edgecell.device.input.frame import Frame, bgr_to_rgb
 
 # picamera2's formats are named after DRM fourccs, which list channels from the least
 # significant byte: "BGR888" is [R, G, B] in memory (what the model wants), "RGB888" is [B, G, R].

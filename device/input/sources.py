@@ -14,25 +14,14 @@ from pathlib import Path
 from typing import NamedTuple, Optional
 
 import cv2
-import numpy as np
 
 from edgecell.core.errors import EdgecellError
 from edgecell.core.regular_file import NotRegularFile, check_regular
 from edgecell.device.input import image
+from edgecell.device.input.frame import Frame, bgr_to_rgb
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".mpg", ".mpeg", ".h264")
 _GLOB_CHARS = "*?["
-
-
-class Frame(NamedTuple):
-    """One image to classify: its name, its RGB pixels or the reason there are none."""
-
-    name: str
-    rgb: Optional[np.ndarray]
-    error: Optional[str] = None
-    decode_ms: float = 0.0
-    tensor: Optional[np.ndarray] = None  # the model's input, when preprocessed ahead (runner.py)
-    preprocess_ms: Optional[float] = None
 
 
 class Input(NamedTuple):
@@ -172,14 +161,6 @@ def video_frames(path: str):
             yield Frame(path, None, "video holds no decodable frame")
     finally:
         capture.release()
-
-
-def bgr_to_rgb(bgr: np.ndarray) -> np.ndarray:
-    """An OpenCV capture frame (BGR, or grey, or BGRA) as 8-bit RGB."""
-    if bgr.ndim == 2 or bgr.shape[2] == 1:
-        return image.to_uint8_rgb(bgr)
-    code = cv2.COLOR_BGRA2RGB if bgr.shape[2] == 4 else cv2.COLOR_BGR2RGB
-    return image.to_uint8_rgb(cv2.cvtColor(bgr, code))
 
 
 def _ms_since(start: float) -> float:

@@ -23,11 +23,12 @@ import os
 import signal
 import threading
 import time
-from typing import NamedTuple, Optional
+from typing import Optional
 
 import numpy as np
 
 from edgecell.device.loop import readahead
+from edgecell.device.loop.result import Result, Timing
 from edgecell.device.measure import stats
 from edgecell.device.measure.machine import run_context
 from edgecell.device.model.scores import top_k as rank
@@ -35,28 +36,6 @@ from edgecell.device.model.scores import top_k as rank
 PROBE = 8  # images run one after the other before deciding to read ahead
 FAILURES_LISTED = 1000  # failures the summary names; past that it counts them
 WORTH_IT = 0.15  # read ahead when that could save at least this share of the time per image
-
-
-class Timing(NamedTuple):
-    """Milliseconds per stage; None for stages a failed image never reached."""
-
-    decode: Optional[float] = None
-    preprocess: Optional[float] = None
-    invoke: Optional[float] = None
-    postprocess: Optional[float] = None
-    total: Optional[float] = None
-
-
-class Result(NamedTuple):
-    name: str
-    classes: list  # [classify.Class], best first
-    timing: Timing
-    error: Optional[str] = None
-    scores: Optional[np.ndarray] = None  # every class's score, in label order (events smooth these)
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
 
 
 class Stop(threading.Event):

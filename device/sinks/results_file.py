@@ -22,10 +22,10 @@ import json
 import os
 import stat
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 from edgecell.core.errors import EdgecellError
+from edgecell.device.loop.result import row
 
 FORMATS = (".csv", ".jsonl")
 FIELDS = [
@@ -47,26 +47,6 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SHORT_TEXT = 200  # characters a text cell keeps in a row shortened to fit the cap
 
 
-def row(result) -> dict:
-    """One result as a flat dict; `top_k` is a list of {label, score, index}."""
-    best = result.classes[0] if result.classes else None
-    timing = result.timing
-    return {
-        "source": result.name,
-        "status": "ok" if result.error is None else "failed",
-        "label": best.label if best else None,
-        "score": round(best.score, 6) if best else None,
-        "top_k": [{"label": c.label, "score": round(c.score, 6), "index": c.index} for c in result.classes],
-        "decode_ms": _rounded_ms(timing.decode),
-        "preprocess_ms": _rounded_ms(timing.preprocess),
-        "invoke_ms": _rounded_ms(timing.invoke),
-        "postprocess_ms": _rounded_ms(timing.postprocess),
-        "total_ms": _rounded_ms(timing.total),
-        "error": result.error,
-        "time_utc": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-    }
-
-
 def csv_cell(value) -> str:
     """A value as a CSV cell a spreadsheet shows as text: no formula, no `None`."""
     if value is None:
@@ -83,10 +63,6 @@ def top_k_cell(classes) -> str:
         return str(label).replace("\\", "\\\\").replace(";", "\\;").replace(":", "\\:")
 
     return ";".join(f"{escape(c['label'])}:{c['score']:.6f}" for c in classes)
-
-
-def _rounded_ms(value):
-    return None if value is None else round(value, 4)
 
 
 class ResultWriter:

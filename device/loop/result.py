@@ -1,0 +1,54 @@
+"""The result of one frame: its classes best first, its timing by stage, or why it failed; and
+`row`, the flat form every sink sends (the results file, MQTT, the live page, /classify).
+"""
+
+from datetime import datetime, timezone
+from typing import NamedTuple, Optional
+
+import numpy as np
+
+
+class Timing(NamedTuple):
+    """Milliseconds per stage; None for stages a failed image never reached."""
+
+    decode: Optional[float] = None
+    preprocess: Optional[float] = None
+    invoke: Optional[float] = None
+    postprocess: Optional[float] = None
+    total: Optional[float] = None
+
+
+class Result(NamedTuple):
+    name: str
+    classes: list  # [classify.Class], best first
+    timing: Timing
+    error: Optional[str] = None
+    scores: Optional[np.ndarray] = None  # every class's score, in label order (events smooth these)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def row(result) -> dict:
+    """One result as a flat dict; `top_k` is a list of {label, score, index}."""
+    best = result.classes[0] if result.classes else None
+    timing = result.timing
+    return {
+        "source": result.name,
+        "status": "ok" if result.error is None else "failed",
+        "label": best.label if best else None,
+        "score": round(best.score, 6) if best else None,
+        "top_k": [{"label": c.label, "score": round(c.score, 6), "index": c.index} for c in result.classes],
+        "decode_ms": _rounded_ms(timing.decode),
+        "preprocess_ms": _rounded_ms(timing.preprocess),
+        "invoke_ms": _rounded_ms(timing.invoke),
+        "postprocess_ms": _rounded_ms(timing.postprocess),
+        "total_ms": _rounded_ms(timing.total),
+        "error": result.error,
+        "time_utc": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    }
+
+
+def _rounded_ms(value):
+    return None if value is None else round(value, 4)
