@@ -9,7 +9,6 @@ pixels too (the live page) has `tap(frames)`, which wraps the frames on their wa
 """
 
 import contextlib
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -19,9 +18,9 @@ from edgecell.device.input import image, sources
 from edgecell.device.input.source_check import check_paths
 from edgecell.device.loop import runner
 from edgecell.device.loop.events import dispatch
-from edgecell.device.sinks.terminal import Progress, line, model_line
+from edgecell.device.sinks import base
+from edgecell.device.sinks.terminal import model_line
 
-PROGRESS_BAR_FROM = 200  # inputs; fewer get a line each on a terminal
 READ_AHEAD = 4  # images decoded ahead of the model; never for a live camera (frames would be stale)
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
@@ -76,33 +75,6 @@ class Options:
             raise EdgecellError("--append and --max-output-mb apply to a results file; give --output FILE.jsonl too.")
 
 
-class Terminal:
-    """What a person sees: a line per image, or a progress bar from `PROGRESS_BAR_FROM` inputs
-    when stderr is a terminal; nothing with `quiet`. A reader that goes away (`| head`) stops
-    the printing, never the run."""
-
-    def __init__(self, total: Optional[int], quiet: bool = False, echo=print):
-        self.echo = echo
-        self.bar = None
-        if not quiet and total is not None and total >= PROGRESS_BAR_FROM and sys.stderr.isatty():
-            self.bar = Progress(total)
-        self.lines = not quiet and self.bar is None
-
-    def write(self, result) -> None:
-        if self.bar is not None:
-            self.bar.update(result)
-        elif self.lines:
-            try:
-                self.echo(line(result))
-            except BrokenPipeError:
-                self.lines = False
-                discard_stdout()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def open_source(source: Source, classifier, stop, log):
     """(camera or None, frames, number of inputs or None, read-ahead depth) for `source`; files are
     decoded at the scale the classifier's decode rule allows (`classifier.decode_fit`)."""
@@ -154,9 +126,7 @@ def run(
         if terminal is not None:
             every.append(terminal(total))
         for sink in every:  # a sink that shows frames (the live page) sees each on its way in
-            tap = getattr(sink, "tap", None)
-            if tap is not None:
-                frames = tap(frames)
+            frames = sink.tap(frames)
 
         def on_result(result):
             for sink in every:
@@ -192,6 +162,9 @@ def run(
         }
     if options.output is not None:
         summary["output"] = str(options.output)
+    if events is not None:
+        summary["events"] = events.count
+    summary.update(base.reports(every))
     return summary
 
 
@@ -200,10 +173,3 @@ def exit_status(summary: dict) -> int:
     if summary["stopped_by"] == "SIGINT":
         return EXIT_INTERRUPTED
     return EXIT_FAILED if summary["images"]["failed"] else EXIT_OK
-
-
-def discard_stdout():
-    """Point stdout at /dev/null once its reader has gone, so no later write or flush fails."""
-    import os
-
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -2,8 +2,8 @@
 class-change events both carry (docs/connecting.md).
 
 `Connections` holds the settings and checks them before anything starts; `start` makes the sinks
-(`device/connect/mqtt.py`, `device/connect/webhook.py`) and the events `Detector`; after the run, `reports`
-gives the summary's `mqtt` and `webhook` parts and `lines` their text.
+(`device/connect/mqtt.py`, `device/connect/webhook.py`) and the events `Detector`; each sink gives its own part of the
+summary after the run (`sinks/base.py`).
 """
 
 import os
@@ -87,32 +87,3 @@ def start(connections: Connections, classifier, threshold: float = 0.0, log=prin
 
         sinks.append(webhook.Webhook(connections.webhook, device, log=log))
     return sinks, detector
-
-
-def reports(sinks, detector) -> dict:
-    """The summary's parts: `events` (how many), `mqtt` and `webhook` (after the sinks closed)."""
-    out = {}
-    if detector is not None:
-        out["events"] = detector.count
-    for sink in sinks:
-        if type(sink).__name__ == "Webhook":  # by name: a run without --webhook never imports it
-            out["webhook"] = sink.report()
-        elif hasattr(sink, "outbox"):
-            out["mqtt"] = sink.report()
-    return out
-
-
-def lines(summary: dict) -> list:
-    out = []
-    if summary.get("events") is not None:
-        out.append(f"{summary['events']} class-change event(s)")
-    if summary.get("mqtt"):
-        m = summary["mqtt"]
-        out.append(
-            f"mqtt {m['broker']} as {m['device']}: {m['delivered']} delivered, {m['waiting_on_disk']} waiting on "
-            f"disk ({m['outbox']}), {m['dropped']} dropped, {m['reconnects']} reconnect(s)"
-        )
-    if summary.get("webhook"):
-        w = summary["webhook"]
-        out.append(f"webhook {w['url']}: {w['delivered']} delivered, {w['dropped']} dropped, {w['retries']} retries")
-    return out

@@ -27,6 +27,7 @@ from edgecell.device.connect.outbox import Outbox
 from edgecell.device.loop.events import utc_now
 from edgecell.device.loop.result import row
 from edgecell.device.measure import machine, stats
+from edgecell.device.sinks.base import Sink
 
 WINDOW = 100  # records handed to paho and not yet acknowledged
 MEMORY_QUEUE = 2000  # records between the inference loop and the publisher thread
@@ -36,7 +37,9 @@ _CLOSE = object()
 _RESULT = object()  # a queued result, to encode as the result topic's JSON
 
 
-class Publisher:
+class Publisher(Sink):
+    key = "mqtt"
+
     def __init__(
         self,
         target: broker.Target,
@@ -133,6 +136,14 @@ class Publisher:
         }
 
     # --- the publisher thread -------------------------------------------------------------------
+
+    def lines(self, report: dict) -> list:
+        return [
+            f"mqtt {report['broker']} as {report['device']}: {report['delivered']} delivered, "
+            f"{report['waiting_on_disk']} waiting on disk ({report['outbox']}), {report['dropped']} dropped, "
+            f"{report['reconnects']} reconnect(s)"
+        ]
+
     def _run(self):
         next_stats = time.monotonic() + self.stats_every
         closing = None

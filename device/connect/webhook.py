@@ -18,6 +18,7 @@ import urllib.parse
 import urllib.request
 
 from edgecell.core.errors import EdgecellError
+from edgecell.device.sinks.base import Sink
 
 QUEUE = 1000
 _CLOSE = object()
@@ -32,7 +33,9 @@ def check_url(url: str) -> str:
     return url
 
 
-class Webhook:
+class Webhook(Sink):
+    key = "webhook"
+
     def __init__(self, url: str, device: str, *, timeout=5.0, attempts=5, backoff=0.5, linger=5.0, log=None):
         self.url, self.device = check_url(url), device
         self.timeout, self.attempts, self.backoff, self.linger = timeout, attempts, backoff, linger
@@ -69,6 +72,12 @@ class Webhook:
         waiting = sum(1 for item in self._queue if item is not _CLOSE)
         dropped = self.dropped + waiting
         return {"url": self.url, "delivered": self.delivered, "dropped": dropped, "retries": self.retries}
+
+    def lines(self, report: dict) -> list:
+        return [
+            f"webhook {report['url']}: {report['delivered']} delivered, {report['dropped']} dropped, "
+            f"{report['retries']} retries"
+        ]
 
     def _run(self):
         while True:

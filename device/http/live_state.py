@@ -22,6 +22,7 @@ import numpy as np
 
 from edgecell.device.loop.result import row
 from edgecell.device.measure import stats, thermal
+from edgecell.device.sinks.base import Sink
 
 # Latency histogram bounds in milliseconds (Prometheus' le buckets, in seconds, are these / 1000).
 BOUNDS_MS = (1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500)
@@ -33,7 +34,7 @@ DISPLAY_WIDTH = (320, 640)  # the page's frame is scaled to this range of widths
 JPEG_EVERY_S = 0.4  # the page asks twice a second; more viewers get the same picture
 
 
-class Live:
+class Live(Sink):
     def __init__(self, model: str = "", runtime: str = "", sensor: Optional[thermal.Sensor] = None):
         self.model, self.runtime = model, runtime
         self.sensor = sensor or thermal.Sensor()

@@ -98,11 +98,9 @@ class Detector:
 
 
 def dispatch(sinks, event: Event) -> None:
-    """Hand `event` to every sink with an `event` method, in order."""
+    """Hand `event` to every sink (`sinks/base.py`: one that ignores events inherits a no-op), in order."""
     for sink in sinks:
-        method = getattr(sink, "event", None)
-        if method is not None:
-            method(event)
+        sink.event(event)
 
 
 def utc_now() -> str:

@@ -15,6 +15,7 @@ from typing import Optional
 from edgecell.core.numbers import percent
 from edgecell.core.printable import printable
 from edgecell.device.measure.accuracy import accuracy_interval, balanced_accuracy, per_class_recall
+from edgecell.device.sinks.base import Sink
 
 OTHER = "other"
 
@@ -34,7 +35,9 @@ def class_folders(paths, labels) -> Optional[tuple]:
     return root, names
 
 
-class LabelledReport:
+class LabelledReport(Sink):
+    key = "labelled"
+
     """Counts (true folder, top-1 answer) of each classified image; `report()` is the summary's part."""
 
     def __init__(self, root: Path, classes: list):
@@ -57,9 +60,6 @@ class LabelledReport:
         answer = self.index.get(result.classes[0].label.casefold(), len(self.classes)) if result.classes else None
         self.matrix[truth][len(self.classes) if answer is None else answer] += 1
 
-    def close(self) -> None:
-        pass
-
     def report(self) -> dict:
         n = sum(map(sum, self.matrix))
         correct = sum(self.matrix[i][i] for i in range(len(self.classes)))  # rows keep OTHER: recall counts it wrong
@@ -75,15 +75,14 @@ class LabelledReport:
             "unlabelled_images": self.unlabelled,
         }
 
+    def lines(self, report: dict) -> list:
+        return lines(report)
+
 
 def sinks(paths, labels) -> list:
     """The report's sink when `paths` is a labelled class folder, else none."""
     found = class_folders(paths, labels)
     return [] if found is None else [LabelledReport(*found)]
-
-
-def reports(found: list) -> dict:
-    return {"labelled": found[0].report()} if found else {}
 
 
 def lines(report: dict) -> list:

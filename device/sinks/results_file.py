@@ -26,6 +26,7 @@ from pathlib import Path
 
 from edgecell.core.errors import EdgecellError
 from edgecell.device.loop.result import row
+from edgecell.device.sinks.base import Sink
 
 FORMATS = (".csv", ".jsonl")
 FIELDS = [
@@ -65,7 +66,7 @@ def top_k_cell(classes) -> str:
     return ";".join(f"{escape(c['label'])}:{c['score']:.6f}" for c in classes)
 
 
-class ResultWriter:
+class ResultWriter(Sink):
     """Appends rows to a CSV or JSONL file; use as a context manager."""
 
     def __init__(self, path, append: bool = False, max_bytes=None):

@@ -1,9 +1,14 @@
 """What `edgecell infer` shows a person: a line per image, a progress bar, the closing summary."""
 
+import os
 import sys
 import time
+from typing import Optional
 
 from edgecell.core.printable import printable
+from edgecell.device.sinks.base import Sink, report_lines
+
+PROGRESS_BAR_FROM = 200  # inputs; fewer get a line each on a terminal
 
 
 def line(result) -> str:
@@ -59,7 +64,8 @@ def model_line(path, labels_source) -> str:
     return f"model {printable(str(path))} (labels from {labels_source})"
 
 
-def summary_text(summary: dict) -> str:
+def summary_text(summary: dict, sinks=()) -> str:
+    """The closing summary as text; each of `sinks` that has a part of it adds its own lines."""
     images, latency, warm, ctx = summary["images"], summary["latency_ms"], summary["warmup"], summary["context"]
     lines = [
         f"{images['done']} classified, {images['failed']} failed"
@@ -77,14 +83,9 @@ def summary_text(summary: dict) -> str:
             if warm["runs"]
             else f"first inference {warm['first_invoke_ms']:.2f} ms (no warm-up: it is in the statistics)"
         )
-    if any(key in summary for key in ("events", "mqtt", "webhook")):
-        from edgecell.device.connect.from_flags import lines as connection_lines
-
-        lines += connection_lines(summary)
-    if "labelled" in summary:
-        from edgecell.device.sinks.labelled_report import lines as labelled_lines
-
-        lines += labelled_lines(summary["labelled"])
+    if summary.get("events") is not None:
+        lines.append(f"{summary['events']} class-change event(s)")
+    lines += report_lines(summary, sinks)
     camera = summary.get("camera")
     if camera:
         lines.append(
@@ -118,3 +119,35 @@ def summary_text(summary: dict) -> str:
         f"{board}" + (f", {', '.join(extra)}" if extra else "")
     )
     return "\n".join(lines)
+
+
+class Terminal(Sink):
+    """What a person sees: a line per image, or a progress bar from `PROGRESS_BAR_FROM` inputs
+    when stderr is a terminal; nothing with `quiet`. A reader that goes away (`| head`) stops
+    the printing, never the run."""
+
+    def __init__(self, total: Optional[int], quiet: bool = False, echo=print):
+        self.echo = echo
+        self.bar = None
+        if not quiet and total is not None and total >= PROGRESS_BAR_FROM and sys.stderr.isatty():
+            self.bar = Progress(total)
+        self.lines = not quiet and self.bar is None
+
+    def write(self, result) -> None:
+        if self.bar is not None:
+            self.bar.update(result)
+        elif self.lines:
+            try:
+                self.echo(line(result))
+            except BrokenPipeError:
+                self.lines = False
+                discard_stdout()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def discard_stdout():
+    """Point stdout at /dev/null once its reader has gone, so no later write or flush fails."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -200,19 +200,18 @@ def infer(
                 source,
                 options,
                 sinks=[*sinks, *page, *labelled],
-                terminal=partial(infer_run.Terminal, quiet=quiet, echo=typer.echo),
+                terminal=partial(terminal.Terminal, quiet=quiet, echo=typer.echo),
                 log=log,
                 on_signals=True,
                 events=detector,
             )
-        summary.update(from_flags.reports(sinks, detector), **labelled_report.reports(labelled))
         if json_file is not None:
             summary["summary_file"] = str(json_file)
             write_json(json_file, summary)
     try:
-        typer.echo(terminal.summary_text(summary))
+        typer.echo(terminal.summary_text(summary, [*sinks, *labelled]))
     except BrokenPipeError:
-        infer_run.discard_stdout()
+        terminal.discard_stdout()
     raise typer.Exit(infer_run.exit_status(summary))
 
 

@@ -1,0 +1,46 @@
+"""The sink: what a run hands every result to. Every sink (the results file, the terminal, the
+labelled-folder report, MQTT, the webhook, the live page) is one, so the run asks each the same
+questions instead of telling them apart by type.
+
+`write` is required; the rest have defaults that do nothing:
+- `event(event)`: a class change settled by the loop's detector (`loop/events.py`);
+- `tap(frames)`: the frames on their way to the model, for a sink that shows pixels;
+- `close()`: the run is over (flush, join threads);
+- `report()`: after `close`, the sink's part of the summary under `key` (None: no part);
+- `lines(report)`: that part as text for the closing summary.
+"""
+
+from collections.abc import Iterable
+from typing import ClassVar, Optional
+
+
+class Sink:
+    key: ClassVar[Optional[str]] = None  # the summary's key for `report()`, or None
+
+    def write(self, result) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must define write(result)")
+
+    def event(self, event) -> None:
+        pass
+
+    def tap(self, frames: Iterable) -> Iterable:
+        return frames
+
+    def close(self) -> None:
+        pass
+
+    def report(self) -> Optional[dict]:
+        return None
+
+    def lines(self, report: dict) -> list:
+        return []
+
+
+def reports(sinks) -> dict:
+    """The summary's parts from the sinks that have one, after they closed."""
+    return {sink.key: sink.report() for sink in sinks if sink.key is not None}
+
+
+def report_lines(summary: dict, sinks) -> list:
+    """The text of each sink's part of `summary`, in the sinks' order."""
+    return [line for sink in sinks if sink.key in summary for line in sink.lines(summary[sink.key])]
