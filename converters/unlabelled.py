@@ -8,6 +8,7 @@ stands in for the labels (Keras scores 100% by construction; a variant's "accura
 of images where it answers as Keras does, and --max-drop applies to that).
 """
 
+import json
 from pathlib import Path
 from typing import NamedTuple
 
@@ -16,6 +17,7 @@ import numpy as np
 from edgecell.converters import check
 from edgecell.converters.calibration import Calibration
 from edgecell.core.errors import EdgecellError
+from edgecell.core.modelfolder import CONFIG_FILE
 from edgecell.core.split import SPLIT_FILE
 from edgecell.device.image import is_image_name
 
@@ -29,7 +31,15 @@ class Unlabelled(NamedTuple):
 
 
 def applies(model_dir) -> bool:
-    return not (Path(model_dir) / SPLIT_FILE).exists()
+    """A folder `edgecell pretrained` wrote: no split, and a config naming no dataset (a trained
+    folder that lost its split.json still gets the labelled check, with --data)."""
+    model_dir = Path(model_dir)
+    if (model_dir / SPLIT_FILE).exists():
+        return False
+    try:
+        return json.loads((model_dir / CONFIG_FILE).read_text()).get("data_dir") == ""
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def gather(model_dir, data, input_size, calib_samples: int, decode) -> Unlabelled:
