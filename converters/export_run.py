@@ -20,6 +20,7 @@ from edgecell.converters import (
     fallback,
     granularity,
     metadata_writer,
+    unlabelled,
 )
 from edgecell.converters.context import Context, Settings
 from edgecell.converters.convert import Variant
@@ -63,24 +64,35 @@ def _export(model_dir, settings: Settings, log) -> dict:
 
     model, classes = modelfolder.load_keras(model_dir)
     input_size = (int(model.inputs[0].shape[1]), int(model.inputs[0].shape[2]))
-    checked = check_images.gather(model_dir, input_size, data, settings.check_val, settings.check_data, decode)
-    images = checked.images
     calibrated = validation = None
-    if Variant.int8 in variants:
-        split = read_split(model_dir)
-        calibrated = calibration.load(split, calib_samples, input_size, decode=decode)
-        validation = _validation(split, input_size, decode)
-        if calibrated.warning:
-            log(f"Warning: {calibrated.warning}")
+    if unlabelled.applies(model_dir):  # an `edgecell pretrained` folder: no split, so no labelled images
+        found = unlabelled.gather(model_dir, data, input_size, calib_samples, decode)
+        images, calibrated = found.images, found.calibrated if Variant.int8 in variants else None
+        checked = check_images.CheckImages(images, [{"source": found.source, "images": len(images.paths)}], [])
+        log(f"{model_dir} has no {modelfolder.SPLIT_FILE}: each export is checked by its top-1 agreement with Keras.")
+    else:
+        checked = check_images.gather(model_dir, input_size, data, settings.check_val, settings.check_data, decode)
+        images = checked.images
+        if Variant.int8 in variants:
+            split = read_split(model_dir)
+            calibrated = calibration.load(split, calib_samples, input_size, decode=decode)
+            validation = _validation(split, input_size, decode)
+    if calibrated is not None and calibrated.warning:
+        log(f"Warning: {calibrated.warning}")
 
     keras_scores = check.keras_probabilities(model, images)
+    if unlabelled.applies(model_dir):
+        images = unlabelled.relabelled(images, keras_scores)
     keras_accuracy = check.accuracy(keras_scores, images.labels)
     keras_right = int(round(keras_accuracy * len(images.labels)))
     keras_interval = accuracy.wilson(keras_right, len(images.labels))
-    log(
-        f"Keras model: accuracy {100 * keras_accuracy:.2f}% (95% interval {100 * keras_interval.low:.2f} to "
-        f"{100 * keras_interval.high:.2f}) on {check_images.describe(checked.sources)}."
-    )
+    if unlabelled.applies(model_dir):
+        log(f"Keras model: the reference answers on {check_images.describe(checked.sources)}.")
+    else:
+        log(
+            f"Keras model: accuracy {100 * keras_accuracy:.2f}% (95% interval {100 * keras_interval.low:.2f} to "
+            f"{100 * keras_interval.high:.2f}) on {check_images.describe(checked.sources)}."
+        )
     arch = _arch(model_dir)
     out = model_dir / EXPORT_DIR
     context = Context(settings, model, classes, input_size, images, keras_scores, calibrated, validation, out)

@@ -17,4 +17,7 @@ def pretrained(
 
     with user_errors():
         written = write_folder(name, out)
-    typer.echo(f"Wrote {', '.join(written)} to {out}; export it with edgecell export {out} --data DIR.")
+    typer.echo(
+        f"Wrote {', '.join(written)} to {out}; export it with edgecell export {out} --data DIR, DIR any folder of "
+        "images: int8 is calibrated on them and each export checked by its top-1 agreement with Keras."
+    )

@@ -18,6 +18,9 @@ from edgecell.train.networks import Arch, Weights
 TRAINED = Path("trained")  # `--out` default: trained/<dataset name>
 
 DEFAULTS = TrainConfig(data_dir="", out_dir="")
+# EfficientNet-Lite0's ImageNet input size (efficientnet_lite.IMG_SIZE, not imported: it would load numpy at --help).
+# Other sizes work (the backbone is convolutional, then pooled) and trade its ImageNet features' fit for speed.
+LITE0_SIZE = 224
 
 
 class Augment(str, Enum):  # the policies of edgecell.train.pipeline.AUGMENT_POLICIES (kept TensorFlow-free here)
@@ -49,7 +52,12 @@ def train(
             "mobilenetv2 downloads them once [default: imagenet for efficientnet-lite0, else none]."
         ),
     ] = None,
-    img_size: Annotated[int, typer.Option(min=16, help="Images are resized to this square size.")] = DEFAULTS.img_size,
+    img_size: Annotated[
+        Optional[int],
+        typer.Option(
+            min=16, help="Images are resized to this square size.", show_default="200; 224 for efficientnet-lite0"
+        ),
+    ] = None,
     epochs: Annotated[
         int, typer.Option(min=1, help="Most epochs to run; early stopping usually ends sooner.")
     ] = DEFAULTS.epochs,
@@ -117,7 +125,7 @@ def train(
         out_dir=str(out),
         arch=arch.value,
         weights=(weights or (Weights.imagenet if arch is Arch.efficientnet_lite0 else Weights.none)).value,
-        img_size=img_size,
+        img_size=img_size or (LITE0_SIZE if arch is Arch.efficientnet_lite0 else DEFAULTS.img_size),
         epochs=epochs,
         batch_size=batch_size,
         test_split=test_split,

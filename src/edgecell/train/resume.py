@@ -73,8 +73,10 @@ def remove(backup: Path) -> None:
     shutil.rmtree(backup, ignore_errors=True)
 
 
-def callback(backup: Path, stop, config, classes, history: dict, chief: bool):
-    """A Keras callback that writes the backup after each epoch (placed after `stop` in the list)."""
+def callback(backup: Path, stop, config, classes, history: dict, chief: bool, phase: int = 0, starts=(0,)):
+    """A Keras callback that writes the backup after each epoch (placed after `stop` in the list);
+    `phase` is the index of the training phase (training.phases) the epoch belongs to, `starts` the
+    epoch each phase so far began at."""
     import tempfile
 
     import keras
@@ -101,6 +103,8 @@ def callback(backup: Path, stop, config, classes, history: dict, chief: bool):
                         np.savez(tmp, *stop.best_weights)
             state = {
                 "epoch": epoch + 1,
+                "phase": phase,
+                "phase_starts": list(starts),
                 "stopped": bool(self.model.stop_training),
                 "weights": weights,
                 "best_weights": best,

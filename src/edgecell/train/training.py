@@ -3,6 +3,7 @@
 import math
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 from edgecell.core import atomic, modelfolder, requires
@@ -33,31 +34,53 @@ def train(config: TrainConfig, verbose: int = 1, log=print) -> dict:
     train_input, val_input = _inputs(data, parts, config, run, log)
     keras.utils.set_random_seed(config.seed)
     steps_per_epoch = math.ceil(len(parts.train) / config.batch_size)
+    plan = phases(config)
+    state = resume.read(resume.folder(config.out_dir)) if config.resume else None
+    first = min(int(state.get("phase", 0)), len(plan) - 1) if state else 0
+    starts = list(state.get("phase_starts", [0])) if state else [0]
     with run.strategy.scope():
         network = networks.build(
             config.arch, len(data.classes), config.img_size, config.weights, steps_per_epoch=steps_per_epoch
         )
-        model = _compiled(network, config, steps_per_epoch)
+        model = _opened(network, plan[first], config, steps_per_epoch)
     distribute.prepare(model, run)
     monitor = "val_loss" if val_input is not None else "loss"
-    stop = keras.callbacks.EarlyStopping(monitor=monitor, patience=config.patience, restore_best_weights=True)
+    stop = _stopping(keras, monitor, config)
     done, history, finished = _resume(config, run, model, stop, data.classes, log)
-    backup = resume.callback(resume.folder(config.out_dir), stop, config, data.classes, history, run.chief)
+    resumed = done
     fit_started = time.perf_counter()
-    with warnings.catch_warnings():  # Keras warns at the end of each pass over a dataset of unknown length
-        warnings.filterwarnings("ignore", message="Your input ran out of data")
-        fit = model.fit(
-            train_input,
-            validation_data=val_input,
-            epochs=done if finished else config.epochs,
-            initial_epoch=done,
-            callbacks=[stop, backup],  # in this order: the backup records early stopping's decision
-            shuffle=False,  # the pipeline shuffles
-            class_weight={i: w for i, w in enumerate(weights)} if weights else None,
-            verbose=verbose if run.chief else 0,
+    for index in range(first, len(plan)):
+        phase = plan[index]
+        if index > first:  # the previous phase ended with its best weights restored
+            starts.append(done)
+            with run.strategy.scope():
+                model = _opened(model, phase, config, steps_per_epoch)
+            distribute.prepare(model, run)
+            stop, finished = _stopping(keras, monitor, config), False
+        if len(plan) > 1 and not finished:
+            rate = f"learning rate {phase.learning_rate:g}"
+            log(f"Phase {index + 1} of {len(plan)} ({phase.name}): {phase.trains}, {rate}.")
+        backup = resume.callback(
+            resume.folder(config.out_dir), stop, config, data.classes, history, run.chief, index, starts
         )
-    this_run = len(fit.history.get("loss", []))
-    report = _report(config, run, model, data, parts, history, monitor, done, this_run, fit_started)
+        with warnings.catch_warnings():  # Keras warns at the end of each pass over a dataset of unknown length
+            warnings.filterwarnings("ignore", message="Your input ran out of data")
+            model.fit(
+                train_input,
+                validation_data=val_input,
+                epochs=done if finished else max(done, phase.last_epoch),
+                initial_epoch=done,
+                callbacks=[stop, backup],  # in this order: the backup records early stopping's decision
+                shuffle=False,  # the pipeline shuffles
+                class_weight={i: w for i, w in enumerate(weights)} if weights else None,
+                verbose=verbose if run.chief else 0,
+            )
+        done = len(history.get("loss", []))
+    report = _report(config, run, model, data, parts, history, monitor, resumed, done - resumed, fit_started)
+    report["phases"] = [
+        _phase_report(phase, history, monitor, start, end)
+        for phase, start, end in zip(plan, starts, [*starts[1:], done])
+    ]
     report["class_weight"] = dict(zip(data.classes, weights)) if weights else None
     trained = model.get_weights()  # on every worker: reading distributed variables may communicate
     if not run.chief:
@@ -167,13 +190,74 @@ def _report(config, run, model, data, parts, history, monitor, done, this_run, f
     }
 
 
-def _compiled(model, config: TrainConfig, steps_per_epoch: int):
+@dataclass(frozen=True)
+class Phase:
+    name: str  # head: the new classifier on a frozen backbone; top: also the backbone's top blocks; all
+    trains: str  # what the phase trains, in words
+    last_epoch: int  # epochs are counted across phases: the phase runs until this many have run
+    learning_rate: float
+    epochs: int  # the phase's planned length, which its learning-rate schedule spans
+    unfreeze: bool = False
+
+
+FINE_TUNE_RATE = 0.1  # the top phase's learning rate, a fraction of --learning-rate (Keras' guide: "very low")
+
+
+def phases(config: TrainConfig) -> list:
+    """The training phases of `config`: one, or for EfficientNet-Lite0 from ImageNet two that share
+    the epoch budget, as Keras' transfer-learning guide and MediaPipe Model Maker do: the new head on
+    the frozen backbone, then the backbone's top blocks too at a tenth of the learning rate, batch
+    norms left in inference mode (efficientnet_lite.classifier). Each phase stops early on its own."""
+    rate, epochs = config.learning_rate, config.epochs
+    if config.weights == "none":
+        return [Phase("all", "every layer", epochs, rate, epochs)]
+    if config.arch != "efficientnet-lite0" or epochs < 2:
+        return [Phase("head", "the new head, backbone frozen", epochs, rate, epochs)]
+    head = epochs // 2
+    return [
+        Phase("head", "the new head, backbone frozen", head, rate, head),
+        Phase("top", "the head and the backbone's top blocks", epochs, rate * FINE_TUNE_RATE, epochs - head, True),
+    ]
+
+
+def _opened(model, phase: Phase, config: TrainConfig, steps_per_epoch: int):
+    """`model` made trainable as `phase` says and compiled with its learning rate."""
+    if phase.unfreeze:
+        from edgecell.train import efficientnet_lite
+
+        efficientnet_lite.unfreeze_top(model)
+    return _compiled(model, config, steps_per_epoch, phase.learning_rate, phase.epochs)
+
+
+def _stopping(keras, monitor: str, config: TrainConfig):
+    return keras.callbacks.EarlyStopping(monitor=monitor, patience=config.patience, restore_best_weights=True)
+
+
+def _phase_report(phase: Phase, history: dict, monitor: str, start: int, end: int) -> dict:
+    values = history.get(monitor, [])[start:end]
+    best = start + min(range(len(values)), key=values.__getitem__) + 1 if values else None
+    return {
+        "name": phase.name,
+        "trains": phase.trains,
+        "learning_rate": phase.learning_rate,
+        "first_epoch": start + 1,
+        "epochs": end - start,
+        "planned_last_epoch": phase.last_epoch,
+        "stopped_early": end < phase.last_epoch,
+        "best_epoch": best,
+        f"best_{monitor}": values[best - start - 1] if best else None,
+    }
+
+
+def _compiled(model, config: TrainConfig, steps_per_epoch: int, learning_rate=None, epochs=None):
     """Adam with a cosine-decaying learning rate: large steps early, small ones as the run ends,
     so the last epochs refine rather than bounce around (and early stopping has a minimum worth
     keeping). The schedule follows the optimizer's step count, which a resumed run restores."""
     keras = requires.keras("`edgecell train`")
     schedule = keras.optimizers.schedules.CosineDecay(
-        config.learning_rate, decay_steps=max(1, config.epochs * steps_per_epoch), alpha=0.02
+        learning_rate or config.learning_rate,
+        decay_steps=max(1, (epochs or config.epochs) * steps_per_epoch),
+        alpha=0.02,
     )
     model.compile(
         optimizer=keras.optimizers.Adam(schedule),
