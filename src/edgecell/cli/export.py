@@ -16,7 +16,7 @@ def export(
     model_dir: ModelDir,
     quantize: Annotated[
         Optional[list[Variant]],
-        typer.Option("--quantize", show_default=False, help="Variant to export; repeat for several [default: int8]."),
+        typer.Option("--quantize", show_default="int8", help="Variant to export; repeat for several."),
     ] = None,
     all_variants: Annotated[
         bool, typer.Option("--all", help="Export all four: float32, float16, dynamic, int8.")
