@@ -5,7 +5,8 @@ takes on the board (same decoding, resizing and dequantization), and the Keras m
 same decoded pixels. Per variant: accuracy, the drop in percentage points against Keras, the
 paired counts the drop is made of (both right, Keras only, TFLite only, neither; what its interval
 in `edgecell.device.measure.accuracy` is computed from), top-1 agreement with Keras, per-class accuracy
-change, the largest probability difference, and the median invoke latency on this machine.
+change, the largest probability difference, the median invoke latency on this machine, and the
+figures beside a constant answer (majority-class rate, balanced accuracy, each class's recall).
 """
 
 import time
@@ -18,6 +19,7 @@ from edgecell.core.errors import EdgecellError
 from edgecell.device.input import decode_scale
 from edgecell.device.input.image import ImageError, load_resized
 from edgecell.device.measure.accuracy import Paired, paired
+from edgecell.device.measure.baseline import against_constant
 from edgecell.device.measure.stats import latency
 from edgecell.device.model.classifier import Classifier
 from edgecell.device.model.scores import best
@@ -39,6 +41,7 @@ class Check(NamedTuple):
     max_probability_diff: float
     latency_ms_p50: float
     runtime: str
+    baseline: dict  # beside a constant answer: majority-class rate, balanced accuracy, recalls, verdict
 
 
 def load_held_out(paths, labels, input_size, decode: str = decode_scale.DEFAULT) -> HeldOut:
@@ -104,6 +107,7 @@ def compare(keras: np.ndarray, tflite: np.ndarray, labels: np.ndarray, classes, 
         max_probability_diff=float(np.abs(keras - tflite).max()),
         latency_ms_p50=latency(timings).p50,
         runtime=runtime,
+        baseline=against_constant(labels, best(tflite), classes),
     )
 
 

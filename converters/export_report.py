@@ -56,6 +56,7 @@ def markdown(report: dict) -> str:
                 f"- {v['variant']} does not load on tflite-runtime 2.14: "
                 f"{'; '.join(v['tflite_runtime_2_14']['problems'])}."
             )
+    lines += _beside_constant(report)
     lines += [
         "",
         "Per-class accuracy change against Keras (points):",
@@ -88,6 +89,36 @@ def markdown(report: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _beside_constant(report: dict) -> list:
+    """Each model beside a constant that always answers the largest class, and the warnings."""
+    rows = [("Keras", report["keras"].get("baseline"))]
+    rows += [(v["variant"], v.get("baseline")) for v in report["variants"]]
+    rows = [(name, found) for name, found in rows if found]
+    if not rows:
+        return []
+    first = rows[0][1]
+    lines = [
+        "",
+        f"Beside a constant answer: always answering '{first['majority_class']}' scores "
+        f"{100 * first['majority_rate']:.2f}% on these images, and any constant has a balanced accuracy "
+        "(mean per-class recall) of 1 / classes.",
+        "",
+        "| model | accuracy | balanced accuracy | "
+        + " | ".join(f"recall {name}" for name in first["per_class_recall"])
+        + " |",
+        "|---|---:|---:|" + "---:|" * len(first["per_class_recall"]),
+    ]
+    for name, found in rows:
+        recalls = ["n/a" if r is None else f"{100 * r:.2f}%" for r in found["per_class_recall"].values()]
+        lines.append(
+            f"| {name} | {100 * found['accuracy']:.2f}% | {100 * found['balanced_accuracy']:.2f}% | "
+            + " | ".join(recalls)
+            + " |"
+        )
+    lines += [f"- {name}: {found['verdict']}" for name, found in rows if found["verdict"]]
+    return lines
 
 
 def _interval(interval) -> str:

@@ -29,8 +29,9 @@ from edgecell.core.errors import EdgecellError
 from edgecell.core.modelfolder import CONFIG_FILE
 from edgecell.core.split import read_split
 from edgecell.device.input import decode_scale
-from edgecell.device.measure import accuracy
+from edgecell.device.measure import accuracy, baseline
 from edgecell.device.measure.machine import cpu_model
+from edgecell.device.model.scores import best
 
 EXPORT_DIR = "export"
 
@@ -86,6 +87,7 @@ def _export(model_dir, settings: Settings, log) -> dict:
     keras_accuracy = check.accuracy(keras_scores, images.labels)
     keras_right = int(round(keras_accuracy * len(images.labels)))
     keras_interval = accuracy.wilson(keras_right, len(images.labels))
+    keras_baseline = None  # a pretrained folder's check images carry no labels to compare with
     if unlabelled.applies(model_dir):
         log(f"Keras model: the reference answers on {check_images.describe(checked.sources)}.")
     else:
@@ -93,6 +95,9 @@ def _export(model_dir, settings: Settings, log) -> dict:
             f"Keras model: accuracy {100 * keras_accuracy:.2f}% (95% interval {100 * keras_interval.low:.2f} to "
             f"{100 * keras_interval.high:.2f}) on {check_images.describe(checked.sources)}."
         )
+        keras_baseline = baseline.against_constant(images.labels, best(keras_scores), classes)
+        for line in _beside_constant("Keras model", keras_baseline):
+            log(line)
     arch = _arch(model_dir)
     out = model_dir / EXPORT_DIR
     context = Context(settings, model, classes, input_size, images, keras_scores, calibrated, validation, out)
@@ -111,6 +116,8 @@ def _export(model_dir, settings: Settings, log) -> dict:
         )
         rows.append(_variant(context, variant, meta))
         log(_line(rows[-1]))
+        for line in _beside_constant(rows[-1]["variant"], rows[-1]["baseline"]):
+            log(line)
         if settings.fallback is not None and variant is Variant.int8:
             rows[-1], searched = _fallback(context, rows[-1], meta, log)
     atomic.write_text(out / modelfolder.LABELS_FILE, "\n".join(classes) + "\n")
@@ -127,6 +134,7 @@ def _export(model_dir, settings: Settings, log) -> dict:
             "accuracy": keras_accuracy,
             "accuracy_interval": accuracy.accuracy_interval(keras_right, len(images.labels)),
             "per_class": check.per_class_accuracy(keras_scores, images.labels, classes),
+            "baseline": keras_baseline,
         },
         "max_drop": settings.max_drop,
         "decode": decode,
@@ -143,6 +151,8 @@ def _export(model_dir, settings: Settings, log) -> dict:
         "variants": rows,
         "fallback": searched,
         "failed": [row["variant"] for row in rows if not row["passed"]],
+        # variants no better than a constant answer (export --strict fails them); the budget does not judge this
+        "weak": [row["variant"] for row in rows if row["baseline"]["verdict"]],
         "ship": export_report.ship(rows),
         "runtime": rows[0]["runtime"],
         "machine": cpu_model(),
@@ -184,6 +194,8 @@ def _fallback(context: Context, row: dict, meta: dict, log):
     chosen = _row(found.kind, path, found.content, found.check, context.settings)
     chosen.update(int8_weights=row.get("int8_weights"), fallback=found.summary["chosen"])
     log(_line(chosen))
+    for line in _beside_constant(chosen["variant"], chosen["baseline"]):
+        log(line)
     return chosen, found.summary
 
 
@@ -213,6 +225,7 @@ def _row(variant: str, path, content, result, settings: Settings) -> dict:
         "max_probability_diff": result.max_probability_diff,
         "latency_ms_p50": result.latency_ms_p50,
         "runtime": result.runtime,
+        "baseline": result.baseline,
         "ops": [f"{op.name}/{op.version}" for op in compat.ops(content)],
         "tflite_runtime_2_14": {"loads": compatibility.loads, "problems": compatibility.problems},
         "passed": not failures,
@@ -234,6 +247,11 @@ def _line(row: dict) -> str:
         f"{check['keras_only']} Keras only, {check['tflite_only']} TFLite only, {check['neither']} neither; "
         f"{verdict}."
     )
+
+
+def _beside_constant(name: str, compared: dict) -> list:
+    """`name`'s accuracy beside a constant answer, and the warning sentence when it is no better."""
+    return [f"{name}: {baseline.line(compared)}.", *([compared["verdict"]] if compared["verdict"] else [])]
 
 
 def _validation(split, input_size, decode):

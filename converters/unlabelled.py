@@ -19,7 +19,7 @@ from edgecell.converters.calibration import Calibration
 from edgecell.core.errors import EdgecellError
 from edgecell.core.modelfolder import CONFIG_FILE
 from edgecell.core.split import SPLIT_FILE
-from edgecell.device.image import is_image_name
+from edgecell.device.input.image import is_image_name
 
 SOURCE = "images of --data {data}, checked as top-1 agreement with Keras"
 

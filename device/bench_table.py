@@ -5,6 +5,8 @@ Pure functions over `bench.Run` rows, so the tests check the text without timing
 
 import math
 
+from edgecell.device.measure import baseline
+
 
 def _fmt_ms(value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -48,7 +50,16 @@ def details(run) -> list:
             f"(decode + preprocess + invoke) (ms): mean {_fmt_ms(e2e.mean)}  p50 {_fmt_ms(e2e.p50)}  "
             f"p90 {_fmt_ms(e2e.p90)}  p99 {_fmt_ms(e2e.p99)}"
         )
+    if run.baseline is not None:
+        lines.append(f"  {baseline.line(run.baseline)}")
+        if run.baseline["verdict"]:
+            lines.append(f"  {run.baseline['verdict']}")
     return lines
+
+
+def warnings(runs) -> list:
+    """One line per run that is not clearly better than a constant answer, naming the run."""
+    return [f"{run.name}: {run.baseline['verdict']}" for run in runs if run.baseline and run.baseline["verdict"]]
 
 
 def comparison(runs) -> list:
@@ -60,6 +71,8 @@ def comparison(runs) -> list:
         "threads",
         "size",
         "accuracy",
+        "majority rate",
+        "balanced accuracy",
         "invoke p50 ms",
         "invoke mean ms",
         "end-to-end p50 ms",
@@ -76,6 +89,8 @@ def comparison(runs) -> list:
                 _threads(run.threads),
                 _size(run.size_bytes),
                 _accuracy(run),
+                f"{run.baseline['majority_rate']:.4f}" if run.baseline else "-",
+                f"{run.baseline['balanced_accuracy']:.4f}" if run.baseline else "-",
                 _fmt_ms(run.invoke.p50),
                 _fmt_ms(run.invoke.mean),
                 _fmt_ms(run.end_to_end.p50) if run.end_to_end is not None else "-",

@@ -22,6 +22,7 @@ from edgecell.core.errors import EdgecellError
 from edgecell.core.modelfolder import SPLIT_FILE
 from edgecell.device.input import classfolder, image
 from edgecell.device.measure.accuracy import Interval, wilson
+from edgecell.device.measure.baseline import against_constant
 from edgecell.device.measure.stats import Latency, latency, per_second
 from edgecell.device.model import runtime
 from edgecell.device.model.classifier import Classifier
@@ -46,6 +47,7 @@ class Run(NamedTuple):
     images: int = 0  # with --data: images classified end to end
     accuracy: Optional[float] = None
     end_to_end: Optional[Latency] = None  # decode + preprocess + invoke + scores, per image
+    baseline: Optional[dict] = None  # with --data: beside a constant answer (device/measure/baseline.py)
 
     @property
     def accuracy_interval(self) -> Optional[Interval]:
@@ -126,14 +128,14 @@ def bench_tflite(
         h, w = classifier.input_size
         inputs = random_inputs((1, h, w, 3), classifier.input_dtype)
     first_ms, invoke, rate = timed(classifier.invoke, inputs, runs, warmup)
-    accuracy, end_to_end = None, None
+    accuracy, end_to_end, compared = None, None, None
     if images is not None:
         fit = classifier.decode_fit
 
         def classify(path):
             return classifier.scores(classifier.invoke(classifier.preprocess(image.load_rgb(path, fit))))
 
-        accuracy, end_to_end = time_end_to_end(classify, images)
+        accuracy, end_to_end, compared = time_end_to_end(classify, images)
     return Run(
         Path(path).name,
         variant_of(classifier),
@@ -148,6 +150,7 @@ def bench_tflite(
         len(images.paths) if images else 0,
         accuracy,
         end_to_end,
+        compared,
     )
 
 
@@ -191,8 +194,9 @@ def timed(call, inputs, runs: int, warmup: int):
 
 
 def time_end_to_end(classify, images: Images):
-    """(accuracy, per-image Latency) of `classify(path) -> scores` over every image; undecodable ones skipped."""
-    timings, correct = [], 0
+    """(accuracy, per-image Latency, the figures beside a constant answer) of `classify(path) -> scores`
+    over every image; undecodable ones skipped."""
+    timings, truth, answers = [], [], []
     for path, label in zip(images.paths, images.labels):
         start = time.perf_counter()
         try:
@@ -200,9 +204,12 @@ def time_end_to_end(classify, images: Images):
         except image.ImageError:
             continue
         timings.append((time.perf_counter() - start) * 1000)
-        correct += int(best(scores) == label)
-    accuracy = correct / len(timings) if timings else None
-    return accuracy, latency(timings)
+        truth.append(label)
+        answers.append(int(best(scores)))
+    if not timings:
+        return None, latency(timings), None
+    compared = against_constant(truth, answers, images.classes)
+    return compared["accuracy"], latency(timings), compared
 
 
 def bench(

@@ -42,6 +42,14 @@ def bench(
     ] = None,
     runtime: RuntimeChoice = Runtime.auto,
     full_decode: FullDecode = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="With --data: exit 1 when a model is not clearly better than answering the largest class, "
+            "or never answers a class.",
+        ),
+    ] = False,
 ):
     """Time .tflite models like TFLite's benchmark tool, with real images when given: latency
     percentiles, inferences per second, peak memory, size, accuracy. --threads 1,2,4 sweeps."""
@@ -64,6 +72,10 @@ def bench(
         )
         typer.echo("")
         typer.echo("\n".join(bench_table.comparison(rows)))
+        weak = bench_table.warnings(rows)
+        if weak:
+            typer.echo("")
+            typer.echo("\n".join(weak))
         if json_file is not None:
             info = interpreter_class(runtime)[1]
             settings = {
@@ -77,3 +89,6 @@ def bench(
             write_json(json_file, bench_table.report(rows, run_context(info), settings))
             if str(json_file) != "-":
                 typer.echo(f"Wrote {json_file}")
+    if strict and weak:
+        typer.secho("Failing (--strict): a model is not clearly better than a constant answer.", err=True)
+        raise typer.Exit(1)

@@ -14,7 +14,9 @@ def demo(
     out: Annotated[
         Path, typer.Option("--out", help="Folder the demo writes its dataset and model into.")
     ] = DEMO_FOLDER,
-    epochs: Annotated[int, typer.Option(min=1)] = DEMO_EPOCHS,
+    epochs: Annotated[
+        int, typer.Option(min=1, help="Most epochs to train the digits network; early stopping may end sooner.")
+    ] = DEMO_EPOCHS,
 ):
     """Run the whole pipeline on scikit-learn's handwritten digits, written as an image folder."""
     from edgecell.digits_demo import run

@@ -16,7 +16,7 @@ def export(
     model_dir: ModelDir,
     quantize: Annotated[
         Optional[list[Variant]],
-        typer.Option("--quantize", show_default=False, help="Variant to export; repeat for several [default: int8]."),
+        typer.Option("--quantize", show_default="int8", help="Variant to export; repeat for several."),
     ] = None,
     all_variants: Annotated[
         bool, typer.Option("--all", help="Export all four: float32, float16, dynamic, int8.")
@@ -68,6 +68,14 @@ def export(
     ] = False,
     quiet: Quiet = False,
     full_decode: FullDecode = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Exit 1 when a variant is not clearly better than answering the largest class, "
+            "or never answers a class (a variant over --max-drop exits 3 first).",
+        ),
+    ] = False,
 ):
     """Export to TFLite (float32, float16, dynamic, int8), each checked against Keras on held-out images."""
     from edgecell.converters.convert import ALL
@@ -97,3 +105,8 @@ def export(
             typer.secho(f"Failed: {row['variant']}: {'; '.join(row['failures'])}.", err=True, fg=typer.colors.RED)
     if report["failed"]:
         raise typer.Exit(BUDGET)
+    if strict and report["weak"]:
+        typer.secho(
+            f"Failing (--strict): {', '.join(report['weak'])} not clearly better than a constant answer.", err=True
+        )
+        raise typer.Exit(1)

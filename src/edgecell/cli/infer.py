@@ -80,7 +80,8 @@ def infer(
         typer.Option(
             envvar="EDGECELL_MQTT",
             metavar="URL",
-            help="Publish results, events and stats: mqtt://[user:pass@]host[:port]/PREFIX (mqtts:// for TLS).",
+            help="Publish results, events and stats: mqtt://host/PREFIX, or mqtt://user:pass@host:port/PREFIX "
+            "(mqtts:// for TLS).",
             rich_help_panel=CONNECT,
         ),
     ] = None,

@@ -49,7 +49,8 @@ def train(
         Optional[Weights],
         typer.Option(
             help="ImageNet weights: efficientnet-lite0 starts from them unless none (installed, no download); "
-            "mobilenetv2 downloads them once [default: imagenet for efficientnet-lite0, else none]."
+            "mobilenetv2 downloads them once.",
+            show_default="imagenet for efficientnet-lite0, else none",
         ),
     ] = None,
     img_size: Annotated[
@@ -107,8 +108,8 @@ def train(
         typer.Option(
             "--cache",
             metavar="FILE",
-            help="Cache decoded images in files with this prefix (or in this "
-            "folder) after the first epoch [default: stream from disk every epoch].",
+            help="Cache decoded images in files with this prefix (or in this folder) after the first epoch.",
+            show_default="stream from disk every epoch",
         ),
     ] = None,
     quiet: Quiet = False,

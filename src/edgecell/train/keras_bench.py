@@ -55,13 +55,13 @@ def keras_baseline(
     rows = []
     for label, call in calls.items():
         first_ms, invoke, rate = timed(call, inputs, runs, warmup)
-        accuracy, end_to_end = None, None
+        accuracy, end_to_end, compared = None, None, None
         if images is not None:
 
             def classify(path, call=call):
                 return call(image.load_resized(path, size, decode).astype(np.float32)[None])[0]
 
-            accuracy, end_to_end = time_end_to_end(classify, images)
+            accuracy, end_to_end, compared = time_end_to_end(classify, images)
         rows.append(
             Run(
                 label,
@@ -77,6 +77,7 @@ def keras_baseline(
                 len(images.paths) if images else 0,
                 accuracy,
                 end_to_end,
+                compared,
             )
         )
     return rows
