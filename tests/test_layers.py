@@ -102,3 +102,59 @@ def test_the_checker_sees_a_wrong_import(tmp_path):
     bad.write_text("def f():\n    from edgecell.train.training import train\n    import tensorflow\n")
     assert imported(bad) == ["edgecell.train.training", "tensorflow"]
     assert layer("edgecell.train.training") == "edgecell.train" not in ALLOWED["edgecell.device"]
+
+
+# The board side by stage (device/<stage>/): what each stage may import of the others.
+STAGES = {
+    "measure": set(),
+    "input": {"measure"},
+    "model": {"input", "measure"},
+    "loop": {"input", "model", "measure"},
+    "sinks": {"loop", "model", "input", "measure"},
+    "connect": {"sinks", "loop", "model", "input", "measure"},  # never http
+    "http": {"sinks", "loop", "model", "input", "measure"},  # never connect
+}
+DEVICE = ROOT / "device"
+
+
+def stage(module: str):
+    parts = module.split(".")
+    return parts[2] if len(parts) > 3 and parts[:2] == ["edgecell", "device"] and parts[2] in STAGES else None
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if stage(m)))
+def test_stages_import_one_way(module):
+    own = stage(module)
+    wrong = [n for n in imported(MODULES[module]) if stage(n + ".x") not in (None, own, *STAGES[own])]
+    assert not wrong, f"{module} ({own}) may import only {sorted(STAGES[own])} of the board's stages: {wrong}"
+
+
+def test_the_board_side_reads_by_stage():
+    top = [p.name for p in DEVICE.glob("*.py") if p.name != "__init__.py"]
+    assert len(top) <= 8, f"device/ has {len(top)} modules at its top ({top}); put them in a stage folder"
+    for folder in DEVICE.iterdir():
+        if folder.is_dir() and (folder / "__init__.py").exists():
+            inside = [p for p in folder.glob("*.py") if p.name != "__init__.py"]
+            assert len(inside) <= 10, f"device/{folder.name}/ has {len(inside)} modules; split it"
+    assert set(STAGES) <= {p.name for p in DEVICE.iterdir() if p.is_dir()}
+
+
+def test_no_file_name_means_two_things():
+    seen = {}
+    for path in MODULES.values():
+        if path.name != "__init__.py" and "_generated" not in path.parts:
+            seen.setdefault(path.name, []).append(str(path.relative_to(ROOT)))
+    twice = {name: paths for name, paths in seen.items() if len(paths) > 1}
+    assert not twice, f"file names used twice: {twice}"
+
+
+def test_modules_are_imported_under_their_own_names():
+    renamed = []
+    for module, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("edgecell"):
+                for alias in node.names:
+                    generated = "_generated" in node.module  # flatc's long names read as `schema`
+                    if alias.asname and f"{node.module}.{alias.name}" in MODULES and not generated:
+                        renamed.append(f"{module}: {alias.name} as {alias.asname}")
+    assert not renamed, f"modules imported under another name: {renamed}"

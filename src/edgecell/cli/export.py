@@ -5,7 +5,7 @@ import typer
 
 from edgecell.cli.options import FullDecode, ModelDir, Quiet, Threads, one_thread_count
 from edgecell.cli.user_errors import user_errors
-from edgecell.converters import context as defaults
+from edgecell.converters import context
 from edgecell.converters.compat import Target
 from edgecell.converters.convert import Variant
 from edgecell.core.errors import BUDGET
@@ -23,10 +23,10 @@ def export(
     ] = False,
     max_drop: Annotated[
         float, typer.Option(help="Accuracy points a variant may lose against Keras before it fails.")
-    ] = defaults.DEFAULT_MAX_DROP,
+    ] = context.DEFAULT_MAX_DROP,
     calib_samples: Annotated[
         int, typer.Option(help="Training images to calibrate int8 on, stratified by class.")
-    ] = defaults.DEFAULT_CALIBRATION_IMAGES,
+    ] = context.DEFAULT_CALIBRATION_IMAGES,
     data: Annotated[
         Optional[Path], typer.Option(help="Check accuracy on this class-folder dataset instead of the held-out split.")
     ] = None,
@@ -42,10 +42,10 @@ def export(
     ] = False,
     fallback_layers: Annotated[
         int, typer.Option(min=1, help="--fallback keeps at most this many layers in float.")
-    ] = defaults.DEFAULT_FALLBACK_LAYERS,
+    ] = context.DEFAULT_FALLBACK_LAYERS,
     fallback_seconds: Annotated[
         float, typer.Option(min=0, help="--fallback starts no new candidate after this many seconds.")
-    ] = defaults.DEFAULT_FALLBACK_SECONDS,
+    ] = context.DEFAULT_FALLBACK_SECONDS,
     inconclusive: Annotated[
         Inconclusive,
         typer.Option(
@@ -83,14 +83,14 @@ def export(
     from edgecell.converters.export_run import export as run
 
     with user_errors():
-        settings = defaults.Settings(
+        settings = context.Settings(
             variants=tuple(ALL if all_variants else quantize or [Variant.int8]),
             max_drop=max_drop,
             calib_samples=calib_samples,
             data=data,
             target=target,
             threads=one_thread_count(threads),
-            fallback=defaults.Limits(fallback_layers, fallback_seconds) if fallback else None,
+            fallback=context.Limits(fallback_layers, fallback_seconds) if fallback else None,
             full_decode=full_decode,
             inconclusive=inconclusive,
             check_val=check_val,

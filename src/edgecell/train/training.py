@@ -9,8 +9,7 @@ from pathlib import Path
 from edgecell.core import atomic, modelfolder, requires
 from edgecell.core.version import __version__
 from edgecell.device.input import classfolder
-from edgecell.train import dataset as ds
-from edgecell.train import distribute, metrics, networks, plots, resume
+from edgecell.train import dataset, distribute, metrics, networks, plots, resume
 from edgecell.train.config import CONFIG_FILE, TrainConfig
 from edgecell.train.evaluation import evaluate_model
 
@@ -133,7 +132,7 @@ def _scan(config: TrainConfig, run, log):
             f"(first: {first['path']}: {first['reason']}); "
             f"all are listed in {modelfolder.REPORT_FILE}."
         )
-    parts = ds.split(data, config.test_split, config.val_split, config.seed)
+    parts = dataset.split(data, config.test_split, config.val_split, config.seed)
     log(
         f"{len(data.classes)} classes, {len(data.samples)} images: "
         f"{len(parts.train)} train, {len(parts.val)} validation, {len(parts.test)} test."
