@@ -229,7 +229,7 @@ def test_a_board_whose_answers_differ_is_stopped_then_fixed_by_an_upgrade(server
     prefix = tmp_path / "odd-board"
     host_venv(prefix / "venv")
     run(prefix / "venv" / "bin" / "python", "-m", "pip", "install", "-q", "--no-deps", "--no-index", wheel)
-    (image_py,) = (prefix / "venv").glob("lib/python*/site-packages/edgecell/device/image.py")
+    (image_py,) = (prefix / "venv").glob("lib/python*/site-packages/edgecell/device/input/image.py")
     patched = image_py.read_text().replace("cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR", "cv2.INTER_NEAREST")
     assert patched != image_py.read_text()
     image_py.write_text(patched)
