@@ -9,6 +9,7 @@ every held-out image by the device runtime, and checked against the Keras model 
 import json
 import time
 from pathlib import Path
+from typing import NamedTuple, Optional
 
 from edgecell.converters import (
     calibration,
@@ -56,61 +57,102 @@ def export(model_dir, settings: Settings = Settings(), log=print) -> dict:
         return _export(model_dir, settings, log)
 
 
+class _Inputs(NamedTuple):
+    """What every variant is checked and calibrated with."""
+
+    checked: check_images.CheckImages
+    calibrated: Optional[calibration.Calibration]
+    validation: Optional[check.HeldOut]
+    pretrained: bool  # an `edgecell pretrained` folder: checked by agreement with Keras, not labels
+
+
 def _export(model_dir, settings: Settings, log) -> dict:
     started = time.perf_counter()
     model_dir = Path(model_dir)
     settings = settings.checked()
-    variants, data, calib_samples = settings.variants, settings.data, settings.calib_samples
     decode = decode_scale.of_model_folder(model_dir, settings.full_decode)
-
     model, classes = modelfolder.load_keras(model_dir)
     input_size = (int(model.inputs[0].shape[1]), int(model.inputs[0].shape[2]))
-    calibrated = validation = None
-    if unlabelled.applies(model_dir):  # an `edgecell pretrained` folder: no split, so no labelled images
-        found = unlabelled.gather(model_dir, data, input_size, calib_samples, decode)
-        images, calibrated = found.images, found.calibrated if Variant.int8 in variants else None
-        checked = check_images.CheckImages(images, [{"source": found.source, "images": len(images.paths)}], [])
-        log(f"{model_dir} has no {modelfolder.SPLIT_FILE}: each export is checked by its top-1 agreement with Keras.")
-    else:
-        checked = check_images.gather(model_dir, input_size, data, settings.check_val, settings.check_data, decode)
-        images = checked.images
-        if Variant.int8 in variants:
-            split = read_split(model_dir)
-            calibrated = calibration.load(split, calib_samples, input_size, decode=decode)
-            validation = _validation(split, input_size, decode)
-    if calibrated is not None and calibrated.warning:
-        log(f"Warning: {calibrated.warning}")
-
-    keras_scores = check.keras_probabilities(model, images)
-    if unlabelled.applies(model_dir):
+    inputs = _gather(model_dir, settings, input_size, decode, log)
+    keras_scores = check.keras_probabilities(model, inputs.checked.images)
+    images = inputs.checked.images
+    if inputs.pretrained:
         images = unlabelled.relabelled(images, keras_scores)
+    keras = _keras_reference(keras_scores, images, classes, inputs, log)
+    out = model_dir / EXPORT_DIR
+    context = Context(
+        settings, model, classes, input_size, images, keras_scores, inputs.calibrated, inputs.validation, out
+    )
+    rows, searched = _variants(context, model_dir, decode, keras["accuracy"], log)
+    atomic.write_text(out / modelfolder.LABELS_FILE, "\n".join(classes) + "\n")
+    result = _report(context, model_dir, inputs, keras, rows, searched, decode)
+    result["seconds"] = round(time.perf_counter() - started, 2)
+    export_report.write(out, result)
+    return result
+
+
+def _gather(model_dir: Path, settings: Settings, input_size, decode, log) -> _Inputs:
+    """The check images, and for int8 the calibration and validation images, before any conversion."""
+    int8 = Variant.int8 in settings.variants
+    if unlabelled.applies(model_dir):  # no split, so no labelled images
+        found = unlabelled.gather(model_dir, settings.data, input_size, settings.calib_samples, decode)
+        sources = [{"source": found.source, "images": len(found.images.paths)}]
+        checked = check_images.CheckImages(found.images, sources, [])
+        log(f"{model_dir} has no {modelfolder.SPLIT_FILE}: each export is checked by its top-1 agreement with Keras.")
+        inputs = _Inputs(checked, found.calibrated if int8 else None, None, True)
+    else:
+        data, check_val, check_data = settings.data, settings.check_val, settings.check_data
+        checked = check_images.gather(model_dir, input_size, data, check_val, check_data, decode)
+        calibrated = validation = None
+        if int8:
+            split = read_split(model_dir)
+            calibrated = calibration.load(split, settings.calib_samples, input_size, decode=decode)
+            validation = _validation(split, input_size, decode)
+        inputs = _Inputs(checked, calibrated, validation, False)
+    if inputs.calibrated is not None and inputs.calibrated.warning:
+        log(f"Warning: {inputs.calibrated.warning}")
+    return inputs
+
+
+def _keras_reference(keras_scores, images, classes, inputs: _Inputs, log) -> dict:
+    """The Keras model's accuracy on the check images, said once, and its figures beside a constant."""
+    n = len(images.labels)
     keras_accuracy = check.accuracy(keras_scores, images.labels)
-    keras_right = int(round(keras_accuracy * len(images.labels)))
-    keras_interval = accuracy.wilson(keras_right, len(images.labels))
-    keras_baseline = None  # a pretrained folder's check images carry no labels to compare with
-    if unlabelled.applies(model_dir):
-        log(f"Keras model: the reference answers on {check_images.describe(checked.sources)}.")
+    right = int(round(keras_accuracy * n))
+    interval = accuracy.wilson(right, n)
+    described = check_images.describe(inputs.checked.sources)
+    compared = None  # a pretrained folder's check images carry no labels to compare with
+    if inputs.pretrained:
+        log(f"Keras model: the reference answers on {described}.")
     else:
         log(
-            f"Keras model: accuracy {100 * keras_accuracy:.2f}% (95% interval {100 * keras_interval.low:.2f} to "
-            f"{100 * keras_interval.high:.2f}) on {check_images.describe(checked.sources)}."
+            f"Keras model: accuracy {100 * keras_accuracy:.2f}% (95% interval {100 * interval.low:.2f} to "
+            f"{100 * interval.high:.2f}) on {described}."
         )
-        keras_baseline = baseline.against_constant(images.labels, best(keras_scores), classes)
-        for line in _beside_constant("Keras model", keras_baseline):
+        compared = baseline.against_constant(images.labels, best(keras_scores), classes)
+        for line in _beside_constant("Keras model", compared):
             log(line)
+    return {
+        "accuracy": keras_accuracy,
+        "accuracy_interval": accuracy.accuracy_interval(right, n),
+        "per_class": check.per_class_accuracy(keras_scores, images.labels, classes),
+        "baseline": compared,
+    }
+
+
+def _variants(context: Context, model_dir: Path, decode, keras_accuracy: float, log):
+    """(one row per variant, the fallback search or None): converted, checked and said in turn."""
     arch = _arch(model_dir)
-    out = model_dir / EXPORT_DIR
-    context = Context(settings, model, classes, input_size, images, keras_scores, calibrated, validation, out)
     rows, searched = [], None
-    for variant in variants:
+    for variant in context.settings.variants:
         # the folder's name, not its absolute path: a model says how it was made, not where
         meta = metadata_writer.describe(
-            classes,
+            context.classes,
             variant.value,
-            input_size,
+            context.input_size,
             arch,
             keras_accuracy,
-            len(images.labels),
+            len(context.images.labels),
             model_dir.resolve().name,
             decode,
         )
@@ -118,24 +160,23 @@ def _export(model_dir, settings: Settings, log) -> dict:
         log(_line(rows[-1]))
         for line in _beside_constant(rows[-1]["variant"], rows[-1]["baseline"]):
             log(line)
-        if settings.fallback is not None and variant is Variant.int8:
+        if context.settings.fallback is not None and variant is Variant.int8:
             rows[-1], searched = _fallback(context, rows[-1], meta, log)
-    atomic.write_text(out / modelfolder.LABELS_FILE, "\n".join(classes) + "\n")
+    return rows, searched
 
-    result = {
+
+def _report(context: Context, model_dir, inputs: _Inputs, keras: dict, rows, searched, decode) -> dict:
+    """The export report (export_report.py writes it as JSON and Markdown)."""
+    settings, images, calibrated = context.settings, context.images, inputs.calibrated
+    return {
         "model_dir": str(model_dir),
-        "export_dir": str(out),
-        "classes": classes,
-        "held_out": check_images.describe(checked.sources),
-        "check_images": {"sources": checked.sources, "paths": list(images.paths)},
+        "export_dir": str(context.out),
+        "classes": context.classes,
+        "held_out": check_images.describe(inputs.checked.sources),
+        "check_images": {"sources": inputs.checked.sources, "paths": list(images.paths)},
         "test_images": int(len(images.labels)),
-        "skipped": checked.skipped,
-        "keras": {
-            "accuracy": keras_accuracy,
-            "accuracy_interval": accuracy.accuracy_interval(keras_right, len(images.labels)),
-            "per_class": check.per_class_accuracy(keras_scores, images.labels, classes),
-            "baseline": keras_baseline,
-        },
+        "skipped": inputs.checked.skipped,
+        "keras": keras,
         "max_drop": settings.max_drop,
         "decode": decode,
         "inconclusive": settings.inconclusive.value,
@@ -144,7 +185,7 @@ def _export(model_dir, settings: Settings, log) -> dict:
         if calibrated is None
         else {
             "images": len(calibrated.paths),
-            "requested": calib_samples,
+            "requested": settings.calib_samples,
             "per_class": calibrated.per_class,
             "warning": calibrated.warning or None,
         },
@@ -156,10 +197,7 @@ def _export(model_dir, settings: Settings, log) -> dict:
         "ship": export_report.ship(rows),
         "runtime": rows[0]["runtime"],
         "machine": cpu_model(),
-        "seconds": round(time.perf_counter() - started, 2),
     }
-    export_report.write(out, result)
-    return result
 
 
 def _variant(context: Context, variant: Variant, meta: dict) -> dict:

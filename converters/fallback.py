@@ -37,80 +37,27 @@ class Found(NamedTuple):
 def search(context: Context, plain: dict, meta: dict, log=print) -> Found:
     """`plain` is the int8 row export wrote; a search runs only when it is over budget."""
     settings, limits = context.settings, context.settings.fallback
-    model, calibrated, max_drop, target = context.model, context.calibrated, settings.max_drop, settings.target
-    first = _plain(plain, max_drop, target)
+    first = _plain(plain, settings.max_drop, settings.target)
     if plain["passed"]:
-        reason = f"int8 is within budget ({plain['drop_points']:.2f} points below Keras, budget {max_drop:g})"
+        reason = f"int8 is within budget ({plain['drop_points']:.2f} points below Keras, budget {settings.max_drop:g})"
         log(f"Fallback: {reason}; --fallback changes nothing.")
         return Found({"needed": False, "candidates": [first], "chosen": first["name"], "reason": reason}, None, None)
 
-    started = time.perf_counter()
-    deadline = started + limits.seconds
+    trials = _Trials(context, meta, log)
     over = "over" if plain["verdict"] == accuracy.Verdict.failed else "not shown to be within"
     log(
-        f"Fallback: int8 is {plain['drop_points']:.2f} points below Keras, {over} the budget of {max_drop:g}; "
+        f"Fallback: int8 is {plain['drop_points']:.2f} points below Keras, {over} the budget of {settings.max_drop:g}; "
         f"searching (at most {limits.max_float_layers} layers in float, no new candidate after {limits.seconds:g} s)."
     )
-    ranking = _subset(calibrated)
+    ranking = _subset(context.calibrated)
     per_channel = plain.get("int8_weights", {}).get("weights", "per-channel") == "per-channel"
-    quantizer = debugger.Calibrated(
-        model, calibration.representative(calibrated), calibration.representative(ranking), per_channel
-    )
-    try:
-        layers = quantizer.rank()
-        log(
-            f"Fallback: ranked {len(layers)} layers on {len(ranking.images)} training images; worst first: "
-            + ", ".join(f"{short(layer.name)} ({layer.worst_channel:.2f})" for layer in layers[:3])
-            + "."
-        )
-    except EdgecellError as error:  # the instrumented model may not run where the plain one does
-        layers = []
-        log(f"Fallback: no layer can be ranked: {error}")
-
-    candidates, contents, checks = [first], {}, {}
-    float_nodes, stop = [], "every ranked layer was tried"
-    for layer in layers:
-        if time.perf_counter() > deadline:
-            stop = f"the time bound of {limits.seconds:g} s was reached"
-            break
-        added = [node for node in layer.group if node not in float_nodes]
-        if not added:
-            continue
-        if len(float_nodes) + len(added) > limits.max_float_layers:
-            stop = f"the limit of {limits.max_float_layers} layers in float was reached"
-            break
-        float_nodes += added
-        name = f"int8, {len(float_nodes)} layer{'s' * (len(float_nodes) > 1)} in float"
-        row = _try(
-            context, name, "int8", quantizer.quantize(float_nodes), float_nodes, meta, contents, checks, started, log
-        )
-        candidates.append(row)
-        if row["within_budget"]:
-            stop = "the drop is within budget"
-            break
+    representative = calibration.representative(context.calibrated)
+    quantizer = debugger.Calibrated(context.model, representative, calibration.representative(ranking), per_channel)
+    layers = _rank(quantizer, len(ranking.images), log)
+    searched, stop = _layer_search(trials, quantizer, layers)
     log(f"Fallback: layer search stopped: {stop}.")
-
-    if time.perf_counter() <= deadline:
-        try:
-            content = debugger.int16x8(model, calibration.representative(calibrated))
-            candidates.append(_try(context, "int16x8", "int16x8", content, [], meta, contents, checks, started, log))
-        except EdgecellError as error:
-            candidates.append(
-                {"name": "int16x8", "kind": "int16x8", "loads": False, "error": str(error), "within_budget": False}
-            )
-            log(f"Fallback: int16x8 could not be made: {error}")
-    else:
-        log(f"Fallback: int16x8 not tried: the time bound of {limits.seconds:g} s was reached.")
-
-    good = [c for c in candidates if c["within_budget"]]
-    chosen = min(good, key=lambda c: (c["size_bytes"], c["latency_ms_p50"])) if good else None
-    if chosen is None:
-        reason = f"no candidate is within {max_drop:g} points of Keras"
-    else:
-        others = len(good) - 1
-        reason = f"within budget ({chosen['drop_points']:.2f} points below Keras)" + (
-            f" and the smallest, then fastest, of {others + 1} candidates within budget" if others else ""
-        )
+    candidates = [first, *searched, *_int16x8(trials, representative)]
+    chosen, reason = _choose(candidates, settings.max_drop)
     summary = {
         "needed": True,
         "limits": limits._asdict(),
@@ -120,7 +67,7 @@ def search(context: Context, plain: dict, meta: dict, log=print) -> Found:
         "chosen": chosen and chosen["name"],
         "reason": reason,
         "stopped": stop,
-        "seconds": round(time.perf_counter() - started, 2),
+        "seconds": round(time.perf_counter() - trials.started, 2),
     }
     log(f"Fallback: chose {chosen['name']}: {reason}." if chosen else f"Fallback: nothing chosen: {reason}.")
     if chosen is None:
@@ -136,61 +83,129 @@ def search(context: Context, plain: dict, meta: dict, log=print) -> Found:
         },
         check=chosen["check"],
     )
-    content = metadata_writer.embed(contents[chosen["name"]], final)
-    return Found(summary, content, checks[chosen["name"]], chosen["kind"])
+    content = metadata_writer.embed(trials.contents[chosen["name"]], final)
+    return Found(summary, content, trials.checks[chosen["name"]], chosen["kind"])
 
 
-def _try(context: Context, name, kind, content, float_nodes, meta, contents, checks, started, log) -> dict:
-    """Check one candidate through the device runtime on the held-out images: one row of the search."""
-    settings = context.settings
-    keras_scores, images, max_drop, target, threads = (
-        context.keras_scores,
-        context.images,
-        settings.max_drop,
-        settings.target,
-        settings.threads,
-    )
-    content = metadata_writer.embed(content, dict(meta, variant=kind))
-    compatibility = compat.compatibility(content)
-    row = {
-        "name": name,
-        "kind": kind,
-        "float_layers": list(float_nodes),
-        "size_bytes": len(content),
-        "tflite_runtime_2_14": {"loads": compatibility.loads, "problems": compatibility.problems},
-    }
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "candidate.tflite"
-        path.write_bytes(content)
-        try:
-            result = check.against_keras(path, keras_scores, images, meta["labels"], threads)
-        except EdgecellError as error:
-            row.update(loads=False, error=str(error), within_budget=False)
-            log(f"Fallback: {name}: {len(content) / 1024:.1f} KiB, does not load here: {error}")
-            return row
-    decision = accuracy.decide(result.counts, max_drop, settings.inconclusive, result.agreement)  # as export's
-    row.update(
-        loads=True,
-        accuracy=result.accuracy,
-        drop_points=result.drop_points,
-        check=decision.as_dict(),
-        verdict=decision.verdict.value,
-        latency_ms_p50=result.latency_ms_p50,
-        within_budget=decision.passed and (not target or compatibility.loads),
-        after_seconds=round(time.perf_counter() - started, 2),
-    )
-    contents[name], checks[name] = content, result
-    low, high = decision.as_dict()["interval_points"]
-    verdict = f"{'within' if row['within_budget'] else 'over'} budget"
-    if decision.verdict is accuracy.Verdict.inconclusive:
-        verdict = f"inconclusive, counted as {verdict} (--inconclusive {settings.inconclusive.value})"
+def _rank(quantizer, images: int, log) -> list:
+    """The layers, worst quantization error first; none when the instrumented model cannot run here."""
+    try:
+        layers = quantizer.rank()
+    except EdgecellError as error:  # the instrumented model may not run where the plain one does
+        log(f"Fallback: no layer can be ranked: {error}")
+        return []
     log(
-        f"Fallback: {name}: {len(content) / 1024:.1f} KiB, accuracy {100 * result.accuracy:.2f}% "
-        f"({result.drop_points:.2f} points below Keras, 95% interval {low:+.2f} to {high:+.2f}), "
-        f"median invoke {result.latency_ms_p50:.3f} ms, "
-        f"tflite-runtime 2.14 {'loads' if compatibility.loads else 'no'}; {verdict}."
+        f"Fallback: ranked {len(layers)} layers on {images} training images; worst first: "
+        + ", ".join(f"{short(layer.name)} ({layer.worst_channel:.2f})" for layer in layers[:3])
+        + "."
     )
-    return row
+    return layers
+
+
+def _layer_search(trials: "_Trials", quantizer, layers) -> tuple:
+    """(candidates, why the search stopped): the worst layers kept in float, one more each time."""
+    limits = trials.context.settings.fallback
+    candidates, float_nodes = [], []
+    for layer in layers:
+        if trials.out_of_time():
+            return candidates, f"the time bound of {limits.seconds:g} s was reached"
+        added = [node for node in layer.group if node not in float_nodes]
+        if not added:
+            continue
+        if len(float_nodes) + len(added) > limits.max_float_layers:
+            return candidates, f"the limit of {limits.max_float_layers} layers in float was reached"
+        float_nodes += added
+        name = f"int8, {len(float_nodes)} layer{'s' * (len(float_nodes) > 1)} in float"
+        candidates.append(trials.run(name, "int8", quantizer.quantize(float_nodes), float_nodes))
+        if candidates[-1]["within_budget"]:
+            return candidates, "the drop is within budget"
+    return candidates, "every ranked layer was tried"
+
+
+def _int16x8(trials: "_Trials", representative) -> list:
+    """16-bit activations with 8-bit weights, while there is time: its row, or none."""
+    if trials.out_of_time():
+        seconds = trials.context.settings.fallback.seconds
+        trials.log(f"Fallback: int16x8 not tried: the time bound of {seconds:g} s was reached.")
+        return []
+    try:
+        content = debugger.int16x8(trials.context.model, representative)
+    except EdgecellError as error:
+        trials.log(f"Fallback: int16x8 could not be made: {error}")
+        return [{"name": "int16x8", "kind": "int16x8", "loads": False, "error": str(error), "within_budget": False}]
+    return [trials.run("int16x8", "int16x8", content, [])]
+
+
+def _choose(candidates, max_drop: float) -> tuple:
+    """(the smallest, then fastest, candidate within budget or None, why)."""
+    good = [c for c in candidates if c["within_budget"]]
+    if not good:
+        return None, f"no candidate is within {max_drop:g} points of Keras"
+    chosen = min(good, key=lambda c: (c["size_bytes"], c["latency_ms_p50"]))
+    reason = f"within budget ({chosen['drop_points']:.2f} points below Keras)" + (
+        f" and the smallest, then fastest, of {len(good)} candidates within budget" if len(good) > 1 else ""
+    )
+    return chosen, reason
+
+
+class _Trials:
+    """The candidates of one search: each checked through the device runtime on the held-out images,
+    its model and check kept by name for the one chosen."""
+
+    def __init__(self, context: Context, meta: dict, log):
+        self.context, self.meta, self.log = context, meta, log
+        self.contents, self.checks = {}, {}
+        self.started = time.perf_counter()
+        self.deadline = self.started + context.settings.fallback.seconds
+
+    def out_of_time(self) -> bool:
+        return time.perf_counter() > self.deadline
+
+    def run(self, name, kind, content, float_nodes) -> dict:
+        """One row of the search."""
+        context, settings, log = self.context, self.context.settings, self.log
+        content = metadata_writer.embed(content, dict(self.meta, variant=kind))
+        compatibility = compat.compatibility(content)
+        row = {
+            "name": name,
+            "kind": kind,
+            "float_layers": list(float_nodes),
+            "size_bytes": len(content),
+            "tflite_runtime_2_14": {"loads": compatibility.loads, "problems": compatibility.problems},
+        }
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "candidate.tflite"
+            path.write_bytes(content)
+            try:
+                labels = self.meta["labels"]
+                result = check.against_keras(path, context.keras_scores, context.images, labels, settings.threads)
+            except EdgecellError as error:
+                row.update(loads=False, error=str(error), within_budget=False)
+                log(f"Fallback: {name}: {len(content) / 1024:.1f} KiB, does not load here: {error}")
+                return row
+        decision = accuracy.decide(result.counts, settings.max_drop, settings.inconclusive, result.agreement)
+        row.update(
+            loads=True,
+            accuracy=result.accuracy,
+            drop_points=result.drop_points,
+            check=decision.as_dict(),
+            verdict=decision.verdict.value,
+            latency_ms_p50=result.latency_ms_p50,
+            within_budget=decision.passed and (not settings.target or compatibility.loads),
+            after_seconds=round(time.perf_counter() - self.started, 2),
+        )
+        self.contents[name], self.checks[name] = content, result
+        low, high = decision.as_dict()["interval_points"]
+        verdict = f"{'within' if row['within_budget'] else 'over'} budget"
+        if decision.verdict is accuracy.Verdict.inconclusive:
+            verdict = f"inconclusive, counted as {verdict} (--inconclusive {settings.inconclusive.value})"
+        log(
+            f"Fallback: {name}: {len(content) / 1024:.1f} KiB, accuracy {100 * result.accuracy:.2f}% "
+            f"({result.drop_points:.2f} points below Keras, 95% interval {low:+.2f} to {high:+.2f}), "
+            f"median invoke {result.latency_ms_p50:.3f} ms, "
+            f"tflite-runtime 2.14 {'loads' if compatibility.loads else 'no'}; {verdict}."
+        )
+        return row
 
 
 def short(node: str) -> str:
