@@ -103,3 +103,12 @@ def cells_dataset(root: Path, counts=None, size=64, seed=0) -> Path:
         for i in range(n):
             write_rgb(root / kind / f"{i:03d}.png", cell_image(kind, size, rng))
     return root
+
+
+def noise_dataset(root, counts=(30, 10), size=16):
+    """Classes of pure noise: nothing to learn, so no model is clearly better than a constant."""
+    rng = np.random.default_rng(1)
+    for name, n in zip(("many", "few"), counts):
+        for i in range(n):
+            write_rgb(root / name / f"{i}.png", rng.integers(0, 256, (size, size, 3), dtype=np.uint8))
+    return root

@@ -5,9 +5,8 @@ import json
 import subprocess
 import sys
 
-import numpy as np
 import pytest
-from imagegen import write_rgb
+from imagegen import noise_dataset
 
 from edgecell.device.measure import baseline
 from edgecell.train import metrics
@@ -75,15 +74,6 @@ def test_export_report_puts_keras_and_every_variant_beside_a_constant(exported_d
     markdown = (export / "export_report.md").read_text()
     assert "Beside a constant answer: always answering 'blue' scores 33.33%" in markdown
     assert "| int8 |" in markdown and "recall red" in markdown
-
-
-def noise_dataset(root, counts=(30, 10), size=16):
-    """Classes of pure noise: nothing to learn, so no model is clearly better than a constant."""
-    rng = np.random.default_rng(1)
-    for name, n in zip(("many", "few"), counts):
-        for i in range(n):
-            write_rgb(root / name / f"{i}.png", rng.integers(0, 256, (size, size, 3), dtype=np.uint8))
-    return root
 
 
 @pytest.mark.tf

@@ -158,3 +158,19 @@ def test_modules_are_imported_under_their_own_names():
                     if alias.asname and f"{node.module}.{alias.name}" in MODULES and not generated:
                         renamed.append(f"{module}: {alias.name} as {alias.asname}")
     assert not renamed, f"modules imported under another name: {renamed}"
+
+
+LONGEST = 80  # lines a function may take, its signature included; a longer one is split into named steps
+
+
+def test_no_function_is_longer_than_a_screen():
+    long = []
+    for module, path in MODULES.items():
+        if "_generated" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > LONGEST:
+                    long.append(f"{module}.{node.name} ({lines} lines)")
+    assert not long, f"functions over {LONGEST} lines: {long}"

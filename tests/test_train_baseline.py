@@ -7,9 +7,8 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import pytest
-from imagegen import cells_dataset, colour_dataset, write_rgb
+from imagegen import cells_dataset, colour_dataset, noise_dataset
 from typer.testing import CliRunner
 
 from edgecell.cli.main import app
@@ -66,15 +65,6 @@ def test_a_trained_model_folder_is_not_overwritten(tmp_path, colour_data):
 def test_help_shows_defaults():
     result = runner.invoke(app, ["train", "--help"], terminal_width=200)
     assert "trained/<dataset name>" in result.output and "upright" in result.output
-
-
-def noise_dataset(root, counts=(30, 10), size=16):
-    """Classes of pure noise: nothing to learn, so no model is clearly better than a constant."""
-    rng = np.random.default_rng(1)
-    for name, n in zip(("many", "few"), counts):
-        for i in range(n):
-            write_rgb(root / name / f"{i}.png", rng.integers(0, 256, (size, size, 3), dtype=np.uint8))
-    return root
 
 
 @pytest.mark.tf

@@ -8,48 +8,55 @@ from edgecell.cli.options import FullDecode, JsonFile, RuntimeChoice, Threads, t
 from edgecell.cli.user_errors import user_errors
 from edgecell.device.model.runtime import Runtime
 
+Models = Annotated[
+    list[Path],
+    typer.Argument(
+        exists=True,
+        dir_okay=False,
+        show_default=False,
+        help="One or more .tflite files; the first is the reference of the speed-up column.",
+    ),
+]
+Runs = Annotated[int, typer.Option(min=1, help="Timed inferences per model and thread count.")]
+Warmup = Annotated[int, typer.Option(min=0, help="Untimed inferences before the timed ones.")]
+BenchData = Annotated[
+    Optional[Path],
+    typer.Option(
+        exists=True,
+        file_okay=False,
+        help="A class-folder dataset, or a model folder (its held-out "
+        "split): adds accuracy and end-to-end latency. Without it the inputs are random.",
+    ),
+]
+KerasBaseline = Annotated[
+    Optional[Path],
+    typer.Option(
+        exists=True,
+        file_okay=False,
+        help="Model folder of `edgecell train`: add its Keras model as the baseline (needs TensorFlow).",
+    ),
+]
+Strict = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="With --data: exit 1 when a model is not clearly better than answering the largest class, "
+        "or never answers a class.",
+    ),
+]
+
 
 def bench(
-    models: Annotated[
-        list[Path],
-        typer.Argument(
-            exists=True,
-            dir_okay=False,
-            show_default=False,
-            help="One or more .tflite files; the first is the reference of the speed-up column.",
-        ),
-    ],
-    runs: Annotated[int, typer.Option(min=1, help="Timed inferences per model and thread count.")] = 200,
-    warmup: Annotated[int, typer.Option(min=0, help="Untimed inferences before the timed ones.")] = 20,
-    data: Annotated[
-        Optional[Path],
-        typer.Option(
-            exists=True,
-            file_okay=False,
-            help="A class-folder dataset, or a model folder (its held-out "
-            "split): adds accuracy and end-to-end latency. Without it the inputs are random.",
-        ),
-    ] = None,
+    models: Models,
+    runs: Runs = 200,
+    warmup: Warmup = 20,
+    data: BenchData = None,
     threads: Threads = None,
     json_file: JsonFile = None,
-    keras: Annotated[
-        Optional[Path],
-        typer.Option(
-            exists=True,
-            file_okay=False,
-            help="Model folder of `edgecell train`: add its Keras model as the baseline (needs TensorFlow).",
-        ),
-    ] = None,
+    keras: KerasBaseline = None,
     runtime: RuntimeChoice = Runtime.auto,
     full_decode: FullDecode = False,
-    strict: Annotated[
-        bool,
-        typer.Option(
-            "--strict",
-            help="With --data: exit 1 when a model is not clearly better than answering the largest class, "
-            "or never answers a class.",
-        ),
-    ] = False,
+    strict: Strict = False,
 ):
     """Time .tflite models like TFLite's benchmark tool, with real images when given: latency
     percentiles, inferences per second, peak memory, size, accuracy. --threads 1,2,4 sweeps."""

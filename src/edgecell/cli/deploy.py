@@ -7,52 +7,62 @@ from edgecell.cli.options import JsonFile, Quiet, write_json
 from edgecell.cli.user_errors import user_errors
 from edgecell.core.errors import EdgecellError
 
+Targets = Annotated[
+    Optional[list[str]],
+    typer.Argument(
+        metavar="MODEL HOST...",
+        show_default=False,
+        help="The .tflite to deploy, then the boards as user@host[:port] (with --rollback: boards only).",
+    ),
+]
+Inventory = Annotated[
+    Optional[Path],
+    typer.Option(exists=True, dir_okay=False, help="A file of boards, one user@host[:port] a line (# comments)."),
+]
+Prefix = Annotated[
+    str, typer.Option(help="Where edgecell lives on the board, relative to the SSH user's home or absolute.")
+]
+Name = Annotated[
+    Optional[str], typer.Option(help="The model's name on the board: PREFIX/models/NAME (default: MODEL's stem).")
+]
+Images = Annotated[
+    Optional[Path],
+    typer.Option(
+        exists=True,
+        file_okay=False,
+        help="Held-out images to prove the model on each board (default: the model folder's test split).",
+    ),
+]
+Service = Annotated[
+    bool, typer.Option("--service", help="Restart the board's edgecell-infer service and wait until healthy.")
+]
+Rollback = Annotated[bool, typer.Option("--rollback", help="Switch each board back to its previous model; no MODEL.")]
+Parallel = Annotated[int, typer.Option(min=1, max=64, help="Boards deployed at once.")]
+SshConfig = Annotated[
+    Optional[Path],
+    typer.Option(exists=True, dir_okay=False, help="An ssh config file instead of ~/.ssh/config (ssh -F)."),
+]
+SshOption = Annotated[
+    Optional[list[str]], typer.Option(help="An ssh -o option, e.g. ProxyJump=gateway; repeat for more.")
+]
+Wheel = Annotated[
+    Optional[Path],
+    typer.Option(exists=True, dir_okay=False, help="The edgecell wheel boards install (default: built here)."),
+]
+
 
 def deploy(
-    targets: Annotated[
-        Optional[list[str]],
-        typer.Argument(
-            metavar="MODEL HOST...",
-            show_default=False,
-            help="The .tflite to deploy, then the boards as user@host[:port] (with --rollback: boards only).",
-        ),
-    ] = None,
-    inventory: Annotated[
-        Optional[Path],
-        typer.Option(exists=True, dir_okay=False, help="A file of boards, one user@host[:port] a line (# comments)."),
-    ] = None,
-    prefix: Annotated[
-        str, typer.Option(help="Where edgecell lives on the board, relative to the SSH user's home or absolute.")
-    ] = "edgecell",
-    name: Annotated[
-        Optional[str], typer.Option(help="The model's name on the board: PREFIX/models/NAME (default: MODEL's stem).")
-    ] = None,
-    images: Annotated[
-        Optional[Path],
-        typer.Option(
-            exists=True,
-            file_okay=False,
-            help="Held-out images to prove the model on each board (default: the model folder's test split).",
-        ),
-    ] = None,
-    service: Annotated[
-        bool, typer.Option("--service", help="Restart the board's edgecell-infer service and wait until healthy.")
-    ] = False,
-    rollback: Annotated[
-        bool, typer.Option("--rollback", help="Switch each board back to its previous model; no MODEL.")
-    ] = False,
-    parallel: Annotated[int, typer.Option(min=1, max=64, help="Boards deployed at once.")] = 4,
-    ssh_config: Annotated[
-        Optional[Path],
-        typer.Option(exists=True, dir_okay=False, help="An ssh config file instead of ~/.ssh/config (ssh -F)."),
-    ] = None,
-    ssh_option: Annotated[
-        Optional[list[str]], typer.Option(help="An ssh -o option, e.g. ProxyJump=gateway; repeat for more.")
-    ] = None,
-    wheel: Annotated[
-        Optional[Path],
-        typer.Option(exists=True, dir_okay=False, help="The edgecell wheel boards install (default: built here)."),
-    ] = None,
+    targets: Targets = None,
+    inventory: Inventory = None,
+    prefix: Prefix = "edgecell",
+    name: Name = None,
+    images: Images = None,
+    service: Service = False,
+    rollback: Rollback = False,
+    parallel: Parallel = 4,
+    ssh_config: SshConfig = None,
+    ssh_option: SshOption = None,
+    wheel: Wheel = None,
     json_file: JsonFile = None,
     quiet: Quiet = False,
 ):

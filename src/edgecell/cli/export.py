@@ -11,71 +11,77 @@ from edgecell.converters.convert import Variant
 from edgecell.core.errors import BUDGET
 from edgecell.device.measure.accuracy import DEFAULT_INCONCLUSIVE, Inconclusive
 
+Quantize = Annotated[
+    Optional[list[Variant]],
+    typer.Option("--quantize", show_default="int8", help="Variant to export; repeat for several."),
+]
+AllVariants = Annotated[bool, typer.Option("--all", help="Export all four: float32, float16, dynamic, int8.")]
+MaxDrop = Annotated[float, typer.Option(help="Accuracy points a variant may lose against Keras before it fails.")]
+CalibSamples = Annotated[int, typer.Option(help="Training images to calibrate int8 on, stratified by class.")]
+CheckOn = Annotated[
+    Optional[Path], typer.Option(help="Check accuracy on this class-folder dataset instead of the held-out split.")
+]
+TargetOption = Annotated[Optional[Target], typer.Option(help="Fail any variant this board runtime cannot load.")]
+Fallback = Annotated[
+    bool,
+    typer.Option(
+        "--fallback",
+        help="When int8 is over --max-drop, keep its worst layers in float (and try "
+        "16-bit activations) until it is within budget.",
+    ),
+]
+FallbackLayers = Annotated[int, typer.Option(min=1, help="--fallback keeps at most this many layers in float.")]
+FallbackSeconds = Annotated[
+    float, typer.Option(min=0, help="--fallback starts no new candidate after this many seconds.")
+]
+InconclusiveOption = Annotated[
+    Inconclusive,
+    typer.Option(
+        help="What a variant counts as when the held-out images cannot tell whether its drop is within "
+        "--max-drop (the 95% interval straddles it): pass (with a line saying how many images would settle "
+        "it) or fail."
+    ),
+]
+CheckData = Annotated[
+    Optional[Path],
+    typer.Option(
+        metavar="DIR",
+        exists=True,
+        file_okay=False,
+        help="Also check accuracy on this class folder (images the model was not trained on).",
+    ),
+]
+CheckVal = Annotated[
+    bool, typer.Option("--check-val", help="Also check accuracy on the validation split of split.json.")
+]
+Strict = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="Exit 1 when a variant is not clearly better than answering the largest class, "
+        "or never answers a class (a variant over --max-drop exits 3 first).",
+    ),
+]
+
 
 def export(
     model_dir: ModelDir,
-    quantize: Annotated[
-        Optional[list[Variant]],
-        typer.Option("--quantize", show_default="int8", help="Variant to export; repeat for several."),
-    ] = None,
-    all_variants: Annotated[
-        bool, typer.Option("--all", help="Export all four: float32, float16, dynamic, int8.")
-    ] = False,
-    max_drop: Annotated[
-        float, typer.Option(help="Accuracy points a variant may lose against Keras before it fails.")
-    ] = context.DEFAULT_MAX_DROP,
-    calib_samples: Annotated[
-        int, typer.Option(help="Training images to calibrate int8 on, stratified by class.")
-    ] = context.DEFAULT_CALIBRATION_IMAGES,
-    data: Annotated[
-        Optional[Path], typer.Option(help="Check accuracy on this class-folder dataset instead of the held-out split.")
-    ] = None,
-    target: Annotated[Optional[Target], typer.Option(help="Fail any variant this board runtime cannot load.")] = None,
+    quantize: Quantize = None,
+    all_variants: AllVariants = False,
+    max_drop: MaxDrop = context.DEFAULT_MAX_DROP,
+    calib_samples: CalibSamples = context.DEFAULT_CALIBRATION_IMAGES,
+    data: CheckOn = None,
+    target: TargetOption = None,
     threads: Threads = None,
-    fallback: Annotated[
-        bool,
-        typer.Option(
-            "--fallback",
-            help="When int8 is over --max-drop, keep its worst layers in float (and try "
-            "16-bit activations) until it is within budget.",
-        ),
-    ] = False,
-    fallback_layers: Annotated[
-        int, typer.Option(min=1, help="--fallback keeps at most this many layers in float.")
-    ] = context.DEFAULT_FALLBACK_LAYERS,
-    fallback_seconds: Annotated[
-        float, typer.Option(min=0, help="--fallback starts no new candidate after this many seconds.")
-    ] = context.DEFAULT_FALLBACK_SECONDS,
-    inconclusive: Annotated[
-        Inconclusive,
-        typer.Option(
-            help="What a variant counts as when the held-out images cannot tell whether its drop is within "
-            "--max-drop (the 95% interval straddles it): pass (with a line saying how many images would settle "
-            "it) or fail."
-        ),
-    ] = DEFAULT_INCONCLUSIVE,
-    check_data: Annotated[
-        Optional[Path],
-        typer.Option(
-            metavar="DIR",
-            exists=True,
-            file_okay=False,
-            help="Also check accuracy on this class folder (images the model was not trained on).",
-        ),
-    ] = None,
-    check_val: Annotated[
-        bool, typer.Option("--check-val", help="Also check accuracy on the validation split of split.json.")
-    ] = False,
+    fallback: Fallback = False,
+    fallback_layers: FallbackLayers = context.DEFAULT_FALLBACK_LAYERS,
+    fallback_seconds: FallbackSeconds = context.DEFAULT_FALLBACK_SECONDS,
+    inconclusive: InconclusiveOption = DEFAULT_INCONCLUSIVE,
+    check_data: CheckData = None,
+    check_val: CheckVal = False,
     quiet: Quiet = False,
     full_decode: FullDecode = False,
-    strict: Annotated[
-        bool,
-        typer.Option(
-            "--strict",
-            help="Exit 1 when a variant is not clearly better than answering the largest class, "
-            "or never answers a class (a variant over --max-drop exits 3 first).",
-        ),
-    ] = False,
+    strict: Strict = False,
 ):
     """Export to TFLite (float32, float16, dynamic, int8), each checked against Keras on held-out images."""
     from edgecell.converters.convert import ALL

@@ -172,3 +172,121 @@ MaxBodyMb = Annotated[
         min=0.001, help="POST /classify refuses (413) an image file larger than this.", rich_help_panel=SERVING
     ),
 ]
+
+
+# What `edgecell infer` reads, how far, and what it writes.
+Sources = Annotated[
+    Optional[list[str]],
+    typer.Argument(show_default=False, help="Image files, folders (walked recursively), globs or video files."),
+]
+Limit = Annotated[Optional[int], typer.Option(min=1, help="Stop after this many images or frames.")]
+Warmup = Annotated[int, typer.Option(min=0, help="Inferences run first and kept out of the statistics.")]
+Output = Annotated[
+    Optional[Path], typer.Option("--output", "-o", help="Results file, one row per image: .csv or .jsonl.")
+]
+Append = Annotated[
+    bool, typer.Option("--append", help="Add to an existing --output file instead of starting it afresh.")
+]
+MaxOutputMb = Annotated[
+    Optional[float],
+    typer.Option(help="Cap the --output file: past this size it moves to <name>.1 and a new file starts."),
+]
+Camera = Annotated[
+    Optional[str],
+    typer.Option(help="Classify live frames: camera index (0 is /dev/video0), device path or stream URL."),
+]
+Picamera = Annotated[
+    bool, typer.Option("--picamera", help="Classify live frames from the Raspberry Pi camera (picamera2).")
+]
+MaxFps = Annotated[Optional[float], typer.Option(min=0.01, help="Classify at most this many camera frames a second.")]
+MaxPixels = Annotated[
+    Optional[int],
+    typer.Option(
+        min=1,
+        help="An image whose header declares more pixels is a failed row, never decoded (default 50000000).",
+    ),
+]
+
+# How `edgecell infer` reaches the house: MQTT, Home Assistant, a webhook, class-change events.
+CONNECT = "Connecting the board (docs/connecting.md)"
+Mqtt = Annotated[
+    Optional[str],
+    typer.Option(
+        envvar="EDGECELL_MQTT",
+        metavar="URL",
+        help="Publish results, events and stats: mqtt://host/PREFIX, or mqtt://user:pass@host:port/PREFIX "
+        "(mqtts:// for TLS).",
+        rich_help_panel=CONNECT,
+    ),
+]
+MqttCa = Annotated[
+    Optional[Path],
+    typer.Option(exists=True, dir_okay=False, help="CA certificate for an mqtts:// broker.", rich_help_panel=CONNECT),
+]
+DeviceId = Annotated[
+    Optional[str],
+    typer.Option(
+        envvar="EDGECELL_DEVICE_ID",
+        help="This board in the MQTT topics (default: the host name).",
+        rich_help_panel=CONNECT,
+    ),
+]
+StatsEvery = Annotated[
+    float,
+    typer.Option(
+        envvar="EDGECELL_STATS_EVERY", min=0.1, help="Seconds between MQTT stats messages.", rich_help_panel=CONNECT
+    ),
+]
+HaDiscovery = Annotated[
+    bool,
+    typer.Option(
+        "--ha-discovery",
+        envvar="EDGECELL_HA_DISCOVERY",
+        help="Announce the board to Home Assistant (MQTT).",
+        rich_help_panel=CONNECT,
+    ),
+]
+MqttOutbox = Annotated[
+    Optional[Path],
+    typer.Option(
+        envvar="EDGECELL_MQTT_OUTBOX",
+        file_okay=False,
+        help="Folder where results wait while the broker is away (default ~/.cache/edgecell/outbox/DEVICE).",
+        rich_help_panel=CONNECT,
+    ),
+]
+MqttOutboxMb = Annotated[
+    float,
+    typer.Option(
+        envvar="EDGECELL_MQTT_OUTBOX_MB",
+        help="Cap of that folder; past it results are dropped and counted.",
+        rich_help_panel=CONNECT,
+    ),
+]
+Webhook = Annotated[
+    Optional[str],
+    typer.Option(
+        envvar="EDGECELL_WEBHOOK",
+        metavar="URL",
+        help="POST each class-change event as JSON to this URL.",
+        rich_help_panel=CONNECT,
+    ),
+]
+Smooth = Annotated[
+    Optional[int],
+    typer.Option(
+        envvar="EDGECELL_SMOOTH",
+        min=1,
+        help="Events: rank by the mean scores of the last N frames.",
+        rich_help_panel=CONNECT,
+    ),
+]
+Hold = Annotated[
+    Optional[int],
+    typer.Option(
+        envvar="EDGECELL_HOLD",
+        min=1,
+        help="Events: a new class must lead K frames in a row at or above --threshold.",
+        rich_help_panel=CONNECT,
+    ),
+]

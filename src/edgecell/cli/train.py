@@ -36,82 +36,94 @@ class ClassWeight(str, Enum):
     none = "none"
 
 
+DataDir = Annotated[Path, typer.Argument(help="Folder with one subfolder of images per class.", metavar="DATA")]
+Out = Annotated[
+    Optional[Path],
+    typer.Option("--out", help="Model folder to write.", show_default="trained/<dataset name>"),
+]
+ArchOption = Annotated[
+    Arch, typer.Option(help="edge: small int8-friendly CNN; tutorial: the tutorial's CNN; mobilenetv2.")
+]
+WeightsOption = Annotated[
+    Optional[Weights],
+    typer.Option(
+        help="ImageNet weights: efficientnet-lite0 starts from them unless none (installed, no download); "
+        "mobilenetv2 downloads them once.",
+        show_default="imagenet for efficientnet-lite0, else none",
+    ),
+]
+ImgSize = Annotated[
+    Optional[int],
+    typer.Option(
+        min=16, help="Images are resized to this square size.", show_default="200; 224 for efficientnet-lite0"
+    ),
+]
+Epochs = Annotated[int, typer.Option(min=1, help="Most epochs to run; early stopping usually ends sooner.")]
+BatchSize = Annotated[int, typer.Option(min=1, help="Images per training step.")]
+TestSplit = Annotated[float, typer.Option(help="Fraction of each class held out for testing.")]
+ValSplit = Annotated[float, typer.Option(help="Fraction of the training part used for early stopping.")]
+Seed = Annotated[int, typer.Option(help="Seed of the split, initialisation and shuffling.")]
+AugmentOption = Annotated[
+    Optional[Augment],
+    typer.Option(
+        help="Random changes while training. upright: shifts, zoom, brightness, never mirrors or rotates; "
+        "any-orientation: also mirrors and rotates (microscopy, aerial); classic: horizontal mirror, small "
+        "rotations; none.",
+        show_default="upright; none with --arch tutorial",
+    ),
+]
+ClassWeightOption = Annotated[
+    ClassWeight,
+    typer.Option(help="auto: weight the loss by class when the classes are unbalanced; balanced: always; none."),
+]
+Strict = Annotated[
+    bool,
+    typer.Option("--strict", help="Exit 1 when the model is not clearly better than answering the largest class."),
+]
+ExistOk = Annotated[
+    bool, typer.Option("--exist-ok", help="Overwrite a model folder that already holds a trained model.")
+]
+Patience = Annotated[int, typer.Option(min=1, help="Epochs without improvement before stopping early.")]
+DistributeOption = Annotated[
+    Distribute,
+    typer.Option(
+        help="none: one device; mirrored: every GPU (or logical CPU) of this machine; "
+        "multiworker: one process per machine, cluster read from TF_CONFIG."
+    ),
+]
+Resume = Annotated[
+    bool, typer.Option("--resume", help="Continue an interrupted run from OUT/backup/ (written after every epoch).")
+]
+Cache = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--cache",
+        metavar="FILE",
+        help="Cache decoded images in files with this prefix (or in this folder) after the first epoch.",
+        show_default="stream from disk every epoch",
+    ),
+]
+
+
 def train(
-    data_dir: Annotated[Path, typer.Argument(help="Folder with one subfolder of images per class.", metavar="DATA")],
-    out: Annotated[
-        Optional[Path],
-        typer.Option("--out", help="Model folder to write.", show_default="trained/<dataset name>"),
-    ] = None,
-    arch: Annotated[
-        Arch, typer.Option(help="edge: small int8-friendly CNN; tutorial: the tutorial's CNN; mobilenetv2.")
-    ] = Arch(DEFAULTS.arch),
-    weights: Annotated[
-        Optional[Weights],
-        typer.Option(
-            help="ImageNet weights: efficientnet-lite0 starts from them unless none (installed, no download); "
-            "mobilenetv2 downloads them once.",
-            show_default="imagenet for efficientnet-lite0, else none",
-        ),
-    ] = None,
-    img_size: Annotated[
-        Optional[int],
-        typer.Option(
-            min=16, help="Images are resized to this square size.", show_default="200; 224 for efficientnet-lite0"
-        ),
-    ] = None,
-    epochs: Annotated[
-        int, typer.Option(min=1, help="Most epochs to run; early stopping usually ends sooner.")
-    ] = DEFAULTS.epochs,
-    batch_size: Annotated[int, typer.Option(min=1, help="Images per training step.")] = DEFAULTS.batch_size,
-    test_split: Annotated[
-        float, typer.Option(help="Fraction of each class held out for testing.")
-    ] = DEFAULTS.test_split,
-    val_split: Annotated[
-        float, typer.Option(help="Fraction of the training part used for early stopping.")
-    ] = DEFAULTS.val_split,
-    seed: Annotated[int, typer.Option(help="Seed of the split, initialisation and shuffling.")] = DEFAULTS.seed,
-    augment: Annotated[
-        Optional[Augment],
-        typer.Option(
-            help="Random changes while training. upright: shifts, zoom, brightness, never mirrors or rotates; "
-            "any-orientation: also mirrors and rotates (microscopy, aerial); classic: horizontal mirror, small "
-            "rotations; none.",
-            show_default="upright; none with --arch tutorial",
-        ),
-    ] = None,
-    class_weight: Annotated[
-        ClassWeight,
-        typer.Option(help="auto: weight the loss by class when the classes are unbalanced; balanced: always; none."),
-    ] = ClassWeight(DEFAULTS.class_weight),
-    strict: Annotated[
-        bool,
-        typer.Option("--strict", help="Exit 1 when the model is not clearly better than answering the largest class."),
-    ] = False,
-    exist_ok: Annotated[
-        bool, typer.Option("--exist-ok", help="Overwrite a model folder that already holds a trained model.")
-    ] = False,
-    patience: Annotated[
-        int, typer.Option(min=1, help="Epochs without improvement before stopping early.")
-    ] = DEFAULTS.patience,
-    distribute: Annotated[
-        Distribute,
-        typer.Option(
-            help="none: one device; mirrored: every GPU (or logical CPU) of this machine; "
-            "multiworker: one process per machine, cluster read from TF_CONFIG."
-        ),
-    ] = Distribute(DEFAULTS.distribute),
-    resume: Annotated[
-        bool, typer.Option("--resume", help="Continue an interrupted run from OUT/backup/ (written after every epoch).")
-    ] = False,
-    cache: Annotated[
-        Optional[Path],
-        typer.Option(
-            "--cache",
-            metavar="FILE",
-            help="Cache decoded images in files with this prefix (or in this folder) after the first epoch.",
-            show_default="stream from disk every epoch",
-        ),
-    ] = None,
+    data_dir: DataDir,
+    out: Out = None,
+    arch: ArchOption = Arch(DEFAULTS.arch),
+    weights: WeightsOption = None,
+    img_size: ImgSize = None,
+    epochs: Epochs = DEFAULTS.epochs,
+    batch_size: BatchSize = DEFAULTS.batch_size,
+    test_split: TestSplit = DEFAULTS.test_split,
+    val_split: ValSplit = DEFAULTS.val_split,
+    seed: Seed = DEFAULTS.seed,
+    augment: AugmentOption = None,
+    class_weight: ClassWeightOption = ClassWeight(DEFAULTS.class_weight),
+    strict: Strict = False,
+    exist_ok: ExistOk = False,
+    patience: Patience = DEFAULTS.patience,
+    distribute: DistributeOption = Distribute(DEFAULTS.distribute),
+    resume: Resume = False,
+    cache: Cache = None,
     quiet: Quiet = False,
     full_decode: FullDecode = False,
 ):

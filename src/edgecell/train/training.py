@@ -81,6 +81,14 @@ def train(config: TrainConfig, verbose: int = 1, log=print) -> dict:
         for phase, start, end in zip(plan, starts, [*starts[1:], done])
     ]
     report["class_weight"] = dict(zip(data.classes, weights)) if weights else None
+    return _finish(keras, model, config, run, data, parts, report, started, log)
+
+
+UNBALANCED = 1.5  # largest class over smallest above this: "auto" weights the classes
+
+
+def _finish(keras, model, config: TrainConfig, run, data, parts, report: dict, started: float, log) -> dict:
+    """On the chief: evaluate on the test split, say how it compares with a constant, write the folder."""
     trained = model.get_weights()  # on every worker: reading distributed variables may communicate
     if not run.chief:
         return report
@@ -98,9 +106,6 @@ def train(config: TrainConfig, verbose: int = 1, log=print) -> dict:
     write_artifacts(Path(config.out_dir), model, data.classes, parts, config, report)
     resume.remove(resume.folder(config.out_dir))
     return report
-
-
-UNBALANCED = 1.5  # largest class over smallest above this: "auto" weights the classes
 
 
 def class_weights(counts: dict, classes, policy: str) -> list:
