@@ -79,6 +79,9 @@ def test_normalisation_written_by_tflite_support_is_used_for_a_float_input(
         out = tmp_path / f"{mean}.jsonl"
         result = CliRunner().invoke(app, ["infer", *images, "--model", str(model), "-o", str(out), "-q"])
         assert result.exit_code == 0, result.output
-        labels[mean] = [json.loads(line)["label"] for line in out.read_text().splitlines()]
-    assert labels[127.5] == [Path(p).parent.name for p in images]
-    assert labels[0.0] != labels[127.5]  # the metadata's values really reach the model
+        rows = [json.loads(line) for line in out.read_text().splitlines()]
+        labels[mean] = [(row["label"], row["score"]) for row in rows]
+    assert [label for label, _ in labels[127.5]] == [Path(p).parent.name for p in images]
+    # the metadata's values really reach the model: a solid colour may keep its label unnormalised,
+    # but not its scores
+    assert [score for _, score in labels[0.0]] != [score for _, score in labels[127.5]]
