@@ -8,6 +8,7 @@ on it exactly as a user would run it on their own pictures.
 from pathlib import Path
 
 from edgecell.core.errors import EdgecellError
+from edgecell.device.sinks.base import Sink
 from edgecell.train.config import TrainConfig
 
 DEMO_IMG_SIZE = 32
@@ -90,7 +91,7 @@ def held_out_folder(model_dir, out: Path) -> Path:
     return out
 
 
-class _Spread:
+class _Spread(Sink):
     """A sink that logs `SHOWN` lines spread over the folder, and every failure."""
 
     def __init__(self, total, log):
@@ -103,9 +104,6 @@ class _Spread:
             self.log(terminal.line(result))
         self.seen += 1
 
-    def close(self):
-        pass
-
 
 def classify_folder(model: Path, folder: Path, log) -> dict:
     """What `edgecell infer FOLDER --model MODEL` does (the same library run), with `SHOWN` lines
@@ -115,7 +113,7 @@ def classify_folder(model: Path, folder: Path, log) -> dict:
     from edgecell.device.sinks import terminal
 
     summary = infer_run.run(
-        Classifier(model), infer_run.Source((str(folder),)), terminal=lambda total: _Spread(total, log)
+        Classifier(model), infer_run.Source((str(folder),)), terminal=lambda total: _Spread(total, log), log=log
     )
     log(terminal.summary_text(summary))
     return summary

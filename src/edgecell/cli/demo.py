@@ -3,6 +3,7 @@ from typing import Annotated
 
 import typer
 
+from edgecell.cli.options import keras_verbose
 from edgecell.cli.user_errors import user_errors
 from edgecell.core.errors import BUDGET
 from edgecell.digits_demo import DEMO_EPOCHS
@@ -22,7 +23,7 @@ def demo(
     from edgecell.digits_demo import run
 
     with user_errors():
-        result = run(out, epochs, log=typer.echo)
+        result = run(out, epochs, verbose=keras_verbose(), log=typer.echo)
     typer.echo(f"Demo done: model folder {result['model_dir']}, int8 model in {result['export']['export_dir']}.")
     if result["export"]["failed"]:
         typer.secho("The int8 model is over its accuracy budget; see export_report.md.", err=True, fg=typer.colors.RED)

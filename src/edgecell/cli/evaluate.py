@@ -1,4 +1,3 @@
-import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -21,7 +20,6 @@ def evaluate(
     ] = False,
 ):
     """Test loss, accuracy and the per-class table, on the recorded held-out split or another folder."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up lines; set it to 0 to see them
     from edgecell.train.evaluation import evaluate as run
     from edgecell.train.metrics import format_baseline, format_table
 

@@ -15,6 +15,16 @@ import typer
 from edgecell.core.errors import EdgecellError
 from edgecell.device.model.runtime import Runtime
 
+
+def keras_verbose() -> int:
+    """Keras' `verbose` for a training run: its progress bar on a terminal, one line per epoch otherwise
+    (a log file would hold the bar's every redraw). TensorFlow's start-up lines are kept out by
+    `edgecell.core.requires.tensorflow`, which every command imports TensorFlow through."""
+    import sys
+
+    return 1 if sys.stdout.isatty() else 2
+
+
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print less: no line per image, no progress.")]
 JsonFile = Annotated[
     Optional[Path],

@@ -1,4 +1,3 @@
-import os
 import shlex
 import sys
 from enum import Enum
@@ -7,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from edgecell.cli.options import FullDecode, Quiet
+from edgecell.cli.options import FullDecode, Quiet, keras_verbose
 from edgecell.cli.user_errors import user_errors
 from edgecell.core import modelfolder
 from edgecell.core.errors import EdgecellError
@@ -128,7 +127,6 @@ def train(
     full_decode: FullDecode = False,
 ):
     """Train a classifier on a class-folder dataset and evaluate it on a held-out split."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up lines; set it to 0 to see them
     from edgecell.train.training import train as run
 
     out = out or TRAINED / data_dir.resolve().name
@@ -156,7 +154,7 @@ def train(
         _check_folders(data_dir, out, resume or exist_ok)
         try:
             log = (lambda *_: None) if quiet else typer.echo
-            report = run(config, verbose=1 if sys.stdout.isatty() else 2, log=log)
+            report = run(config, verbose=keras_verbose(), log=log)
         except KeyboardInterrupt:
             _interrupted(config)
     if not report["distribute"]["chief"]:

@@ -9,7 +9,9 @@ TRAIN_EXTRA = "pip install 'edgecell[train]'"
 
 def tensorflow(needed_for: str):
     """Import TensorFlow, or explain in one sentence how to install it."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the output
+    # TensorFlow's C++ start-up lines (absl, CPU features, oneDNN) stay out of every command's output;
+    # TF_CPP_MIN_LOG_LEVEL=0 shows them.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         import tensorflow as tf
     except ImportError as error:
