@@ -2,7 +2,7 @@
 
 Measured, not copied: each pair was asked of a real tflite-runtime 2.14.0 (its interpreter
 builder refuses a model listing an op version it has no kernel for), and
-tests/test_compat.py asks it again for every entry and the version just past it.
+tests/converters/test_compat.py asks it again for every entry and the version just past it.
 Ops missing here (StableHLO ops, newer builtins) do not load there at all.
 """
 

@@ -1,9 +1,9 @@
 import shutil
 
 import pytest
-from imagegen import colour_dataset
+from support.imagegen import colour_dataset
 
-pytest_plugins = ["mosquitto"]  # the `mosquitto` fixture: a real broker on a free loopback port
+pytest_plugins = ["support.mosquitto"]  # the `mosquitto` fixture: a real broker on a free loopback port
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +52,7 @@ def tflite_runtime_python():
 
     Built once under ~/.cache/edgecell-tests/ (a minute of pip installs) and reused after that.
     """
-    from venvs import TFLITE_RUNTIME_214, base_python, runtime_venv
+    from support.venvs import TFLITE_RUNTIME_214, base_python, runtime_venv
 
     python = base_python()
     if python is None:
@@ -66,8 +66,8 @@ def tflite_runtime_python():
 @pytest.fixture(scope="session")
 def foreign_tflite(tmp_path_factory, trained_dir, colour_data):
     """{'float', 'int8', 'labels'}: classifiers of `colour_data` without edgecell metadata that take
-    (pixel - 127.5) / 127.5 (tests/tflite_models.py)."""
-    from tflite_models import foreign_models
+    (pixel - 127.5) / 127.5 (tests/support/tflite_models.py)."""
+    from support.tflite_models import foreign_models
 
     return foreign_models(trained_dir, colour_data, tmp_path_factory.mktemp("foreign"))
 

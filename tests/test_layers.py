@@ -174,3 +174,29 @@ def test_no_function_is_longer_than_a_screen():
                 if lines > LONGEST:
                     long.append(f"{module}.{node.name} ({lines} lines)")
     assert not long, f"functions over {LONGEST} lines: {long}"
+
+
+TESTS = ROOT / "tests"
+THEMES = {"faults", "support"}  # test folders that are not a code folder: the fault tests, and what tests share
+
+
+def test_tests_mirror_the_code():
+    """A test file sits in the folder of the code it tests (tests/device/<stage>/, tests/converters/,
+    ...) or in a theme; pytest imports each by its file name, so no two share one."""
+    code = {
+        "device": ROOT / "device",
+        "converters": ROOT / "converters",
+        **{p.name: p for p in (ROOT / "src" / "edgecell").iterdir() if p.is_dir() and (p / "__init__.py").exists()},
+    }
+    misplaced, names = [], {}
+    for path in TESTS.rglob("*.py"):
+        folder = path.relative_to(TESTS).parts[:-1]
+        names.setdefault(path.name, []).append(str(path.relative_to(TESTS)))
+        if not folder or folder[0] in THEMES:
+            continue
+        mirrored = code.get(folder[0])
+        if mirrored is None or not mirrored.joinpath(*folder[1:]).is_dir():
+            misplaced.append(str(path.relative_to(TESTS)))
+    assert not misplaced, f"test files in a folder no code folder matches: {misplaced}"
+    twice = {name: paths for name, paths in names.items() if len(paths) > 1 and name != "__init__.py"}
+    assert not twice, f"test file names used twice: {twice}"

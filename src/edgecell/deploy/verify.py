@@ -18,7 +18,9 @@ from edgecell.models import DEMO_IMAGES, DEMO_MODEL
 
 MAX_IMAGES = 48  # a few dozen: enough to catch a board that differs, quick to copy and run
 TOP_K = 5  # scores compared per image
-FLOAT_TOLERANCE = 5e-3  # float outputs: LiteRT and tflite-runtime 2.14 differ by ~1.2e-3 (tests/test_compat.py)
+FLOAT_TOLERANCE = (
+    5e-3  # LiteRT and tflite-runtime 2.14 float outputs differ by ~1.2e-3 (tests/converters/test_compat.py)
+)
 PRINTED = 1e-6  # `edgecell infer` writes scores rounded to 6 decimals
 
 
