@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
 from benchmarks.serve import Served, camera_frames  # noqa: E402
 from edgecell.device.connect import broker  # noqa: E402
-from edgecell.device.connect.mqtt import Publisher  # noqa: E402
+from edgecell.device.connect.mqtt import Publisher, Publishing  # noqa: E402
 from edgecell.device.input import image  # noqa: E402
 from edgecell.device.loop import events, runner  # noqa: E402
 from edgecell.device.measure import stats  # noqa: E402
@@ -89,7 +89,7 @@ def loop_ms(classifier, frames, sinks=()) -> tuple:
 
 def published_ms(classifier, frames, target, folder, also=()) -> tuple:
     """(per-frame ms, the publisher) of one round with the publisher connected, and `also` sinks."""
-    sink = Publisher(target, "bench", folder / "outbox", stats_every=1.0, log=lambda m: None)
+    sink = Publisher(target, "bench", folder / "outbox", Publishing(stats_every=1.0), log=lambda m: None)
     for _ in range(100):
         if sink.connected:
             break

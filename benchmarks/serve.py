@@ -153,7 +153,7 @@ SERVER = """
 import sys
 from edgecell.device.http import server
 from edgecell.device.model.classifier import Classifier
-server.run(Classifier(sys.argv[1]), "127.0.0.1:0", on_signals=True, log=lambda line: None,
+server.run(Classifier(sys.argv[1]), server.Serving("127.0.0.1:0"), on_signals=True, log=lambda line: None,
           ready=lambda server: print(server.server_address[1], flush=True))
 """
 

@@ -20,6 +20,8 @@ SHOWN_LABELS = 10  # the first few; --json has them all
 
 
 def describe(path, runtime_name: runtime.Runtime = runtime.Runtime.auto, locale: str = "en") -> dict:
+    """Everything `edgecell info` shows. The model is loaded once: through the same Classifier
+    `edgecell infer` builds when it is a classifier, on its own when it is not."""
     path = Path(path)
     content = read_model(path)
     try:
@@ -28,7 +30,14 @@ def describe(path, runtime_name: runtime.Runtime = runtime.Runtime.auto, locale:
         ops = compat.ops(content)
     except edgecell_metadata.MetadataError as error:
         raise EdgecellError(f"Model file {path} is not usable: {error}.") from None
-    interpreter, info = runtime.load(content, str(path), runtime_name)
+    try:
+        classifier = Classifier(path, runtime_name=runtime_name, locale=locale)
+    except EdgecellError as error:  # not a classifier, or labels that do not fit: said after the rest
+        interpreter, info = runtime.load(content, str(path), runtime_name)
+        seen = {"labels": None, "normalisation": None, "not_usable": str(error)}
+    else:
+        interpreter, info = classifier.interpreter, classifier.runtime
+        seen = _as_infer_sees_it(classifier)
     compatibility = compat.compatibility(content)
     return {
         "file": str(path),
@@ -38,18 +47,14 @@ def describe(path, runtime_name: runtime.Runtime = runtime.Runtime.auto, locale:
         "outputs": [_tensor(t) for t in interpreter.get_output_details()],
         "metadata": meta,
         "standard_metadata": None if standard is None else dataclasses.asdict(standard),
-        **_as_infer_sees_it(path, runtime_name, locale),
+        **seen,
         "ops": [{"name": op.name, "version": op.version} for op in ops],
         compatibility.target: {"loads": compatibility.loads, "problems": compatibility.problems},
     }
 
 
-def _as_infer_sees_it(path, runtime_name, locale) -> dict:
+def _as_infer_sees_it(classifier: Classifier) -> dict:
     """The labels and normalisation `edgecell infer` would use, with their sources."""
-    try:
-        classifier = Classifier(path, runtime_name=runtime_name, locale=locale)
-    except EdgecellError as error:  # not a classifier, or labels that do not fit: said after the rest
-        return {"labels": None, "normalisation": None, "not_usable": str(error)}
     norm = classifier.normalisation
     return {
         "labels": {"source": classifier.labels_source, "names": classifier.labels},

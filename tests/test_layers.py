@@ -176,6 +176,27 @@ def test_no_function_is_longer_than_a_screen():
     assert not long, f"functions over {LONGEST} lines: {long}"
 
 
+MOST_PARAMETERS = 9  # more travel together as a settings object (a dataclass or NamedTuple)
+
+
+def test_no_function_takes_a_crowd_of_loose_arguments():
+    """A command's function (cli/infer.py's `infer`) takes one parameter per flag: that is its
+    interface, so it is left out; everything it calls takes grouped settings."""
+    crowded = []
+    for module, path in MODULES.items():
+        if "_generated" in path.parts:
+            continue
+        command = module.rsplit(".", 1)[-1] if module.startswith("edgecell.cli.") else None
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name != command:
+                arguments = node.args
+                named = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+                count = len([a for a in named if a.arg not in ("self", "cls")])
+                if count > MOST_PARAMETERS:
+                    crowded.append(f"{module}.{node.name} ({count})")
+    assert not crowded, f"functions with more than {MOST_PARAMETERS} parameters: {crowded}"
+
+
 TESTS = ROOT / "tests"
 THEMES = {"faults", "support"}  # test folders that are not a code folder: the fault tests, and what tests share
 

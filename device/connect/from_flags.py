@@ -66,7 +66,7 @@ def start(connections: Connections, classifier, threshold: float = 0.0, log=prin
         return sinks, detector
     device = broker.device_id(connections.device_id)
     if connections.mqtt is not None:
-        from edgecell.device.connect.mqtt import Publisher  # paho-mqtt only when asked for
+        from edgecell.device.connect.mqtt import Publisher, Publishing  # paho-mqtt only when asked for
 
         target = broker.parse_url(connections.mqtt)
         sinks.append(
@@ -74,11 +74,13 @@ def start(connections: Connections, classifier, threshold: float = 0.0, log=prin
                 target,
                 device,
                 connections.outbox_folder(device),
-                outbox_mb=connections.outbox_mb,
-                stats_every=connections.stats_every,
-                ca=connections.mqtt_ca,
-                ha_discovery=connections.ha_discovery,
-                model=classifier.path.name,
+                Publishing(
+                    outbox_mb=connections.outbox_mb,
+                    stats_every=connections.stats_every,
+                    ca=connections.mqtt_ca,
+                    ha_discovery=connections.ha_discovery,
+                    model=classifier.path.name,
+                ),
                 log=log,
             )
         )

@@ -21,6 +21,8 @@ import queue
 import sys
 import threading
 import time
+from dataclasses import dataclass
+from typing import Optional
 
 from edgecell.device.connect import broker, ha_discovery
 from edgecell.device.connect.outbox import Outbox
@@ -37,26 +39,27 @@ _CLOSE = object()
 _RESULT = object()  # a queued result, to encode as the result topic's JSON
 
 
+@dataclass(frozen=True)
+class Publishing:
+    """How a Publisher publishes, besides where: the outbox's cap, the stats period, TLS, discovery."""
+
+    outbox_mb: float = 64.0  # what waits on disk while the broker is away; the oldest goes first
+    stats_every: float = 10.0  # seconds between stats messages
+    ca: Optional[str] = None  # CA file for mqtts:// (None: the system's)
+    ha_discovery: bool = False  # announce the sensors to Home Assistant
+    model: str = ""  # the model's file name, in status and discovery
+    reconnect: tuple = (1, 30)  # paho's reconnect delay, first and longest (s)
+
+
 class Publisher(Sink):
     key = "mqtt"
 
-    def __init__(
-        self,
-        target: broker.Target,
-        device: str,
-        outbox_dir,
-        *,
-        outbox_mb: float = 64.0,
-        stats_every: float = 10.0,
-        ca=None,
-        ha_discovery: bool = False,
-        model: str = "",
-        log=None,
-        reconnect=(1, 30),
-    ):
-        self.target, self.device, self.stats_every, self.model = target, device, stats_every, model
+    def __init__(self, target: broker.Target, device: str, outbox_dir, publishing: Publishing = Publishing(), log=None):
+        ca, ha_discovery, reconnect = publishing.ca, publishing.ha_discovery, publishing.reconnect
+        self.target, self.device, self.stats_every = target, device, publishing.stats_every
+        self.model = publishing.model
         self.log = log or (lambda message: print(message, file=sys.stderr, flush=True))
-        self.outbox = Outbox(outbox_dir, int(outbox_mb * 1024 * 1024))
+        self.outbox = Outbox(outbox_dir, int(publishing.outbox_mb * 1024 * 1024))
         self.topics = {name: target.topic(device, name) for name in ("result", "event", "status", "stats")}
         self.seq = self.done = self.failed = self.events = 0
         self.delivered = self.memory_drops = self.reconnects = 0

@@ -20,6 +20,7 @@ import os
 import socket
 import sys
 import threading
+from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from importlib import resources
 from typing import NamedTuple, Optional
@@ -180,16 +181,28 @@ def start(
     return server
 
 
+@dataclass(frozen=True)
+class Serving:
+    """Where and how the server answers: `[HOST:]PORT`, the token, the body cap, /classify's answer."""
+
+    address: str
+    token: Optional[str] = None
+    max_body_mb: float = MAX_BODY_MB
+    top_k: int = 1
+    threshold: float = 0.0
+
+
 @contextlib.contextmanager
-def beside(address: str, load, classifier, top_k=1, threshold=0.0, token=None, max_body_mb=MAX_BODY_MB, log=print):
+def beside(serving: Serving, load, classifier, log=print):
     """`infer --serve`: the server runs while the block does, and the block gets the sinks to add
     to the run (the page's `Live` state). /classify classifies with `load()`, a second copy of
     the model, so it never shares an interpreter with the loop."""
     from edgecell.device.http.live_state import Live
 
-    check_exposure(parse_address(address), token)  # before loading anything
+    check_exposure(parse_address(serving.address), serving.token)  # before loading anything
     live = Live(str(classifier.path), classifier.runtime.name)
-    server = start(address, live, Classify(load(), top_k, threshold), token, max_body_mb, log=log)
+    classify = Classify(load(), serving.top_k, serving.threshold)
+    server = start(serving.address, live, classify, serving.token, serving.max_body_mb, log=log)
     try:
         yield [live]
     finally:
@@ -198,11 +211,7 @@ def beside(address: str, load, classifier, top_k=1, threshold=0.0, token=None, m
 
 def run(
     classifier,
-    address: str,
-    token: Optional[str] = None,
-    max_body_mb: float = MAX_BODY_MB,
-    top_k: int = 1,
-    threshold: float = 0.0,
+    serving: Serving,
     stop: Optional[runner.Stop] = None,
     on_signals: bool = False,
     log=print,
@@ -215,8 +224,8 @@ def run(
 
     stop = stop or runner.Stop()
     live = Live(str(classifier.path), classifier.runtime.name)
-    classify = Classify(classifier, top_k, threshold)
-    server = start(address, live, classify, token, max_body_mb, feed_live=True, log=log)
+    classify = Classify(classifier, serving.top_k, serving.threshold)
+    server = start(serving.address, live, classify, serving.token, serving.max_body_mb, feed_live=True, log=log)
     try:
         if ready is not None:
             ready(server)

@@ -179,7 +179,7 @@ def test_resume_with_another_image_size_is_refused(colour_data, tmp_path):
 @pytest.mark.tf
 def test_cache_is_read_back_after_the_first_pass(tmp_path):
     """The second pass reads the cache file: it still yields every image after the files are deleted."""
-    from edgecell.train.pipeline import cache_prefix, image_batches
+    from edgecell.train.pipeline import Reading, cache_prefix, image_batches
 
     root = colour_dataset(tmp_path / "data", per_class=5, size=16)
     paths = sorted(root.rglob("*.png"))
@@ -188,7 +188,7 @@ def test_cache_is_read_back_after_the_first_pass(tmp_path):
     stale = tmp_path / f"{os.path.basename(prefix)}_0.lockfile"
     stale.write_text("left by a run killed during its first pass")
     assert cache_prefix(tmp_path / "cache", "train", paths, labels, 16) == prefix and not stale.exists()
-    batches = image_batches(paths, labels, 16, 4, shuffle=True, cache=prefix)
+    batches = image_batches(paths, labels, 16, 4, Reading(shuffle=True, cache=prefix))
     first = sorted(float(x.numpy().sum()) for images, _ in batches for x in images)
     for path in paths:
         path.unlink()

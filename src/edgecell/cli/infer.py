@@ -166,4 +166,4 @@ def _serving(address, load, classifier, top_k, threshold, token, max_body_mb, lo
         return contextlib.nullcontext([])
     from edgecell.device.http import server
 
-    return server.beside(address, load, classifier, top_k, threshold, token, max_body_mb, log)
+    return server.beside(server.Serving(address, token, max_body_mb, top_k, threshold), load, classifier, log)

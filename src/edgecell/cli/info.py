@@ -16,7 +16,7 @@ def info(
 ):
     """Input and output tensors, labels and normalisation with their sources, metadata, ops and size of a .tflite."""
     from edgecell.converters.describe import describe, text
-    from edgecell.device.model.classifier import Classifier
+    from edgecell.core.errors import EdgecellError
 
     with user_errors():
         described = describe(model, runtime, locale)
@@ -24,5 +24,6 @@ def info(
             write_json(json_file, described)
     if json_file is None or str(json_file) != "-":
         typer.echo(text(described))
-    with user_errors():  # described, but can `edgecell infer` run it? The same sentence infer would give, exit 2
-        Classifier(model, runtime_name=runtime, locale=locale)
+    if described.get("not_usable"):  # described, but `edgecell infer` cannot run it: infer's sentence, exit 2
+        with user_errors():
+            raise EdgecellError(described["not_usable"])

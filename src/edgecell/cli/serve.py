@@ -55,13 +55,10 @@ def serve(
     stop = runner.Stop()
     with user_errors():
         classifier = open_classifier(model, labels, mean, std, threads, runtime, full_decode, locale)
+        serving = server.Serving(address, token, max_body_mb, top_k, threshold)
         status = server.run(
             classifier,
-            address,
-            token,
-            max_body_mb,
-            top_k,
-            threshold,
+            serving,
             stop=stop,
             on_signals=True,
             log=partial(typer.echo, err=True),

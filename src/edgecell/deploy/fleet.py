@@ -54,6 +54,17 @@ class BoardReport(NamedTuple):
         return self.status == "done"
 
 
+class Release(NamedTuple):
+    """What every board gets, made once on the laptop before any board is touched."""
+
+    model: Path
+    name: str  # models/NAME on the board
+    sha: str  # the model's sha256: its file name on the board
+    ref: verify.Reference  # the laptop's answers on the held-out images
+    images: bytes  # those images, as a tar
+    wheel: Wheel  # built when a board needs edgecell installed
+
+
 def model_name(model: Path, name: Optional[str]) -> str:
     name = name or model.stem
     if not NAME.match(name):
@@ -71,12 +82,10 @@ def deploy(model: Path, hosts: list, ssh: Ssh, settings: Settings, on_board=None
     ref = verify.reference(model, verify.held_out_images(model, settings.images))
     images = pack({staged: path for staged, path in ref.images.items()})
     with tempfile.TemporaryDirectory(prefix="edgecell-deploy-") as scratch:
-        wheel = Wheel(settings.wheel, Path(scratch))
+        release = Release(model, name, sha, ref, images, Wheel(settings.wheel, Path(scratch)))
 
         def one(host: Host) -> BoardReport:
-            return _guarded(
-                host, ssh, lambda link: _deploy_one(host, link, settings, model, name, sha, ref, images, wheel)
-            )
+            return _guarded(host, ssh, lambda link: _deploy_one(host, link, settings, release))
 
         return _each(hosts, one, settings.parallel, on_board)
 
@@ -116,16 +125,17 @@ def _guarded(host: Host, ssh: Ssh, work) -> BoardReport:
         return BoardReport(host.spec, "failed", f"unexpected {type(error).__name__}: {error}")
 
 
-def _deploy_one(host, ssh, settings, model, name, sha, ref, images, wheel) -> BoardReport:
-    facts = board.probe(ssh, host, settings.prefix, name)
-    seen = dict(cpu=facts.machine, runtime=facts.runtime, previous=facts.current, new=f"{sha}.tflite")
+def _deploy_one(host: Host, ssh: Ssh, settings: Settings, release: Release) -> BoardReport:
+    facts = board.probe(ssh, host, settings.prefix, release.name)
+    seen = dict(cpu=facts.machine, runtime=facts.runtime, previous=facts.current, new=f"{release.sha}.tflite")
     try:
-        return _deploy_probed(host, ssh, settings, model, name, sha, ref, images, wheel, facts, seen)
+        return _deploy_probed(host, ssh, settings, release, facts, seen)
     except (BoardUnreachable, board.BoardFailed) as error:  # keep what was learnt about the board
         return BoardReport(host.spec, "failed", str(error), **seen)
 
 
-def _deploy_probed(host, ssh, settings, model, name, sha, ref, images, wheel, facts, seen) -> BoardReport:
+def _deploy_probed(host: Host, ssh: Ssh, settings: Settings, release: Release, facts, seen: dict) -> BoardReport:
+    model, name, sha, ref, images, wheel = release
     target = f"{sha}.tflite"
     if facts.current == target:
         said = f"{name} {sha[:12]} is already the current model; nothing changed."

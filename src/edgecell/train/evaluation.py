@@ -20,11 +20,11 @@ def cross_entropy(probabilities: np.ndarray, labels) -> float:
 
 def evaluate_model(model, paths, labels, classes, img_size: int, batch_size: int = 32, decode=None) -> dict:
     """Run `model` over image files; loss, accuracy, per-class table and confusion matrix."""
-    from edgecell.train.pipeline import image_batches
+    from edgecell.train.pipeline import Reading, image_batches
 
     if not len(paths):
         raise EdgecellError("There are no held-out images to evaluate on; give a folder with --data.")
-    batches = image_batches(paths, labels, img_size, batch_size, decode=decode or decode_scale.DEFAULT)
+    batches = image_batches(paths, labels, img_size, batch_size, Reading(decode=decode or decode_scale.DEFAULT))
     probabilities = model.predict(batches, verbose=0)
     predicted = best(probabilities)
     result = {"images": len(paths), "loss": cross_entropy(probabilities, labels)}

@@ -10,7 +10,9 @@ later passes then uses a buffer bounded in bytes, so memory stays bounded too.
 """
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 from edgecell.core import requires
 from edgecell.device.input import decode_scale
@@ -20,27 +22,37 @@ PREFETCH_BATCHES = 2
 CACHE_SHUFFLE_BYTES = 8 * 2**20  # the reshuffle buffer of a cached pipeline holds at most this much
 
 
-def image_batches(
-    paths,
-    labels,
-    img_size: int,
-    batch_size: int,
-    shuffle: bool = False,
-    seed: int = 4,
-    augment: str = "none",
-    shard=(1, 0),
-    cache=None,
-    drop_remainder: bool = False,
-    decode: str = decode_scale.DEFAULT,
-):
-    """Batches of (float32 RGB pixels in 0..255, label).
+@dataclass(frozen=True)
+class Reading:
+    """How one part's images are read: the defaults read every file once, in order (evaluation).
 
-    `shard` is (shards, index): this pipeline reads only every shards-th file, from `index` on
-    (one shard per worker of a distributed training); every shard is cut to the same length
-    (at most shards - 1 files are left out), so that all workers run the same number of steps.
-    `cache` is a file prefix (see `cache_prefix`). `decode` is the decode rule (`decode_scale`).
+    `shard` is (shards, index): the pipeline reads only every shards-th file, from `index` on (one
+    shard per worker of a distributed training); every shard is cut to the same length (at most
+    shards - 1 files are left out), so that all workers run the same number of steps. `cache` is a
+    file prefix (see `cache_prefix`). `decode` is the decode rule (`decode_scale`).
     """
+
+    shuffle: bool = False
+    seed: int = 4
+    augment: str = "none"  # a policy of AUGMENT_POLICIES
+    shard: tuple = (1, 0)
+    cache: Optional[str] = None
+    drop_remainder: bool = False
+    decode: str = decode_scale.DEFAULT
+
+
+def image_batches(paths, labels, img_size: int, batch_size: int, reading: Reading = Reading()):
+    """Batches of (float32 RGB pixels in 0..255, label), read as `reading` says."""
     tf = requires.tensorflow("The training input pipeline")
+    shuffle, seed, augment, shard, cache, drop_remainder, decode_rule = (
+        reading.shuffle,
+        reading.seed,
+        reading.augment,
+        reading.shard,
+        reading.cache,
+        reading.drop_remainder,
+        reading.decode,
+    )
     size = (img_size, img_size)
     paths = [str(p) for p in paths]
     ds = tf.data.Dataset.from_tensor_slices((paths, list(labels)))
@@ -52,7 +64,7 @@ def image_batches(
         ds = ds.shuffle(max(count, 1), seed=seed, reshuffle_each_iteration=cache is None)
 
     def load(path):
-        return load_resized(path.decode("utf-8"), size, decode)
+        return load_resized(path.decode("utf-8"), size, decode_rule)
 
     def decode(path, label):
         image = tf.numpy_function(load, [path], tf.uint8, stateful=False)

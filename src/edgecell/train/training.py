@@ -5,6 +5,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from edgecell.core import atomic, modelfolder, requires
 from edgecell.core.version import __version__
@@ -75,7 +76,8 @@ def train(config: TrainConfig, verbose: int = 1, log=print) -> dict:
                 verbose=verbose if run.chief else 0,
             )
         done = len(history.get("loss", []))
-    report = _report(config, run, model, data, parts, history, monitor, resumed, done - resumed, fit_started)
+    fitted = _Fitted(history, monitor, resumed, done - resumed, time.perf_counter() - fit_started)
+    report = _report(config, run, model, data, parts, fitted)
     report["phases"] = [
         _phase_report(phase, history, monitor, start, end)
         for phase, start, end in zip(plan, starts, [*starts[1:], done])
@@ -167,8 +169,18 @@ def _inputs(data, parts, config: TrainConfig, run, log):
     return train_input, val_input
 
 
-def _report(config, run, model, data, parts, history, monitor, done, this_run, fit_started) -> dict:
-    fit_seconds = time.perf_counter() - fit_started
+class _Fitted(NamedTuple):
+    """How the fit went: every epoch's figures, and what this run (not a resumed one) did."""
+
+    history: dict  # Keras' history over every epoch, resumed ones included
+    monitor: str  # what early stopping watched
+    resumed: int  # epochs restored from the backup (0: a fresh run)
+    this_run: int  # epochs this process trained
+    seconds: float  # this process's time in fit
+
+
+def _report(config, run, model, data, parts, fitted: _Fitted) -> dict:
+    history, this_run, fit_seconds = fitted.history, fitted.this_run, fitted.seconds
     return {
         "edgecell_version": __version__,
         "arch": config.arch,
@@ -186,9 +198,9 @@ def _report(config, run, model, data, parts, history, monitor, done, this_run, f
         "augment": config.augment,
         "history": history,
         "epochs_run": len(history.get("loss", [])),
-        "resumed_after_epoch": done,  # epochs restored from the backup (0: a fresh run)
+        "resumed_after_epoch": fitted.resumed,
         "epochs_this_run": this_run,
-        "best_epoch": _best_epoch(history, monitor),
+        "best_epoch": _best_epoch(history, fitted.monitor),
         "train_images_per_second": round(len(parts.train) * this_run / fit_seconds, 1) if this_run else None,
         "seconds_per_epoch": round(fit_seconds / this_run, 2) if this_run else None,
     }
@@ -293,7 +305,7 @@ def _resume(config: TrainConfig, run, model, stop, classes, log):
 
 def _pipeline(data, samples, config, shuffle, part):
     """`make(batch_size, shard, drop_remainder)`: one worker's tf.data pipeline over `samples`."""
-    from edgecell.train.pipeline import cache_prefix, image_batches
+    from edgecell.train.pipeline import Reading, cache_prefix, image_batches
 
     paths, labels = [data.abspath(s) for s in samples], [s.label for s in samples]
 
@@ -301,19 +313,9 @@ def _pipeline(data, samples, config, shuffle, part):
         cache = None
         if config.cache:
             cache = cache_prefix(config.cache, part, paths, labels, config.img_size, shard, config.decode)
-        return image_batches(
-            paths,
-            labels,
-            config.img_size,
-            batch_size,
-            shuffle=shuffle,
-            seed=config.seed,
-            augment=config.augment if shuffle else "none",
-            shard=shard,
-            cache=cache,
-            drop_remainder=drop_remainder,
-            decode=config.decode,
-        )
+        augment = config.augment if shuffle else "none"
+        reading = Reading(shuffle, config.seed, augment, shard, cache, drop_remainder, config.decode)
+        return image_batches(paths, labels, config.img_size, batch_size, reading)
 
     return make
 

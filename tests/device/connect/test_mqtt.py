@@ -8,7 +8,7 @@ from support.mosquitto import Recorder
 
 from edgecell.core.errors import EdgecellError
 from edgecell.device.connect import broker
-from edgecell.device.connect.mqtt import Publisher
+from edgecell.device.connect.mqtt import Publisher, Publishing
 from edgecell.device.input import sources
 from edgecell.device.loop import events, runner
 from edgecell.device.model.classifier import Classifier
@@ -27,9 +27,9 @@ def frames(images, count, on_frame=None):
         yield images[i % len(images)]._replace(name=f"frame#{i}")
 
 
-def publisher(mosquitto, tmp_path, **kwargs):
-    kwargs.setdefault("log", lambda message: None)
-    return Publisher(broker.parse_url(mosquitto.url), "pi-1", tmp_path / "outbox", reconnect=(0.1, 0.5), **kwargs)
+def publisher(mosquitto, tmp_path, log=lambda message: None, **publishing):
+    settings = Publishing(reconnect=(0.1, 0.5), **publishing)
+    return Publisher(broker.parse_url(mosquitto.url), "pi-1", tmp_path / "outbox", settings, log=log)
 
 
 def test_results_arrive_whole_and_in_order_with_status_and_events(demo, mosquitto, tmp_path):
