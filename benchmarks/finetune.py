@@ -30,7 +30,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--img-size", type=int, default=224)
     args = parser.parse_args(argv)
-    from imagegen import cells_dataset
+    from support.imagegen import cells_dataset
 
     data = args.work / f"cells-{args.per_class}"
     if not data.is_dir():

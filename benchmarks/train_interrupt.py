@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from imagegen import cells_dataset  # noqa: E402
+from support.imagegen import cells_dataset  # noqa: E402
 
 
 def one_run(data: Path, out: Path, at: str, delay: float) -> tuple:

@@ -29,7 +29,7 @@ def read_model(path) -> bytes:
     try:
         return read_regular(path, MAX_MODEL_BYTES)
     except FileNotFoundError:
-        raise EdgecellError(f"Model file {path} does not exist.") from None
+        raise EdgecellError(f"Model file {path} does not exist; give the path of a .tflite file.") from None
     except NotRegularFile as error:
         if error.kind == "a folder":
             raise EdgecellError(f"Model path {path} is a folder; give a .tflite file.") from None

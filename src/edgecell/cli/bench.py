@@ -11,8 +11,6 @@ from edgecell.device.model.runtime import Runtime
 Models = Annotated[
     list[Path],
     typer.Argument(
-        exists=True,
-        dir_okay=False,
         show_default=False,
         help="One or more .tflite files; the first is the reference of the speed-up column.",
     ),
@@ -22,8 +20,6 @@ Warmup = Annotated[int, typer.Option(min=0, help="Untimed inferences before the 
 BenchData = Annotated[
     Optional[Path],
     typer.Option(
-        exists=True,
-        file_okay=False,
         help="A class-folder dataset, or a model folder (its held-out "
         "split): adds accuracy and end-to-end latency. Without it the inputs are random.",
     ),
@@ -31,8 +27,6 @@ BenchData = Annotated[
 KerasBaseline = Annotated[
     Optional[Path],
     typer.Option(
-        exists=True,
-        file_okay=False,
         help="Model folder of `edgecell train`: add its Keras model as the baseline (needs TensorFlow).",
     ),
 ]

@@ -46,8 +46,6 @@ CheckData = Annotated[
     Optional[Path],
     typer.Option(
         metavar="DIR",
-        exists=True,
-        file_okay=False,
         help="Also check accuracy on this class folder (images the model was not trained on).",
     ),
 ]

@@ -41,6 +41,7 @@ def build(names=COMMANDS) -> typer.Typer:
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
+        suggest_commands=False,  # Click suggests a close command name itself; Typer's would say it twice
     )
     built.callback()(root)
     for name in names:

@@ -23,10 +23,16 @@ MAX_KERAS_BYTES = 4 << 30
 
 
 def require_model(model_dir) -> Path:
+    """`model_dir` when it holds `model.keras`; otherwise one sentence naming what to give instead."""
     model_dir = Path(model_dir)
+    if model_dir.is_file() and model_dir.name == MODEL_FILE:
+        raise EdgecellError(f"{model_dir} is the model file; give its folder: {model_dir.parent}.")
+    if not model_dir.exists():
+        raise EdgecellError(f"{model_dir} does not exist; give the model folder `edgecell train` wrote.")
     if not (model_dir / MODEL_FILE).is_file():
         raise EdgecellError(
-            f"{model_dir} is not a trained model folder (no {MODEL_FILE}); give the folder `edgecell train` wrote."
+            f"{model_dir} holds no {MODEL_FILE}, so it is not a trained model folder; "
+            "give the folder `edgecell train` wrote."
         )
     return model_dir
 
