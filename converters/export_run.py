@@ -156,6 +156,7 @@ def _variants(context: Context, model_dir: Path, decode, keras_accuracy: float, 
             model_dir.resolve().name,
             decode,
         )
+        log(_stage(variant, context))
         rows.append(_variant(context, variant, meta))
         log(_line(rows[-1]))
         for line in _beside_constant(rows[-1]["variant"], rows[-1]["baseline"]):
@@ -163,6 +164,14 @@ def _variants(context: Context, model_dir: Path, decode, keras_accuracy: float, 
         if context.settings.fallback is not None and variant is Variant.int8:
             rows[-1], searched = _fallback(context, rows[-1], meta, log)
     return rows, searched
+
+
+def _stage(variant: Variant, context: Context) -> str:
+    """The line said before a variant's conversion and check, which take seconds to minutes."""
+    calibrating = ""
+    if variant is Variant.int8 and context.calibrated is not None:
+        calibrating = f", calibrating on {len(context.calibrated.images)} images"
+    return f"Converting {variant.value}{calibrating}, then checking it on {len(context.images.labels)} images ..."
 
 
 def _report(context: Context, model_dir, inputs: _Inputs, keras: dict, rows, searched, decode) -> dict:
@@ -274,14 +283,12 @@ def _row(variant: str, path, content, result, settings: Settings) -> dict:
 def _line(row: dict) -> str:
     """One variant in one line: what it costs, the paired evidence, and the verdict with its reason."""
     check = row["check"]
-    if row["passed"]:
-        verdict = f"{'passed' if row['verdict'] == 'passed' else 'inconclusive'}: {row['judgement']}"
-    else:
-        verdict = "FAILED: " + "; ".join(row["failures"])
+    verdict = f"passed: {row['judgement']}" if row["passed"] else "FAILED: " + "; ".join(row["failures"])
     return (
         f"{row['variant']}: {row['size_bytes'] / 1024:.1f} KiB, accuracy {100 * row['accuracy']:.2f}% "
         f"({0.0 - row['drop_points'] + 0.0:+.2f} points against Keras), agreement {100 * row['agreement']:.1f}%, "
-        f"median invoke {row['latency_ms_p50']:.3f} ms; on {check['images']} images {check['both']} both right, "
+        f"median invoke {row['latency_ms_p50']:.3f} ms\n"
+        f"  on {check['images']} images {check['both']} both right, "
         f"{check['keras_only']} Keras only, {check['tflite_only']} TFLite only, {check['neither']} neither; "
         f"{verdict}."
     )

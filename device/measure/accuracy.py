@@ -209,10 +209,10 @@ class Decision(NamedTuple):
             more = "no number of images would settle it at the observed rates (the drop is the budget itself)"
         else:
             more = f"about {self.needed:,} would settle it at the observed rates"
-        return (
-            f"{shown}: {n} held-out image{'s' * (n != 1)} are too few to judge a {budget:g}-point budget; {more}; "
-            f"counted as {'passed' if self.passed else 'failed'} (--inconclusive {'pass' if self.passed else 'fail'})"
-        )
+        small = f"{n} held-out image{'s' * (n != 1)} are too few to judge a {budget:g}-point budget; {more}"
+        if self.passed:  # the evidence does not show a drop over the budget: a pass, with what would settle it
+            return f"{shown}; a note: {small}; counted as passed (--inconclusive fail would fail it)"
+        return f"{shown}: {small}; counted as failed (--inconclusive fail)"
 
     def as_dict(self) -> dict:
         return {

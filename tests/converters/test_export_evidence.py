@@ -60,7 +60,12 @@ def test_one_flipped_image_on_a_small_set_is_not_failed_and_the_output_says_why(
     assert row["verdict"] == "inconclusive" and row["passed"]
     low, high = drop_interval(Paired(16, 1, 0, 1))
     assert check["interval_points"] == [round(100 * low, 4), round(100 * high, 4)]
-    line = next(line for line in result.output.splitlines() if line.startswith("int8:"))
+    lines = result.output.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("int8:"))
+    line = lines[first] + " " + lines[first + 1]  # the figures, then the evidence and the verdict
+    assert lines[first - 1].startswith("Converting int8, calibrating on ")
+    assert lines[first + 1].strip().startswith("on 18 images") and "passed: " in lines[first + 1]
+    assert "a note: 18 held-out images" in line
     assert "on 18 images 16 both right, 1 Keras only, 0 TFLite only, 1 neither" in line
     assert "18 held-out images are too few to judge a 1-point budget" in line
     assert f"about {check['images_needed']:,} would settle it" in line
