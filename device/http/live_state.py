@@ -32,6 +32,7 @@ EVENTS = 20  # events kept for the page
 PENDING = 64  # tapped frames awaiting their result at most (read-ahead keeps ~5 in flight)
 DISPLAY_WIDTH = (320, 640)  # the page's frame is scaled to this range of widths
 JPEG_EVERY_S = 0.4  # the page asks twice a second; more viewers get the same picture
+STAGES = ("wait", "decode", "preprocess", "invoke")  # shown apart on the page (p50 over the recent window)
 
 
 class Live(Sink):
@@ -44,13 +45,13 @@ class Live(Sink):
         self.buckets = [0] * (len(BOUNDS_MS) + 1)  # the last one is +Inf
         self.latency_sum_ms = 0.0
         self.events: deque = deque(maxlen=EVENTS)
-        self._recent: deque = deque(maxlen=RECENT)  # (monotonic time, total ms)
+        self._recent: deque = deque(maxlen=RECENT)  # (monotonic time, Timing)
         self._pending: deque = deque(maxlen=PENDING)  # (name, rgb)
         self._lock = threading.Lock()
         self._latest = None  # (seq, result)
         self._frame = None  # (seq, rgb, result): the latest result that has pixels
         self._seq = 0
-        self._jpeg = (-1, -JPEG_EVERY_S, b"")  # (seq, monotonic time encoded, JPEG)
+        self._jpegs: deque = deque(maxlen=2)  # (seq, monotonic time encoded, JPEG, result), newest last
         self._encoding = threading.Lock()
 
     # --- the loop's side ------------------------------------------------------------------------
@@ -82,7 +83,7 @@ class Live(Sink):
                 return
             self.done += 1
             total = result.timing.total
-            self._recent.append((now, total))
+            self._recent.append((now, result.timing))
             self.latency_sum_ms += total
             self.buckets[_bucket(total)] += 1
 
@@ -103,14 +104,23 @@ class Live(Sink):
         with self._lock:
             recent = list(self._recent)
         now = time.monotonic()
-        recent = [(t, ms) for t, ms in recent if now - t <= RATE_WINDOW_S]
+        recent = [(t, timing) for t, timing in recent if now - t <= RATE_WINDOW_S]
         if not recent:
-            return {"images_per_second": 0.0, "latency_ms": {"p50": None, "p90": None}}
+            return {
+                "images_per_second": 0.0,
+                "latency_ms": {"p50": None, "p90": None},
+                "stages_ms": dict.fromkeys(STAGES),
+            }
         span = max(now - recent[0][0], min(self.uptime(), RATE_WINDOW_S), 1e-6)
-        p50, p90 = stats.percentiles([ms for _, ms in recent], (50, 90))
+        p50, p90 = stats.percentiles([timing.total for _, timing in recent], (50, 90))
+        stages = {}
+        for stage in STAGES:
+            (middle,) = stats.percentiles([getattr(timing, stage) or 0.0 for _, timing in recent], (50,))
+            stages[stage] = round(float(middle), 3)
         return {
             "images_per_second": round(len(recent) / span, 2),
-            "latency_ms": {"p50": round(float(p50), 3), "p90": round(float(p90), 3)},
+            "latency_ms": {"p50": round(float(p50), 3), "p90": round(float(p90), 3)},  # the work: wait not in it
+            "stages_ms": stages,
         }
 
     def latest(self) -> Optional[dict]:
@@ -123,9 +133,9 @@ class Live(Sink):
 
     def status(self) -> dict:
         """What /status.json serves and the live page shows."""
+        shown = self._encoded()
         with self._lock:
             events = list(self.events)
-            frame_seq = self._frame[0] if self._frame is not None else None
         return {
             "model": self.model,
             "runtime": self.runtime,
@@ -135,25 +145,39 @@ class Live(Sink):
             **self.rates(),
             "thermal": self.sensor.read().as_dict(),
             "latest": self.latest(),
-            "frame_seq": frame_seq,
+            # the frame /frame.jpg?seq= serves, with the result drawn on it: the page's caption
+            "frame_seq": shown[0] if shown else None,
+            "frame": {"seq": shown[0], **row(shown[3])} if shown else None,
             "events": events,
         }
 
-    def jpeg(self) -> Optional[bytes]:
-        """The latest frame with its label and score drawn, as JPEG: encoded once per new frame and
-        at most every `JPEG_EVERY_S`, however many pages are open (each encode is CPU taken from
-        the board while the loop runs)."""
+    def jpeg(self, seq: Optional[int] = None) -> Optional[bytes]:
+        """The frame `seq` as JPEG with its label and score drawn, when it is one of the last two
+        encoded (the page asks for the one status.json named, so picture and caption agree);
+        otherwise the latest frame."""
+        if seq is not None:
+            with self._lock:
+                for done, _, data, _ in self._jpegs:
+                    if done == seq:
+                        return data
+        shown = self._encoded()
+        return shown[2] if shown else None
+
+    def _encoded(self):
+        """(seq, time, JPEG, result) of the latest frame: encoded once per new frame and at most
+        every `JPEG_EVERY_S`, however many pages are open (each encode is CPU taken from the board
+        while the loop runs); None before the first frame."""
         with self._encoding:  # one encode at a time; other viewers wait for it and share it
             with self._lock:
-                frame, (seq_done, at, data) = self._frame, self._jpeg
+                frame, last = self._frame, (self._jpegs[-1] if self._jpegs else None)
             if frame is None:
                 return None
             seq, rgb, result = frame
-            if seq != seq_done and time.monotonic() - at >= JPEG_EVERY_S:
-                data = annotate_jpeg(rgb, caption(result))
+            if last is None or (seq != last[0] and time.monotonic() - last[1] >= JPEG_EVERY_S):
+                last = (seq, time.monotonic(), annotate_jpeg(rgb, caption(result)), result)
                 with self._lock:
-                    self._jpeg = (seq, time.monotonic(), data)
-            return data
+                    self._jpegs.append(last)
+            return last
 
 
 def caption(result) -> str:

@@ -38,7 +38,8 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/metrics":
             self._send(200, prometheus.render(self.server.metrics), prometheus.CONTENT_TYPE)
         elif path == "/frame.jpg":
-            jpeg = self.server.live.jpeg()
+            asked = (query.get("seq") or [""])[0]
+            jpeg = self.server.live.jpeg(int(asked) if asked.isdigit() and len(asked) < 19 else None)
             if jpeg is None:
                 self._error(404, "no frame yet")
             else:

@@ -209,6 +209,19 @@ def beside(serving: Serving, load, classifier, log=print):
         server.close()
 
 
+def linger(seconds: Optional[float], log=print) -> Optional[str]:
+    """`infer --serve` after a finite source ended: the page stays up until SIGINT/SIGTERM, or for
+    `seconds` (0: not at all). Returns the signal's name, or None when the time ran out."""
+    if seconds == 0:
+        return None
+    until = "Ctrl-C" if seconds is None else f"Ctrl-C or {seconds:g} s (--serve-for)"
+    log(f"The source has ended; the page stays up until {until}.")
+    stop = runner.Stop()
+    with runner.stopping_on_signals(stop):
+        stop.wait(seconds)
+    return stop.reason
+
+
 def run(
     classifier,
     serving: Serving,

@@ -64,6 +64,7 @@ class OpenCvCamera:
         self.name = f"camera {self.device}"
         self.size, self.frame_size = (tuple(size) if size else None), None  # (width, height) asked / arrived
         self.reconnects = self.stalls = self.empty_frames = 0
+        self.waited_ms = 0.0  # of the last read
         self._ready = threading.Condition()
         self._latest: Optional[np.ndarray] = None
         self._seq = 0
@@ -124,11 +125,15 @@ class OpenCvCamera:
                 time.sleep(max(0.0, next_at - time.monotonic()))
 
     def read(self, timeout: float):
-        """(sequence number, RGB) of the newest frame not yet read, or None after `timeout` s."""
+        """(sequence number, RGB) of the newest frame not yet read, or None after `timeout` s.
+        `waited_ms` is how long it waited for that frame (the grabbing thread decodes it)."""
         with self._ready:
             if self._capture is None:  # never opened, or lost: `stream` reopens it
                 return None
-            if not self._ready.wait_for(lambda: self._seq > self._taken or self._ended, timeout):
+            start = time.perf_counter()
+            arrived = self._ready.wait_for(lambda: self._seq > self._taken or self._ended, timeout)
+            self.waited_ms = (time.perf_counter() - start) * 1000.0
+            if not arrived:
                 return None
             if self._seq <= self._taken:
                 return None
@@ -173,6 +178,7 @@ class PiCamera:
         self.frame_size = None
         self.name = f"picamera {camera_num}"
         self.reconnects = self.stalls = self.empty_frames = 0
+        self.waited_ms = 0.0  # of the last read
         self._seq = 0
         self._camera = None
         error = self._open()
@@ -206,8 +212,10 @@ class PiCamera:
         if self._camera is None:
             return None
         try:
+            start = time.perf_counter()
             job = self._camera.capture_array("main", wait=False)
-            array = self._camera.wait(job, timeout=timeout)
+            array = self._camera.wait(job, timeout=timeout)  # for the sensor's next frame
+            self.waited_ms = (time.perf_counter() - start) * 1000.0
         except TimeoutError:
             return None
         except Exception:  # the camera went away under us: treat as a stall, retried by `stream`
@@ -271,7 +279,9 @@ def stream(camera, retry: Retry = Retry(), max_fps: Optional[float] = None, stop
         if got is not None:
             failures, wait, delivered = 0, retry.first_wait, True
             seq, rgb = got
-            yield Frame(f"{camera.name}#{seq}", rgb, None, (time.perf_counter() - start) * 1000.0)
+            spent = (time.perf_counter() - start) * 1000.0
+            waited = min(spent, getattr(camera, "waited_ms", 0.0))  # for the frame, not decoding it
+            yield Frame(f"{camera.name}#{seq}", rgb, None, spent - waited, wait_ms=waited)
             continue
         camera.stalls += 1
         never_opened = not delivered and not getattr(camera, "is_open", True)

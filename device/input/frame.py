@@ -21,6 +21,7 @@ class Frame(NamedTuple):
     decode_ms: float = 0.0
     tensor: Optional[np.ndarray] = None  # the model's input, when preprocessed ahead (runner.py)
     preprocess_ms: Optional[float] = None
+    wait_ms: float = 0.0  # waiting for the source to deliver (a camera's next frame): not decoding
 
 
 def bgr_to_rgb(bgr: np.ndarray) -> np.ndarray:

@@ -15,7 +15,8 @@ class Timing(NamedTuple):
     preprocess: Optional[float] = None
     invoke: Optional[float] = None
     postprocess: Optional[float] = None
-    total: Optional[float] = None
+    total: Optional[float] = None  # decode + preprocess + invoke + postprocess: the work on one image
+    wait: Optional[float] = None  # waiting for the source's next frame (a camera), not in `total`
 
 
 class Result(NamedTuple):
@@ -45,6 +46,7 @@ def row(result) -> dict:
         "invoke_ms": _rounded_ms(timing.invoke),
         "postprocess_ms": _rounded_ms(timing.postprocess),
         "total_ms": _rounded_ms(timing.total),
+        "wait_ms": _rounded_ms(timing.wait),
         "error": result.error,
         "time_utc": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }

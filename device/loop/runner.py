@@ -81,7 +81,7 @@ def warm_up(classifier, runs: int) -> list:
 def classify_frame(classifier, frame, k: int = 1, threshold: float = 0.0) -> Result:
     """One decoded (or failed) frame through preprocess, invoke and postprocess, timed."""
     if frame.rgb is None and frame.tensor is None:
-        return Result(frame.name, [], Timing(decode=frame.decode_ms), frame.error)
+        return Result(frame.name, [], Timing(decode=frame.decode_ms, wait=frame.wait_ms), frame.error)
     if frame.tensor is None:
         frame = prepare(classifier, frame)
     start = time.perf_counter()
@@ -91,7 +91,7 @@ def classify_frame(classifier, frame, k: int = 1, threshold: float = 0.0) -> Res
     classes = rank(scores, classifier.labels, k, threshold)
     done = time.perf_counter()
     pre, inv, post = frame.preprocess_ms, (invoked - start) * 1e3, (done - invoked) * 1e3
-    timing = Timing(frame.decode_ms, pre, inv, post, frame.decode_ms + pre + inv + post)
+    timing = Timing(frame.decode_ms, pre, inv, post, frame.decode_ms + pre + inv + post, frame.wait_ms)
     return Result(frame.name, classes, timing, None, scores.reshape(-1))
 
 

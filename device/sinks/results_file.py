@@ -40,6 +40,7 @@ FIELDS = [
     "invoke_ms",
     "postprocess_ms",
     "total_ms",
+    "wait_ms",
     "error",
     "time_utc",
 ]

@@ -74,9 +74,12 @@ def summary_text(summary: dict, sinks=()) -> str:
     ]
     if images["done"]:
         lines.append("latency ms      p50      p90      p99     mean      min      max")
-        for stage in ("decode", "preprocess", "invoke", "postprocess", "total"):
+        waited = latency.get("wait") and latency["wait"]["max"]  # a camera: the frames' wait, apart from the work
+        for stage in ("decode", "preprocess", "invoke", "postprocess", "total", *(["wait"] if waited else [])):
             s = latency[stage]
             lines.append(f"{stage:<11}" + "".join(f"{s[k]:9.2f}" for k in ("p50", "p90", "p99", "mean", "min", "max")))
+        if waited:
+            lines.append("wait: for the camera's next frame, not in total")
     if warm["first_invoke_ms"] is not None:
         lines.append(
             f"first inference {warm['first_invoke_ms']:.2f} ms ({warm['runs']} warm-up run(s), not in the statistics)"

@@ -43,6 +43,7 @@ from edgecell.cli.options import (
     write_json,
 )
 from edgecell.cli.user_errors import user_errors
+from edgecell.core.errors import EdgecellError
 from edgecell.device.model.runtime import Runtime
 
 Serve = Annotated[
@@ -53,6 +54,17 @@ Serve = Annotated[
         show_envvar=True,
         help="Also serve a live page, /status.json, /metrics and POST /classify; HOST defaults to 127.0.0.1, "
         "any other needs --token.",
+        rich_help_panel=SERVING,
+    ),
+]
+ServeFor = Annotated[
+    Optional[float],
+    typer.Option(
+        "--serve-for",
+        metavar="SECONDS",
+        min=0,
+        help="With --serve: how long the page stays up after a folder, file or video ends "
+        "[default: until Ctrl-C; 0: it ends with the source].",
         rich_help_panel=SERVING,
     ),
 ]
@@ -92,6 +104,7 @@ def infer(
     smooth: Smooth = None,
     hold: Hold = None,
     serve: Serve = None,
+    serve_for: ServeFor = None,
     token: Token = None,
     max_body_mb: MaxBodyMb = 10.0,
 ):
@@ -117,6 +130,8 @@ def infer(
         )
         for settings in (source, options, reach):  # every bad flag is one sentence before the model loads
             settings.check()
+        if serve_for is not None and serve is None:
+            raise EdgecellError("--serve-for says how long --serve stays up; give --serve [HOST:]PORT too.")
         load = partial(open_classifier, model, labels, mean, std, threads, runtime, full_decode, locale)
         classifier, log = load(), partial(typer.echo, err=True)
         sinks, detector = _connect(reach, classifier, threshold, serve is not None, log)
@@ -127,10 +142,13 @@ def infer(
             summary = infer_run.run(
                 classifier, source, options, sinks=every, terminal=shown, log=log, on_signals=True, events=detector
             )
-        if json_file is not None:
-            summary["summary_file"] = str(json_file)
-            write_json(json_file, summary)
-    _say(summary, [*sinks, *labelled])
+            if json_file is not None:
+                summary["summary_file"] = str(json_file)
+                write_json(json_file, summary)
+            _say(summary, [*sinks, *labelled])  # before --serve lingers: the summary while the page stays up
+            if serve is not None and summary["stopped_by"] is None:  # the source ended, not the user
+                _linger(serve_for, log)
+    raise typer.Exit(infer_run.exit_status(summary))
 
 
 def _connect(reach, classifier, threshold: float, serving: bool, log):
@@ -147,15 +165,19 @@ def _connect(reach, classifier, threshold: float, serving: bool, log):
 
 
 def _say(summary: dict, sinks) -> None:
-    """The closing summary on stdout (a reader gone away is no error), then the run's exit status."""
-    from edgecell.device import infer_run
+    """The closing summary on stdout (a reader gone away is no error)."""
     from edgecell.device.sinks import terminal
 
     try:
         typer.echo(terminal.summary_text(summary, sinks))
     except BrokenPipeError:
         terminal.discard_stdout()
-    raise typer.Exit(infer_run.exit_status(summary))
+
+
+def _linger(seconds, log) -> None:
+    from edgecell.device.http import server
+
+    server.linger(seconds, log)
 
 
 def _serving(address, load, classifier, top_k, threshold, token, max_body_mb, log):

@@ -256,3 +256,18 @@ def test_picamera_missing_or_absent_is_one_sentence(monkeypatch, picamera2, devi
     monkeypatch.setitem(sys.modules, "picamera2", None)  # not installed
     result = cli.invoke(app, ["infer", "--picamera", "--model", str(model), *extra])
     assert result.exit_code == 2 and "sudo apt install python3-picamera2" in result.output
+
+
+def test_the_wait_for_a_camera_frame_is_counted_apart_from_decoding(device_model, tmp_path):
+    """A video file as a camera delivers at its own 5 frames a second: the 200 ms between frames
+    are the frame's wait, not its decode, and not in the total latency."""
+    model, extra = device_model
+    video = write_video(tmp_path / "slow.avi", frames=8, fps=5.0)
+    summary = tmp_path / "summary.json"
+    args = ["infer", "--camera", str(video), "--model", str(model), *extra, "--limit", "6", "--json", str(summary)]
+    result = cli.invoke(app, [*args, "-q"])
+    assert result.exit_code == 0, result.output
+    latency = json.loads(summary.read_text())["latency_ms"]
+    assert latency["wait"]["p50"] > 100, latency
+    assert latency["decode"]["p50"] < 50 and latency["total"]["p50"] < 50, latency
+    assert "wait: for the camera's next frame, not in total" in result.output
