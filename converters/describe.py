@@ -12,6 +12,7 @@ import numpy as np
 
 from edgecell.converters import compat
 from edgecell.core.errors import EdgecellError
+from edgecell.core.numbers import size
 from edgecell.core.printable import printable
 from edgecell.device.model import edgecell_metadata, runtime, standard_metadata
 from edgecell.device.model.classifier import Classifier, read_model
@@ -78,7 +79,7 @@ def _tensor(details: dict) -> dict:
 
 
 def text(described: dict) -> str:
-    lines = [f"{described['file']}: {described['size_bytes']:,} bytes (loaded with {described['runtime']})"]
+    lines = [f"{described['file']}: {size(described['size_bytes'])} (loaded with {described['runtime']})"]
     for kind in ("inputs", "outputs"):
         for t in described[kind]:
             quant = t["quantization"]

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from edgecell.converters.fallback import short
 from edgecell.core import atomic
+from edgecell.core.numbers import size
 
 JSON_FILE = "export_report.json"
 MARKDOWN_FILE = "export_report.md"
@@ -37,7 +38,7 @@ def markdown(report: dict) -> str:
         check = v["check"]
         low, high = check["interval_points"]
         lines.append(
-            f"| {v['variant']} | {v['size_bytes'] / 1024:.1f} KiB | {100 * v['accuracy']:.2f}% | "
+            f"| {v['variant']} | {size(v['size_bytes'])} | {100 * v['accuracy']:.2f}% | "
             f"{v['drop_points']:+.2f} | {low:+.2f} to {high:+.2f} | {check['images']} | "
             f"{check['both']} / {check['keras_only']} / {check['tflite_only']} / {check['neither']} | "
             f"{100 * v['agreement']:.2f}% | {v['max_probability_diff']:.4f} | "
@@ -157,7 +158,7 @@ def _fallback(search, max_drop) -> list:
             continue
         lines.append(
             f"| {c['name']} | {', '.join(map(short, c['float_layers'])) or 'none'} "
-            f"| {c['size_bytes'] / 1024:.1f} KiB | "
+            f"| {size(c['size_bytes'])} | "
             f"{100 * c['accuracy']:.2f}% | {c['drop_points']:+.2f} | {_points(c.get('check'))} | "
             f"{c['latency_ms_p50']:.3f} ms | {'loads' if c['tflite_runtime_2_14']['loads'] else 'no'} | "
             f"{c.get('verdict', '')} | {'yes' if c['within_budget'] else 'no'} |"

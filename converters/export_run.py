@@ -28,6 +28,7 @@ from edgecell.converters.convert import Variant
 from edgecell.core import atomic, folder_lock, modelfolder
 from edgecell.core.errors import EdgecellError
 from edgecell.core.modelfolder import CONFIG_FILE
+from edgecell.core.numbers import size
 from edgecell.core.split import read_split
 from edgecell.device.input import decode_scale
 from edgecell.device.measure import accuracy, baseline
@@ -285,7 +286,7 @@ def _line(row: dict) -> str:
     check = row["check"]
     verdict = f"passed: {row['judgement']}" if row["passed"] else "FAILED: " + "; ".join(row["failures"])
     return (
-        f"{row['variant']}: {row['size_bytes'] / 1024:.1f} KiB, accuracy {100 * row['accuracy']:.2f}% "
+        f"{row['variant']}: {size(row['size_bytes'])}, accuracy {100 * row['accuracy']:.2f}% "
         f"({0.0 - row['drop_points'] + 0.0:+.2f} points against Keras), agreement {100 * row['agreement']:.1f}%, "
         f"median invoke {row['latency_ms_p50']:.3f} ms\n"
         f"  on {check['images']} images {check['both']} both right, "

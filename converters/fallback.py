@@ -22,6 +22,7 @@ from typing import NamedTuple, Optional
 from edgecell.converters import calibration, check, compat, debugger, metadata_writer
 from edgecell.converters.context import Context, Limits  # noqa: F401  (Limits: the search's bounds)
 from edgecell.core.errors import EdgecellError
+from edgecell.core.numbers import size
 from edgecell.device.measure import accuracy
 
 RANKING_IMAGES = 64  # training images the layers are ranked on (from the calibration set)
@@ -181,7 +182,7 @@ class _Trials:
                 result = check.against_keras(path, context.keras_scores, context.images, labels, settings.threads)
             except EdgecellError as error:
                 row.update(loads=False, error=str(error), within_budget=False)
-                log(f"Fallback: {name}: {len(content) / 1024:.1f} KiB, does not load here: {error}")
+                log(f"Fallback: {name}: {size(len(content))}, does not load here: {error}")
                 return row
         decision = accuracy.decide(result.counts, settings.max_drop, settings.inconclusive, result.agreement)
         row.update(
@@ -200,7 +201,7 @@ class _Trials:
         if decision.verdict is accuracy.Verdict.inconclusive:
             verdict = f"inconclusive, counted as {verdict} (--inconclusive {settings.inconclusive.value})"
         log(
-            f"Fallback: {name}: {len(content) / 1024:.1f} KiB, accuracy {100 * result.accuracy:.2f}% "
+            f"Fallback: {name}: {size(len(content))}, accuracy {100 * result.accuracy:.2f}% "
             f"({result.drop_points:.2f} points below Keras, 95% interval {low:+.2f} to {high:+.2f}), "
             f"median invoke {result.latency_ms_p50:.3f} ms, "
             f"tflite-runtime 2.14 {'loads' if compatibility.loads else 'no'}; {verdict}."

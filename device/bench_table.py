@@ -5,6 +5,7 @@ Pure functions over `bench.Run` rows, so the tests check the text without timing
 
 import math
 
+from edgecell.core.numbers import percent, size
 from edgecell.device.measure import baseline
 
 
@@ -14,18 +15,12 @@ def _fmt_ms(value) -> str:
     return f"{value:.3f}" if abs(value) < 1 else f"{value:.2f}"  # a tiny model's invoke is tens of microseconds
 
 
-def _size(size_bytes: int) -> str:
-    if size_bytes >= 1024 * 1024:
-        return f"{size_bytes / (1024 * 1024):.1f} MB"
-    return f"{size_bytes / 1024:.0f} kB"
-
-
 def _accuracy(run) -> str:
-    """0.9444 (95% interval 0.7424-0.9901): on a few images the second part matters more than the first."""
+    """94.44% (95% 74.24%-99.01%): on a few images the second part matters more than the first."""
     if run.accuracy is None:
         return "-"
     interval = run.accuracy_interval
-    return f"{run.accuracy:.4f}" + (f" (95% {interval.low:.4f}-{interval.high:.4f})" if interval else "")
+    return percent(run.accuracy) + (f" (95% {percent(interval.low)}-{percent(interval.high)})" if interval else "")
 
 
 def _threads(threads) -> str:
@@ -36,12 +31,12 @@ def details(run) -> list:
     """The lines of one run, in the order TFLite's benchmark tool prints them."""
     inv = run.invoke
     lines = [
-        f"{run.name} ({run.variant}, {run.runtime}, threads {_threads(run.threads)}, {_size(run.size_bytes)})",
+        f"{run.name} ({run.variant}, {run.runtime}, threads {_threads(run.threads)}, {size(run.size_bytes)})",
         f"  init {_fmt_ms(run.init_ms)} ms, first inference {_fmt_ms(run.first_ms)} ms",
         f"  invoke over {inv.count} runs (ms): mean {_fmt_ms(inv.mean)}  std {_fmt_ms(inv.std)}  "
         f"min {_fmt_ms(inv.min)}  "
         f"p50 {_fmt_ms(inv.p50)}  p90 {_fmt_ms(inv.p90)}  p99 {_fmt_ms(inv.p99)}  max {_fmt_ms(inv.max)}",
-        f"  {run.per_second:.1f} inferences per second, peak memory of the process {run.peak_memory_mb:.1f} MB",
+        f"  {run.per_second:.1f} inferences per second, peak memory of the process {run.peak_memory_mb:.1f} MiB",
     ]
     if run.end_to_end is not None and run.accuracy is not None:
         e2e = run.end_to_end
@@ -87,10 +82,10 @@ def comparison(runs) -> list:
                 run.name,
                 run.variant,
                 _threads(run.threads),
-                _size(run.size_bytes),
+                size(run.size_bytes),
                 _accuracy(run),
-                f"{run.baseline['majority_rate']:.4f}" if run.baseline else "-",
-                f"{run.baseline['balanced_accuracy']:.4f}" if run.baseline else "-",
+                percent(run.baseline["majority_rate"]) if run.baseline else "-",
+                percent(run.baseline["balanced_accuracy"]) if run.baseline else "-",
                 _fmt_ms(run.invoke.p50),
                 _fmt_ms(run.invoke.mean),
                 _fmt_ms(run.end_to_end.p50) if run.end_to_end is not None else "-",

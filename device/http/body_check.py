@@ -52,14 +52,19 @@ def check_length(length_header: Optional[str], max_bytes: int) -> Optional[Refus
     return None
 
 
+SEND_THE_FILE = "POST the image file itself as the body: curl --data-binary @photo.jpg URL (not curl -F)"
+
+
 def decode(data: bytes, fit=None):
     """(RGB pixels, None) for a usable image, or (None, Refusal); `fit` as in `image.decode_rgb`
     (the classifier's `decode_fit`, so a large JPEG decodes at the model's scale)."""
     if not data:
         return None, Refusal(400, "the body is empty; POST the image file's bytes")
     name = kind(data)
+    if name is None and data.startswith(b"--"):
+        return None, Refusal(415, f"the body is a multipart form; {SEND_THE_FILE}")
     if name is None:
-        return None, Refusal(415, "the body is not an image (JPEG, PNG, BMP or WebP expected)")
+        return None, Refusal(415, f"the body is not an image (JPEG, PNG, BMP or WebP expected); {SEND_THE_FILE}")
     size = declared_size(data)
     if size is not None and size[0] * size[1] > MAX_PIXELS:
         return None, Refusal(413, f"the {name} is {size[0]}x{size[1]} pixels, over the {MAX_PIXELS}-pixel cap")

@@ -78,6 +78,7 @@ class Classify:
     def __init__(self, classifier, top_k: int = 1, threshold: float = 0.0):
         self.classifier, self.top_k, self.threshold = classifier, top_k, threshold
         self._lock = threading.Lock()
+        runner.warm_up(classifier, 1)  # the first invoke sets the runtime up: paid here, not by the first client
 
     def __call__(self, rgb, name: str = "request", decode_ms: float = 0.0):
         with self._lock:

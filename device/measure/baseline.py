@@ -10,6 +10,8 @@ Plain numpy, so the board-side commands report it as training does.
 
 import numpy as np
 
+from edgecell.core.numbers import percent
+
 MARGIN = 0.05  # accuracy must beat the majority-class rate by this much to count as clearly better
 BALANCED_MARGIN = 0.10  # and balanced accuracy must beat a constant's (1 / classes) by this much
 FIX = (
@@ -77,10 +79,8 @@ def against_constant(y_true, y_pred, classes) -> dict:
 
 def line(result: dict) -> str:
     """One line: accuracy beside the majority-class rate, balanced accuracy and each class's recall."""
-    recalls = ", ".join(
-        f"{name} {'n/a' if recall is None else f'{recall:.2f}'}" for name, recall in result["per_class_recall"].items()
-    )
+    recalls = ", ".join(f"{name} {percent(recall)}" for name, recall in result["per_class_recall"].items())
     return (
-        f"accuracy {result['accuracy']:.4f} against {result['majority_rate']:.4f} for always answering "
-        f"'{result['majority_class']}'; balanced accuracy {result['balanced_accuracy']:.4f}; recall: {recalls}"
+        f"accuracy {percent(result['accuracy'])} against {percent(result['majority_rate'])} for always answering "
+        f"'{result['majority_class']}'; balanced accuracy {percent(result['balanced_accuracy'])}; recall: {recalls}"
     )

@@ -25,7 +25,7 @@ def test_a_constant_answer_is_named_with_its_rate_and_the_fix():
     assert found["balanced_accuracy"] == pytest.approx(0.25)
     assert found["per_class_recall"] == {"disc": 1.0, "dots": 0.0, "ring": 0.0, "square": 0.0}
     assert "never answers 'dots', 'ring', 'square'" in found["verdict"] and "--epochs" in found["verdict"]
-    assert "against 0.6000 for always answering 'disc'" in baseline.line(found)
+    assert "against 60.00% for always answering 'disc'" in baseline.line(found)
 
 
 def test_a_class_without_images_has_no_recall_and_no_warning():
@@ -50,7 +50,7 @@ def test_bench_data_puts_a_model_that_learned_beside_a_constant(exported_dir, co
     model = exported_dir / "export" / "model_int8.tflite"
     done = edgecell("bench", model, "--data", colour_data, "--runs", 3, "--warmup", 1, "--json", out, "--strict")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "against 0.3333 for always answering 'blue'" in done.stdout and "recall: blue 1.00" in done.stdout
+    assert "against 33.33% for always answering 'blue'" in done.stdout and "recall: blue 100.00%" in done.stdout
     assert "Warning" not in done.stdout and "majority rate" in done.stdout  # the comparison table's column
     run = json.loads(out.read_text())["runs"][0]
     assert run["baseline"]["majority_rate"] == pytest.approx(1 / 3) and run["baseline"]["verdict"] is None

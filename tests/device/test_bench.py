@@ -86,7 +86,8 @@ def test_bench_with_data_reports_accuracy_and_end_to_end(tiny, colour_data, vari
     assert run.end_to_end.p50 > 0 and run.invoke.count == 5
     low, high = run.accuracy_interval  # Wilson's, on the images classified
     assert (low, high) == wilson(round(run.accuracy * images), images) and low < run.accuracy <= high
-    assert f"accuracy {run.accuracy:.4f} (95% {low:.4f}-{high:.4f})" in "\n".join(bench_table.details(run))
+    shown = f"accuracy {100 * run.accuracy:.2f}% (95% {100 * low:.2f}%-{100 * high:.2f}%)"
+    assert shown in "\n".join(bench_table.details(run))
     assert run.as_dict()["accuracy_interval"] == [low, high]
 
 
@@ -171,7 +172,7 @@ def test_comparison_table_speed_up_is_against_the_first_row():
     lines = bench_table.comparison([run("a.tflite", 4.0), run("b.tflite", 1.0)])
     assert lines[0].startswith("| model") and len(lines) == 4
     assert lines[2].split("|")[-2].strip() == "1.00x" and lines[3].split("|")[-2].strip() == "4.00x"
-    assert "2 kB" in lines[2] and not math.isnan(latency([1.0]).mean)
+    assert "2.0 KiB" in lines[2] and not math.isnan(latency([1.0]).mean)
 
 
 @pytest.mark.tf

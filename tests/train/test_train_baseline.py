@@ -36,7 +36,7 @@ def test_a_model_that_finds_every_class_has_no_warning():
     result = metrics.summary(truth, predicted, CLASSES)
     assert result["verdict"] is None and result["never_predicted"] == []
     assert result["balanced_accuracy"] == pytest.approx((11 / 12 + 3) / 4)
-    assert "against 0.6000 for always answering 'disc'" in metrics.format_baseline(result)
+    assert "against 60.00% for always answering 'disc'" in metrics.format_baseline(result)
 
 
 def test_class_weights_only_when_unbalanced():

@@ -5,6 +5,7 @@ import typer
 
 from edgecell.cli.options import JsonFile, ModelDir, write_json
 from edgecell.cli.user_errors import user_errors
+from edgecell.core.numbers import percent
 
 
 def evaluate(
@@ -32,7 +33,8 @@ def evaluate(
     typer.echo(f"Test loss: {result['loss']:.4f}")
     interval = result["accuracy_interval"]
     typer.echo(
-        f"Test accuracy: {result['accuracy']:.4f} (95% interval {interval['low']:.4f} to {interval['high']:.4f}, "
+        f"Test accuracy: {percent(result['accuracy'])} (95% interval {percent(interval['low'])} to "
+        f"{percent(interval['high'])}, "
         f"{result['images']} images)"
     )
     typer.echo(format_table(result["per_class"]))

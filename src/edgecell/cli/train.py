@@ -10,6 +10,7 @@ from edgecell.cli.options import FullDecode, Quiet, keras_verbose
 from edgecell.cli.user_errors import user_errors
 from edgecell.core import modelfolder
 from edgecell.core.errors import EdgecellError
+from edgecell.train import interrupt
 from edgecell.train.config import TrainConfig
 from edgecell.train.distribute import Distribute
 from edgecell.train.networks import Arch, Weights
@@ -152,11 +153,13 @@ def train(
     )
     with user_errors():
         _check_folders(data_dir, out, resume or exist_ok)
-        try:
-            log = (lambda *_: None) if quiet else typer.echo
-            report = run(config, verbose=keras_verbose(), log=log)
-        except KeyboardInterrupt:
-            _interrupted(config)
+        log = (lambda *_: None) if quiet else typer.echo
+        with interrupt.Guard(lambda: _say_interrupted(config)) as guard:
+            try:
+                report = run(config, verbose=keras_verbose(), log=log, callbacks=[guard.callback()])
+            except KeyboardInterrupt:
+                guard.interrupted()
+                raise typer.Exit(interrupt.EXIT_INTERRUPTED) from None
     if not report["distribute"]["chief"]:
         typer.echo(f"Worker {report['distribute']['worker']} done; the chief writes {out}/.")
         return
@@ -182,7 +185,7 @@ def _check_folders(data_dir: Path, out: Path, overwrite: bool) -> None:
         raise EdgecellError(f"{out} already holds a trained model; give a fresh --out, or --exist-ok to overwrite it.")
 
 
-def _interrupted(config: TrainConfig):
+def _say_interrupted(config: TrainConfig) -> None:
     from edgecell.train import resume
 
     state = resume.read(resume.folder(config.out_dir)) or {}
@@ -192,4 +195,3 @@ def _interrupted(config: TrainConfig):
         f"edgecell {shlex.join(args)} --resume",
         err=True,
     )
-    raise typer.Exit(130)

@@ -3,6 +3,7 @@
 
 import numpy as np
 
+from edgecell.core.numbers import percent
 from edgecell.device.measure.baseline import baseline, confusion_matrix
 
 
@@ -38,10 +39,10 @@ def summary(y_true, y_pred, classes) -> dict:
 
 def format_baseline(result: dict) -> str:
     """One line: accuracy beside the majority-class rate, balanced accuracy and each class's recall."""
-    recalls = ", ".join(f"{r['class']} {r['recall']:.2f}" for r in result["per_class"])
+    recalls = ", ".join(f"{r['class']} {percent(r['recall'])}" for r in result["per_class"])
     return (
-        f"Accuracy {result['accuracy']:.4f} against {result['majority_rate']:.4f} for always answering "
-        f"'{result['majority_class']}'; balanced accuracy {result['balanced_accuracy']:.4f}; recall: {recalls}."
+        f"Accuracy {percent(result['accuracy'])} against {percent(result['majority_rate'])} for always answering "
+        f"'{result['majority_class']}'; balanced accuracy {percent(result['balanced_accuracy'])}; recall: {recalls}."
     )
 
 

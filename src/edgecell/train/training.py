@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from edgecell.core import atomic, modelfolder, requires
+from edgecell.core.numbers import percent
 from edgecell.core.version import __version__
 from edgecell.device.input import classfolder
 from edgecell.train import dataset, distribute, metrics, networks, plots, resume
@@ -15,7 +16,7 @@ from edgecell.train.config import CONFIG_FILE, TrainConfig
 from edgecell.train.evaluation import evaluate_model
 
 
-def train(config: TrainConfig, verbose: int = 1, log=print) -> dict:
+def train(config: TrainConfig, verbose: int = 1, log=print, callbacks=()) -> dict:
     """Scan, split, train with early stopping (best weights kept), evaluate, write every artifact.
 
     Under `config.distribute` the model and optimizer are built in the strategy's scope and each
@@ -70,7 +71,7 @@ def train(config: TrainConfig, verbose: int = 1, log=print) -> dict:
                 validation_data=val_input,
                 epochs=done if finished else max(done, phase.last_epoch),
                 initial_epoch=done,
-                callbacks=[stop, backup],  # in this order: the backup records early stopping's decision
+                callbacks=[stop, backup, *callbacks],  # in this order: the backup records early stopping's decision
                 shuffle=False,  # the pipeline shuffles
                 class_weight={i: w for i, w in enumerate(weights)} if weights else None,
                 verbose=verbose if run.chief else 0,
@@ -99,7 +100,7 @@ def _finish(keras, model, config: TrainConfig, run, data, parts, report: dict, s
         model.set_weights(trained)
     paths, labels = [data.abspath(s) for s in parts.test], [s.label for s in parts.test]
     test = evaluate_model(model, paths, labels, data.classes, config.img_size, config.batch_size, config.decode)
-    log(f"Test loss {test['loss']:.4f}, test accuracy {test['accuracy']:.4f} on {test['images']} images.")
+    log(f"Test loss {test['loss']:.4f}, test accuracy {percent(test['accuracy'])} on {test['images']} images.")
     log(metrics.format_baseline(test))
     if test["verdict"]:
         log(test["verdict"])
@@ -335,8 +336,8 @@ def write_artifacts(out: Path, model, classes, parts, config: TrainConfig, repor
     plots.curves(report["history"], out / modelfolder.CURVES_FILE)
     test = report["test"]
     baseline = (
-        f"accuracy {test['accuracy']:.2f}, always '{test['majority_class']}' {test['majority_rate']:.2f}, "
-        f"balanced {test['balanced_accuracy']:.2f}"
+        f"accuracy {percent(test['accuracy'])}, always '{test['majority_class']}' {percent(test['majority_rate'])}, "
+        f"balanced {percent(test['balanced_accuracy'])}"
     )
     plots.confusion(test["confusion_matrix"], classes, out / modelfolder.CONFUSION_FILE, baseline)
     with atomic.replacing(out / modelfolder.MODEL_FILE, suffix=".keras") as tmp:

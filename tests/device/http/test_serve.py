@@ -87,6 +87,12 @@ def test_each_bad_body_is_its_own_4xx_and_the_server_stays_up(running, tmp_path)
         "truncated": (jpeg[: len(jpeg) // 2], 422, "truncated"),
         "not an image": (b"hello, this is text and not a picture", 415, "not an image"),
         "a bomb": (jpeg_bomb(tmp_path / "bomb.jpg").read_bytes(), 413, "pixel"),
+        # what `curl -F file=@img` sends: named for what it is, with the command that works
+        "a form": (
+            b'--xyz\r\nContent-Disposition: form-data; name="file"\r\n\r\n' + png() + b"\r\n--xyz--",
+            415,
+            "multipart form; POST the image file itself as the body: curl --data-binary @photo.jpg",
+        ),
     }
     for what, (body, status, reason) in cases.items():
         got, headers, answer = request(running, "POST", "/classify", body)
