@@ -190,8 +190,9 @@ def _say_interrupted(config: TrainConfig) -> None:
 
     state = resume.read(resume.folder(config.out_dir)) or {}
     args = [a for a in sys.argv[1:] if a != "--resume"]
-    typer.echo(
-        f"Interrupted after epoch {state.get('epoch', 0)} of {config.epochs}; continue with: "
-        f"edgecell {shlex.join(args)} --resume",
-        err=True,
-    )
+    done, command = state.get("epoch", 0), f"edgecell {shlex.join(args)}"
+    if done:
+        said = f"Interrupted after epoch {done} of {config.epochs}; continue with: {command} --resume"
+    else:
+        said = f"Interrupted in epoch 1 of {config.epochs}, before any was saved; start again with: {command}"
+    typer.echo(said, err=True)

@@ -16,6 +16,8 @@ import signal
 import sys
 import threading
 
+from edgecell.core import requires
+
 GRACE_S = 3.0  # seconds the main thread has to reach a batch boundary before the watchdog ends it
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports it
 
@@ -53,8 +55,7 @@ class Guard:
 
     def callback(self):
         """A Keras callback that raises KeyboardInterrupt at the first batch boundary after Ctrl-C."""
-        import keras
-
+        keras = requires.keras("`edgecell train`")
         guard = self
 
         class StopOnRequest(keras.callbacks.Callback):
