@@ -6,15 +6,19 @@ class, and nothing else, so a run over a folder that is not labelled costs nothi
 gives the accuracy with its 95% Wilson interval beside the majority-class rate (a model that
 always answers the biggest class scores that), the balanced accuracy, each class's recall and the
 confusion matrix (rows the true class, columns the answer; "other" is an answer outside the
-folder's classes, or none above --threshold).
+folder's classes, or none above --threshold). With `--confusion FILE.png` the matrix is drawn
+there too (`confusion_png.py`).
 """
 
+import os
 from pathlib import Path
 from typing import Optional
 
+from edgecell.core.errors import EdgecellError
 from edgecell.core.numbers import percent
 from edgecell.core.printable import printable
 from edgecell.device.measure.accuracy import accuracy_interval, balanced_accuracy, per_class_recall
+from edgecell.device.sinks import confusion_png
 from edgecell.device.sinks.base import Sink
 
 OTHER = "other"
@@ -36,12 +40,13 @@ def class_folders(paths, labels) -> Optional[tuple]:
 
 
 class LabelledReport(Sink):
-    key = "labelled"
-
     """Counts (true folder, top-1 answer) of each classified image; `report()` is the summary's part."""
 
-    def __init__(self, root: Path, classes: list):
-        self.root, self.classes = root, classes
+    key = "labelled"
+
+    def __init__(self, root: Path, classes: list, png: Optional[Path] = None):
+        self.root, self.classes, self.png, self.drawn = root, classes, png, None
+        self.prefix = os.path.join(str(root), "")  # "root/": a result's name starts with it
         self.index = {name.casefold(): i for i, name in enumerate(classes)}
         self.matrix = [[0] * (len(classes) + 1) for _ in classes]  # last column: OTHER
         self.unlabelled = 0  # images directly in the folder, outside every class subfolder
@@ -49,16 +54,18 @@ class LabelledReport(Sink):
     def write(self, result) -> None:
         if not result.ok:
             return
-        try:
-            parts = Path(result.name).relative_to(self.root).parts
-        except ValueError:
-            parts = ()
+        name = result.name  # sources name files by their path under the folder given: a prefix test is enough
+        parts = name[len(self.prefix) :].split(os.sep) if name.startswith(self.prefix) else ()
         if len(parts) < 2:
             self.unlabelled += 1
             return
         truth = self.index[parts[0].casefold()]
         answer = self.index.get(result.classes[0].label.casefold(), len(self.classes)) if result.classes else None
         self.matrix[truth][len(self.classes) if answer is None else answer] += 1
+
+    def close(self) -> None:
+        if self.png is not None and any(map(any, self.matrix)):
+            self.drawn = confusion_png.write(self.report(), self.png)
 
     def report(self) -> dict:
         n = sum(map(sum, self.matrix))
@@ -73,16 +80,32 @@ class LabelledReport(Sink):
             "per_class_recall": dict(zip(self.classes, per_class_recall(self.matrix))),
             "confusion_matrix": {"rows": self.classes, "columns": [*self.classes, OTHER], "counts": self.matrix},
             "unlabelled_images": self.unlabelled,
+            "confusion_png": None if self.drawn is None else str(self.drawn),
         }
 
     def lines(self, report: dict) -> list:
         return lines(report)
 
 
-def sinks(paths, labels) -> list:
-    """The report's sink when `paths` is a labelled class folder, else none."""
+def check_png(png: Optional[Path]) -> None:
+    """One sentence for a --confusion path that cannot be written, before the model loads."""
+    if png is None:
+        return
+    if Path(png).suffix.lower() != ".png":
+        raise EdgecellError(f"--confusion {png}: the matrix is drawn as a PNG; give a file name ending in .png.")
+    if not Path(png).parent.is_dir():
+        raise EdgecellError(f"--confusion {png}: the folder {Path(png).parent} does not exist; create it first.")
+
+
+def sinks(paths, labels, png: Optional[Path] = None) -> list:
+    """The report's sink when `paths` is a labelled class folder, else none (`png` needs one)."""
     found = class_folders(paths, labels)
-    return [] if found is None else [LabelledReport(*found)]
+    if found is None and png is not None:
+        raise EdgecellError(
+            f"--confusion {png} draws a labelled run's confusion matrix; give one SOURCE folder whose "
+            f"subfolders (two or more) are named as the model's labels, or leave --confusion out."
+        )
+    return [] if found is None else [LabelledReport(*found, png=png)]
 
 
 def lines(report: dict) -> list:
@@ -106,4 +129,6 @@ def lines(report: dict) -> list:
     out.append("  " + " " * width + "".join(f" {name:>{width}}" for name in names))
     for name, row in zip(names, report["confusion_matrix"]["counts"]):
         out.append(f"  {name:<{width}}" + "".join(f" {count:>{width}}" for count in row))
+    if report.get("confusion_png"):
+        out.append(f"confusion matrix drawn in {printable(report['confusion_png'])}")
     return out

@@ -7,6 +7,8 @@ import json
 import shutil
 import subprocess
 
+import cv2
+import numpy as np
 import pytest
 from support.cli import edgecell_command
 
@@ -97,3 +99,27 @@ def test_a_folder_that_is_not_labelled_gets_no_accuracy(tmp_path):
     run = edgecell("infer", DEMO_IMAGES, "--model", "demo", "-q", "--json", tmp_path / "run.json")
     assert run.returncode == 0 and "labelled folder" not in run.stdout
     assert "labelled" not in json.loads((tmp_path / "run.json").read_text())
+
+
+def test_confusion_draws_the_matrix_in_a_png_beside_the_results(tmp_path):
+    folder, png = labelled_folder(tmp_path / "test"), tmp_path / "confusion.png"
+    run = edgecell("infer", folder, "--model", "demo", "-q", "--output", tmp_path / "r.csv", "--confusion", png)
+    assert run.returncode == 0, run.stderr
+    assert f"confusion matrix drawn in {png}" in run.stdout
+    image = cv2.imread(str(png))
+    assert image is not None and image.shape[0] == 70 + 2 * 44 + 30  # a title, two class rows, a margin
+    # every counted cell holds half its row ([[1, 1, 0], [0, 1, 1]]): four cells in the half shade, none fuller
+    half = np.array([255, 255, 255]) - 0.5 * (np.array([255, 255, 255]) - np.array([180, 110, 40]))
+    shaded = np.all(image == half.astype(np.uint8), axis=2).sum()
+    assert 4 * 30 * 30 < shaded < 4 * 44 * 44
+    assert not np.all(image == np.array([180, 110, 40], np.uint8), axis=2).any()
+
+
+def test_confusion_needs_a_labelled_folder_and_a_png_name(tmp_path):
+    unlabelled = edgecell("infer", DEMO_IMAGES, "--model", "demo", "-q", "--confusion", tmp_path / "c.png")
+    one_sentence(unlabelled, "--confusion", "subfolders (two or more) are named as the model's labels")
+    assert not (tmp_path / "c.png").exists()
+    jpeg = edgecell("infer", labelled_folder(tmp_path / "t"), "--model", "demo", "--confusion", tmp_path / "c.jpg")
+    one_sentence(jpeg, "give a file name ending in .png")
+    nowhere = edgecell("infer", tmp_path / "t", "--model", "demo", "--confusion", tmp_path / "no" / "c.png")
+    one_sentence(nowhere, "does not exist; create it first")

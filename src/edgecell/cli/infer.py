@@ -7,6 +7,7 @@ from edgecell.cli.options import (
     SERVING,
     Append,
     Camera,
+    Confusion,
     DeviceId,
     FullDecode,
     HaDiscovery,
@@ -84,6 +85,7 @@ def infer(
     warmup: Warmup = 1,
     runtime: RuntimeChoice = Runtime.auto,
     output: Output = None,
+    confusion: Confusion = None,
     append: Append = False,
     max_output_mb: MaxOutputMb = None,
     json_file: JsonFile = None,
@@ -130,12 +132,13 @@ def infer(
         )
         for settings in (source, options, reach):  # every bad flag is one sentence before the model loads
             settings.check()
+        labelled_report.check_png(confusion)
         if serve_for is not None and serve is None:
             raise EdgecellError("--serve-for says how long --serve stays up; give --serve [HOST:]PORT too.")
         load = partial(open_classifier, model, labels, mean, std, threads, runtime, full_decode, locale)
         classifier, log = load(), partial(typer.echo, err=True)
         sinks, detector = _connect(reach, classifier, threshold, serve is not None, log)
-        labelled = labelled_report.sinks(source.paths, classifier.labels)  # a class folder: accuracy too
+        labelled = labelled_report.sinks(source.paths, classifier.labels, confusion)  # a class folder: accuracy too
         shown = partial(terminal.Terminal, quiet=quiet, echo=typer.echo)
         with _serving(serve, load, classifier, top_k, threshold, token, max_body_mb, log) as page:
             every = [*sinks, *page, *labelled]

@@ -194,6 +194,12 @@ Warmup = Annotated[int, typer.Option(min=0, help="Inferences run first and kept 
 Output = Annotated[
     Optional[Path], typer.Option("--output", "-o", help="Results file, one row per image: .csv or .jsonl.")
 ]
+Confusion = Annotated[
+    Optional[Path],
+    typer.Option(
+        help="On a labelled class folder, draw the confusion matrix in this .png file too.", show_default=False
+    ),
+]
 Append = Annotated[
     bool, typer.Option("--append", help="Add to an existing --output file instead of starting it afresh.")
 ]
