@@ -132,9 +132,7 @@ def infer(
         )
         for settings in (source, options, reach):  # every bad flag is one sentence before the model loads
             settings.check()
-        labelled_report.check_png(confusion)
-        if serve_for is not None and serve is None:
-            raise EdgecellError("--serve-for says how long --serve stays up; give --serve [HOST:]PORT too.")
+        _check_outputs(serve, serve_for, confusion)
         load = partial(open_classifier, model, labels, mean, std, threads, runtime, full_decode, locale)
         classifier, log = load(), partial(typer.echo, err=True)
         sinks, detector = _connect(reach, classifier, threshold, serve is not None, log)
@@ -152,6 +150,14 @@ def infer(
             if serve is not None and summary["stopped_by"] is None:  # the source ended, not the user
                 _linger(serve_for, log)
     raise typer.Exit(infer_run.exit_status(summary))
+
+
+def _check_outputs(serve, serve_for, confusion) -> None:
+    from edgecell.device.sinks import labelled_report
+
+    labelled_report.check_png(confusion)
+    if serve_for is not None and serve is None:
+        raise EdgecellError("--serve-for says how long --serve stays up; give --serve [HOST:]PORT too.")
 
 
 def _connect(reach, classifier, threshold: float, serving: bool, log):
