@@ -1,11 +1,19 @@
-"""The edgecell wheel a board installs: given with --wheel, or built once from this checkout.
+"""The edgecell wheel a board installs: given with --wheel, built once from this checkout, or
+packed again from the installed edgecell when there is no checkout.
 
-Built here and copied over because boards are often offline; only when some board needs it.
+Made here and copied over because boards are often offline; only when some board needs it. An
+edgecell installed with pip is packed from its own files as its RECORD lists them (the wheel
+format's manifest, PEP 376/427): the same version the laptop runs, with no build tools and no
+network. (pip cannot download it back: the index may be out of reach, and the installed version
+may be one no index serves.)
 """
 
+import base64
+import hashlib
 import subprocess
 import sys
 import threading
+import zipfile
 from pathlib import Path
 from typing import Optional
 
@@ -52,12 +60,11 @@ def source_tree() -> Optional[Path]:
 
 
 def build(out: Path) -> Path:
+    """The board's wheel: built from the checkout this edgecell runs from, or, for an edgecell pip
+    installed, packed again from the installed files (`repack`)."""
     root = source_tree()
     if root is None:
-        raise EdgecellError(
-            "this edgecell was installed from a wheel, so there is no source to build the board's wheel from; "
-            "give one with --wheel FILE (python -m build --wheel in an edgecell checkout makes it)."
-        )
+        return repack(out)
     _check_setuptools()
     done = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(out), str(root)],
@@ -89,3 +96,39 @@ def _check_setuptools() -> None:
             f"building the board's edgecell wheel here needs setuptools 77 or newer (this environment has "
             f"{version}); upgrade it with: pip install -U 'setuptools>=77', or give a wheel with --wheel FILE."
         )
+
+
+SKIPPED = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}  # what pip adds on install, not the wheel's
+
+
+def repack(out: Path, name: str = "edgecell") -> Path:
+    """The installed distribution `name` as a wheel in `out`: each file its RECORD lists (bytecode and
+    pip's own install files left out), a fresh RECORD with each file's sha256 and size."""
+    from importlib import metadata
+
+    try:
+        dist = metadata.distribution(name)
+    except metadata.PackageNotFoundError:
+        raise EdgecellError(
+            f"{name} is not installed here, so there is no wheel to pack; give one with --wheel FILE."
+        ) from None
+    files = [f for f in dist.files or () if f.suffix != ".pyc" and f.name not in SKIPPED]
+    if not any(f.name == "METADATA" for f in files) or not any(f.name == "WHEEL" for f in files):
+        raise EdgecellError(
+            f"the installed {name} {dist.version} lists no METADATA or WHEEL in its RECORD, so it cannot be packed "
+            f"again; give a wheel with --wheel FILE."
+        )
+    info = next(f for f in files if f.name == "METADATA").parent.as_posix()
+    target = Path(out) / f"{name}-{dist.version}-py3-none-any.whl"
+    record = []
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as wheel:
+        for entry in files:
+            if entry.as_posix().startswith("../"):  # a script installed outside site-packages: pip makes it anew
+                continue
+            data = Path(entry.locate()).read_bytes()
+            wheel.writestr(entry.as_posix(), data)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            record.append(f"{entry.as_posix()},sha256={digest},{len(data)}")
+        record.append(f"{info}/RECORD,,")
+        wheel.writestr(f"{info}/RECORD", "\n".join(record) + "\n")
+    return target
