@@ -64,8 +64,8 @@ ServeFor = Annotated[
         "--serve-for",
         metavar="SECONDS",
         min=0,
-        help="With --serve: how long the page stays up after a folder, file or video ends "
-        "[default: until Ctrl-C; 0: it ends with the source].",
+        help="With --serve: seconds the page stays up after a folder, file or video ends "
+        "(until Ctrl-C when not given; 0 ends it with the source).",
         rich_help_panel=SERVING,
     ),
 ]
