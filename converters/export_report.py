@@ -68,6 +68,7 @@ def markdown(report: dict) -> str:
     for label in report["classes"]:
         cells = [v["per_class_change"].get(label) for v in report["variants"]]
         lines.append(f"| {label} | " + " | ".join("n/a" if c is None else f"{c:+.2f}" for c in cells) + " |")
+    lines += _flip_table(report)
     if report.get("calibration"):
         calibration = report["calibration"]
         lines += [
@@ -90,6 +91,30 @@ def markdown(report: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _flip_table(report: dict) -> list:
+    """The paired totals by true class: which classes each variant's flips fell on."""
+    variants = [v for v in report["variants"] if v.get("flips_by_class")]
+    if not variants:
+        return []
+    lines = [
+        "",
+        "Flips by true class, Keras right and TFLite wrong / Keras wrong and TFLite right (they add up to the "
+        "Keras only / TFLite only totals above):",
+        "",
+        "| class | images | " + " | ".join(v["variant"] for v in variants) + " |",
+        "|---|---:|" + "---:|" * len(variants),
+    ]
+    for label in report["classes"]:
+        cells = [v["flips_by_class"].get(label) for v in variants]
+        images = next((c["images"] for c in cells if c), 0)
+        lines.append(
+            f"| {label} | {images} | "
+            + " | ".join("n/a" if c is None else f"{c['keras_only']} / {c['tflite_only']}" for c in cells)
+            + " |"
+        )
+    return lines
 
 
 def _beside_constant(report: dict) -> list:

@@ -270,6 +270,7 @@ def _row(variant: str, path, content, result, settings: Settings) -> dict:
         "verdict": decision.verdict.value,
         "judgement": decision.sentence(),
         "per_class_change": result.per_class_change,
+        "flips_by_class": result.flips_by_class,
         "max_probability_diff": result.max_probability_diff,
         "latency_ms_p50": result.latency_ms_p50,
         "runtime": result.runtime,
@@ -292,6 +293,16 @@ def _line(row: dict) -> str:
         f"  on {check['images']} images {check['both']} both right, "
         f"{check['keras_only']} Keras only, {check['tflite_only']} TFLite only, {check['neither']} neither; "
         f"{verdict}."
+    ) + _flips(row.get("flips_by_class"))
+
+
+def _flips(by_class) -> str:
+    """The classes whose images flipped, on a line of their own; nothing when none did."""
+    flipped = [(name, f) for name, f in (by_class or {}).items() if f["keras_only"] or f["tflite_only"]]
+    if not flipped:
+        return ""
+    return "\n  flipped, by true class: " + "; ".join(
+        f"{name} {f['keras_only']} lost, {f['tflite_only']} gained of {f['images']}" for name, f in flipped
     )
 
 

@@ -67,6 +67,8 @@ def test_one_flipped_image_on_a_small_set_is_not_failed_and_the_output_says_why(
     assert lines[first + 1].strip().startswith("on 18 images") and "passed: " in lines[first + 1]
     assert "a note: 18 held-out images" in line
     assert "on 18 images 16 both right, 1 Keras only, 0 TFLite only, 1 neither" in line
+    assert lines[first + 2] == "  flipped, by true class: green 1 lost, 0 gained of 1"  # the one green image
+    assert row["flips_by_class"]["blue"] == {"images": 16, "keras_only": 0, "tflite_only": 0}
     assert "18 held-out images are too few to judge a 1-point budget" in line
     assert f"about {check['images_needed']:,} would settle it" in line
     assert "| inconclusive | yes |" in (folder / EXPORT_DIR / "export_report.md").read_text()
@@ -85,6 +87,9 @@ def test_a_collapsed_int8_still_fails_beyond_doubt_and_fallback_brings_it_back(o
     assert "over the budget of 1: the whole interval is above it" in result.output
     row = _report(folder)["variants"][0]
     assert row["verdict"] == "failed" and row["check"]["keras_only"] == 8 and row["check"]["interval_points"][0] > 1
+    flips = row["flips_by_class"]  # all blue: every green and red image Keras got right is lost, no blue one
+    assert flips["blue"]["keras_only"] == 0 and sum(f["keras_only"] for f in flips.values()) == 8
+    assert all(f["tflite_only"] == 0 for f in flips.values())
 
 
 def test_every_variant_carries_its_evidence_in_report_and_metadata(exported_dir):
@@ -101,6 +106,10 @@ def test_every_variant_carries_its_evidence_in_report_and_metadata(exported_dir)
         assert edgecell_metadata.read(model.read_bytes())["check"] == check  # the model says how it was checked
     markdown = (exported_dir / EXPORT_DIR / "export_report.md").read_text()
     assert "| 95% interval | images | both right / Keras only / TFLite only / neither |" in markdown
+    assert "Flips by true class, Keras right and TFLite wrong / Keras wrong and TFLite right" in markdown
+    for row in report["variants"]:
+        assert sum(f["images"] for f in row["flips_by_class"].values()) == row["check"]["images"]
+        assert sum(f["keras_only"] for f in row["flips_by_class"].values()) == row["check"]["keras_only"]
 
 
 @pytest.mark.slow  # two exports / an export on 30 images: about 13 s
