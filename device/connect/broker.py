@@ -13,6 +13,7 @@ import urllib.parse
 from pathlib import Path
 from typing import NamedTuple, Optional
 
+from edgecell.core import device_rule
 from edgecell.core.errors import EdgecellError
 
 _BAD_TOPIC_PART = re.compile(r"[+#\x00-\x1f\x7f]")
@@ -57,12 +58,13 @@ def parse_url(url: str, option: str = "--mqtt") -> Target:
 
 
 def device_id(given: Optional[str] = None) -> str:
-    """`given`, or this machine's host name: one topic level (no /, + or #)."""
+    """`given`, or this machine's host name, checked by the one device-id rule (core/device_rule.py)."""
     import socket  # here: most runs name no broker, and socket costs a few ms at start
 
     device = given if given is not None else socket.gethostname().split(".")[0]
-    if not device or "/" in device or _BAD_TOPIC_PART.search(device):
-        raise EdgecellError(f"--device-id {device!r} must be one MQTT topic level: no /, +, # or spaces.")
+    why = device_rule.problem(device)
+    if why is not None:
+        raise EdgecellError(why if given is not None else f"{why} (the host name is not one: give --device-id)")
     return device
 
 
