@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NamedTuple, Optional
 
 from edgecell.core import device_rule
+from edgecell.core.credentials import masked
 from edgecell.core.errors import EdgecellError
 
 _BAD_TOPIC_PART = re.compile(r"[+#\x00-\x1f\x7f]")
@@ -38,17 +39,17 @@ def parse_url(url: str, option: str = "--mqtt") -> Target:
     parts = urllib.parse.urlsplit(url)
     example = "mqtt://[user:pass@]host[:port]/PREFIX, e.g. mqtt://192.168.1.10/edgecell"
     if parts.scheme not in ("mqtt", "mqtts"):
-        raise EdgecellError(f"{option} {url!r} is not an MQTT URL; give {example}.")
+        raise EdgecellError(f"{option} {masked(url)!r} is not an MQTT URL; give {example}.")
     try:
         port = parts.port
     except ValueError:
-        raise EdgecellError(f"{option} {url!r} has a port that is not a number from 1 to 65535.") from None
+        raise EdgecellError(f"{option} {masked(url)!r} has a port that is not a number from 1 to 65535.") from None
     if not parts.hostname:
-        raise EdgecellError(f"{option} {url!r} names no broker host; give {example}.")
+        raise EdgecellError(f"{option} {masked(url)!r} names no broker host; give {example}.")
     prefix = parts.path.strip("/")
     if not prefix or parts.query or parts.fragment or "#" in url or _BAD_TOPIC_PART.search(prefix) or "//" in prefix:
         raise EdgecellError(
-            f"{option} {url!r} needs a topic prefix after the host without +, # or empty levels, "
+            f"{option} {masked(url)!r} needs a topic prefix after the host without +, # or empty levels, "
             "e.g. mqtt://broker/edgecell."
         )
     tls = parts.scheme == "mqtts"
