@@ -74,8 +74,9 @@ EOF
 }
 
 die() { echo "install.sh: $1" >&2; exit "${2:-2}"; }
-# A value as an error message shows it: a newline or an escape code as \n, \033, not as itself.
-shown() { printf '%q' "$1" | sed -e "s/^\$'//" -e "s/'$//" -e "s/^'//"; }
+# A value quoted as an error message shows it: one with a newline or an escape code in bash's
+# $'...' form (\n, \E), so the message stays one line and the terminal runs nothing.
+shown() { if [[ "$1" =~ [[:cntrl:]] ]]; then printf '%q' "$1"; else printf "'%s'" "$1"; fi; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -124,19 +125,19 @@ fi
 # edgecell's own --device-id check uses (src/edgecell/core/device_rule.py): one MQTT topic level and
 # a Home Assistant object id as it is.
 if [ -n "$device_id" ] && ! [[ "$device_id" =~ ^[A-Za-z0-9_-]{1,64}$ ]]; then
-    die "--device-id '$(shown "$device_id")' must be one MQTT topic level of letters, digits, _ and - (1 to 64 characters), e.g. kitchen-pi."
+    die "--device-id $(shown "$device_id") must be one MQTT topic level of letters, digits, _ and - (1 to 64 characters), e.g. kitchen-pi."
 fi
 check_url() {  # option, value, the schemes it takes, an example
     if [[ "$2" =~ [[:cntrl:][:space:]] ]]; then
-        die "$1 '$(shown "$2")' holds a space, a newline or another control character; percent-encode it (a space is %20), e.g. $4."
+        die "$1 $(shown "$2") holds a space, a newline or another control character; percent-encode it (a space is %20), e.g. $4."
     fi
-    [[ "$2" =~ ^($3)://[^/]+ ]] || die "$1 '$(shown "$2")' is not a $3 URL; give e.g. $4."
+    [[ "$2" =~ ^($3)://[^/]+ ]] || die "$1 $(shown "$2") is not a $3 URL; give e.g. $4."
 }
 [ -z "$mqtt" ] || check_url --mqtt "$mqtt" "mqtts?" "mqtt://192.168.1.10/edgecell"
 [ -z "$webhook" ] || check_url --webhook "$webhook" "https?" "http://nodered.lan:1880/edgecell"
 if [ -n "$model" ]; then
     [[ "$model" =~ ^[A-Za-z0-9/._+@-]+$ ]] \
-        || die "--model '$(shown "$model")' holds a character a systemd unit line cannot take as it is; give a path of letters, digits and . _ + @ - only."
+        || die "--model $(shown "$model") holds a character a systemd unit line cannot take as it is; give a path of letters, digits and . _ + @ - only."
     case "$model" in /*) ;; *) model="$(pwd)/$model" ;; esac
 fi
 [ "$unit_only" = 0 ] || [ -n "$model" ] || die "--unit-only needs --model PATH: there is no venv to take the demo model from."

@@ -16,6 +16,7 @@ from support.cli import edgecell_command
 from support.paths import REPO
 
 from edgecell.deploy import board, fleet, hosts
+from edgecell.deploy.replies import ReplyTooLarge
 from edgecell.deploy.ssh import Ssh
 from edgecell.models import DEMO_MODEL
 
@@ -79,9 +80,9 @@ def test_a_wheel_named_with_shell_code_stays_a_name_on_the_board(server, tmp_pat
 def test_a_board_flooding_its_replies_is_stopped_at_the_cap(server, hostile, tmp_path, flood, words):
     hostile(flood)
     with Ssh(server.config).connected(host(server, server.hostile_port)) as link:
-        with pytest.raises(Exception) as raised:
+        with pytest.raises(ReplyTooLarge) as raised:
             board.probe(link, host(server, server.hostile_port), str(tmp_path), "digits")
-    assert type(raised.value).__name__ == "ReplyTooLarge" and words in str(raised.value), raised.value
+    assert words in str(raised.value), raised.value
     assert "stopped reading and ended the command" in str(raised.value)
 
 

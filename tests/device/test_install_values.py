@@ -90,6 +90,8 @@ def test_a_device_id_outside_the_rule_is_refused_with_the_rule(tmp_path, device_
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert "must be one MQTT topic level of letters, digits, _ and - (1 to 64 characters)" in done.stderr
     assert "\n" not in done.stderr.rstrip("\n")  # one line: a newline in the value is shown as \n
+    shown = f"'{device_id}'" if "\n" not in device_id else "$'pi\\nEDGECELL_SERVE=0.0.0.0:8080'"
+    assert f"--device-id {shown} must be" in done.stderr, done.stderr
     assert not prefix.exists()
 
 
