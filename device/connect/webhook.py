@@ -9,7 +9,7 @@ it again). At the end, `close` gives what is still waiting `linger` seconds.
 
 A `user:pass@` in the URL is sent as an `Authorization: Basic` header (RFC 7617) on a URL without
 it, and every message, the summary included, shows the URL with the password masked
-(core/credentials.py), as Frigate shows camera URLs.
+(core/credentials.py), as Frigate cleans camera URLs before logging them.
 """
 
 import base64

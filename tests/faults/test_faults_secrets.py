@@ -69,6 +69,7 @@ def test_masked_keeps_the_user_and_hides_the_password():
     assert masked("rtsp://admin:p:w@d@192.168.1.20:554/s") == "rtsp://admin:***@192.168.1.20:554/s"
     assert masked("camera rtsp://u:p@h/x, then http://a:b@c/") == "camera rtsp://u:***@h/x, then http://a:***@c/"
     assert masked("http://h/x?a=b@c") == "http://h/x?a=b@c" and masked("/dev/video0") == "/dev/video0"
+    assert masked("http://cam/snap.cgi?user=admin&password=pw&x=1") == "http://cam/snap.cgi?user=admin&password=***&x=1"
 
 
 def test_a_camera_urls_password_reaches_the_camera_only(guarded, mosquitto, tmp_path):
