@@ -124,7 +124,8 @@ fi
 # Every value is checked here, before anything is made. The rule for a device id is the one
 # edgecell's own --device-id check uses (src/edgecell/core/device_rule.py): one MQTT topic level and
 # a Home Assistant object id as it is.
-if [ -n "$device_id" ] && ! [[ "$device_id" =~ ^[A-Za-z0-9_-]{1,64}$ ]]; then
+device_id_ok() { local LC_ALL=C; [[ "$1" =~ ^[A-Za-z0-9_-]{1,64}$ ]]; }   # ASCII ranges, whatever the locale
+if [ -n "$device_id" ] && ! device_id_ok "$device_id"; then
     die "--device-id $(shown "$device_id") must be one MQTT topic level of letters, digits, _ and - (1 to 64 characters), e.g. kitchen-pi."
 fi
 check_url() {  # option, value, the schemes it takes, an example
