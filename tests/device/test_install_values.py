@@ -102,9 +102,10 @@ def test_a_device_id_outside_the_rule_is_refused_with_the_rule(tmp_path, device_
         ("--webhook", "http://h/a b", "percent-encode it (a space is %20)"),
         ("--mqtt", "mqtt://h/edgecell\r", "holds a space, a newline or another control"),
         ("--mqtt", "http://h/edgecell", "is not a mqtts? URL"),
+        ("--device-id", "pi\nEDGECELL_SERVE=0.0.0.0:8080", "must be one MQTT topic level"),
     ],
 )
-def test_a_url_with_a_newline_or_a_space_is_refused_before_the_venv_is_made(tmp_path, option, value, words):
+def test_a_value_with_a_newline_or_a_space_is_refused_before_the_venv_is_made(tmp_path, option, value, words):
     prefix = tmp_path / "edgecell"
     done = install(prefix, option, value, "--from", REPO, unit_only=False)
     assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr, done.stderr
