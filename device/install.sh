@@ -246,17 +246,19 @@ env_settings=()
 [ -z "$webhook" ] || env_settings+=(EDGECELL_WEBHOOK "$webhook")
 serve_host="${serve%:*}"
 [ "$serve_host" = "$serve" ] && serve_host=""   # a port alone: 127.0.0.1
-new_token=""
+needs_token=0
 case "$serve_host" in
     ""|127.*|localhost|"[::1]") ;;
-    *)  # a server answering beyond the board needs a token (edgecell refuses to start without one)
-        if ! grep -qs '^EDGECELL_TOKEN=.' "$env_file"; then
-            new_token="$("$python" -c 'import secrets; print(secrets.token_hex(16))' 2>/dev/null || openssl rand -hex 16)"
-            env_settings+=(EDGECELL_TOKEN "$new_token")
-        fi ;;
+    *) needs_token=1 ;;  # a server answering beyond the board needs one (edgecell refuses to start without)
 esac
 
 write_env() {
+    local new_token=""
+    if [ "$needs_token" = 1 ] && ! grep -qs '^EDGECELL_TOKEN=.' "$env_file"; then
+        new_token="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"   # 128 random bits, as hex
+        [ "${#new_token}" = 32 ] || die "could not read 16 random bytes from /dev/urandom for the token."
+        env_settings+=(EDGECELL_TOKEN "$new_token")
+    fi
     [ "${#env_settings[@]}" -gt 0 ] || [ -e "$env_file" ] || return 0
     local keep="^(" i
     for ((i = 0; i < ${#env_settings[@]}; i += 2)); do keep+="${env_settings[i]}|"; done
