@@ -56,6 +56,11 @@ def parse_url(url: str, option: str = "--mqtt") -> Target:
     return Target(parts.hostname, port or (8883 if tls else 1883), prefix, tls, user, password)
 
 
+def is_topic(name: str) -> bool:
+    """Whether `name` is a topic one may publish to: levels without wildcards or control characters."""
+    return bool(name) and not _BAD_TOPIC_PART.search(name) and "" not in name.split("/")
+
+
 def device_id(given: Optional[str] = None) -> str:
     """`given`, or this machine's host name: one topic level (no /, + or #)."""
     import socket  # here: most runs name no broker, and socket costs a few ms at start

@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass
 from typing import Optional
 
+from edgecell.core.printable import printable
 from edgecell.device.connect import broker, ha_discovery
 from edgecell.device.connect.outbox import Outbox
 from edgecell.device.loop.events import utc_now
@@ -60,9 +61,14 @@ class Publisher(Sink):
         self.model = publishing.model
         self.log = log or (lambda message: print(message, file=sys.stderr, flush=True))
         self.outbox = Outbox(outbox_dir, int(publishing.outbox_mb * 1024 * 1024))
+        if self.outbox.torn:
+            self.log(
+                f"mqtt: the outbox {self.outbox.folder} ended in a record cut short (a crash or power cut "
+                "mid-write); it was cut off and the records before it are sent."
+            )
         self.topics = {name: target.topic(device, name) for name in ("result", "event", "status", "stats")}
         self.seq = self.done = self.failed = self.events = 0
-        self.delivered = self.memory_drops = self.reconnects = 0
+        self.delivered = self.memory_drops = self.reconnects = self.damaged = 0
         self.last_label = None
         self._recent = collections.deque(maxlen=4096)  # (monotonic time, total ms) of recent results
         self._started = time.monotonic()
@@ -133,7 +139,8 @@ class Publisher(Sink):
             "device": self.device,
             "delivered": self.delivered,
             "waiting_on_disk": getattr(self, "_waiting", len(self.outbox)),
-            "dropped": self.outbox.dropped + self.memory_drops,
+            "dropped": self._dropped(),
+            "damaged": self.outbox.torn + self.damaged,
             "reconnects": self.reconnects,
             "outbox": str(self.outbox.folder),
         }
@@ -143,8 +150,9 @@ class Publisher(Sink):
     def lines(self, report: dict) -> list:
         return [
             f"mqtt {report['broker']} as {report['device']}: {report['delivered']} delivered, "
-            f"{report['waiting_on_disk']} waiting on disk ({report['outbox']}), {report['dropped']} dropped, "
-            f"{report['reconnects']} reconnect(s)"
+            f"{report['waiting_on_disk']} waiting on disk ({report['outbox']}), {report['dropped']} dropped"
+            + (f" ({report['damaged']} damaged on disk)" if report["damaged"] else "")
+            + f", {report['reconnects']} reconnect(s)"
         ]
 
     def _run(self):
@@ -158,6 +166,7 @@ class Publisher(Sink):
                     self._take(*item)
             self._settle()
             self._feed()
+            self.outbox.sync()  # what waits on disk reaches it within `outbox.SYNC_S` of its append
             if time.monotonic() >= next_stats:
                 next_stats = time.monotonic() + self.stats_every
                 self._publish_stats()
@@ -207,8 +216,19 @@ class Publisher(Sink):
     def _feed(self):
         """Send from the outbox, oldest first, while the broker is there and the window has room."""
         while len(self._pending) < WINDOW and self._connected.is_set() and (record := self.outbox.peek()):
-            self._send(*_unrecord(record))
             self.outbox.pop()
+            try:
+                self._send(*_unrecord(record))
+            except ValueError:  # not what `_record` wrote (a disk that returned garbage): skip it
+                self._damaged(record)
+
+    def _damaged(self, record: bytes):
+        self.damaged += 1
+        if self.damaged == 1:
+            self.log(
+                f"mqtt: the outbox {self.outbox.folder} held a record that is not a topic and a message "
+                f"({printable(record[:60])}); it was dropped, and any more are counted in the summary."
+            )
 
     def _publish_stats(self):
         if self._connected.is_set():
@@ -230,9 +250,12 @@ class Publisher(Sink):
             "events": self.events,
             "cpu_temperature_c": machine.cpu_temperature_c(),
             "throttled": machine.throttled(),
-            "outbox": {"waiting": len(self.outbox), "dropped": self.outbox.dropped + self.memory_drops},
+            "outbox": {"waiting": len(self.outbox), "dropped": self._dropped()},
             "model": self.model,
         }
+
+    def _dropped(self) -> int:
+        return self.outbox.dropped + self.memory_drops + self.outbox.torn + self.damaged
 
     # --- paho's network thread ------------------------------------------------------------------
     def _on_connect(self, client, userdata, flags, reason, properties):
@@ -268,7 +291,10 @@ def _record(topic: str, payload: str) -> bytes:
 
 
 def _unrecord(record: bytes):
-    topic, payload = record.decode().split("\t", 1)
+    """(topic, payload) of a record; ValueError for one `_record` did not write."""
+    topic, payload = record.decode("utf-8").split("\t", 1)
+    if not broker.is_topic(topic):  # a broker disconnects a client that publishes there, again and again
+        raise ValueError(f"not a topic: {topic!r}")
     return topic, payload
 
 

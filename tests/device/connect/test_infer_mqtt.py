@@ -154,3 +154,29 @@ def test_env_settings_as_the_service_gives_them(tmp_path):
     result = CliRunner().invoke(app, ["infer", str(DEMO_IMAGES), "--model", "demo", "-q"], env=env)
     assert result.exit_code == 0, result.output
     assert "class-change event(s)" in result.output and "mqtt" not in result.output
+
+
+def test_a_torn_outbox_is_cut_back_and_the_rest_delivered(mosquitto, tmp_path):
+    """A power cut mid-write leaves the outbox's last record half written, and a disk may return
+    garbage for another: the real `edgecell infer --mqtt` cuts the torn tail off, skips the
+    garbage, delivers every whole record, says so once each, and counts both in the summary."""
+    outbox, summary = tmp_path / "outbox", tmp_path / "summary.json"
+    command = ["infer", DEMO_IMAGES, "--model", "demo", "-q", "--mqtt", mosquitto.url, "--device-id", "pi"]
+    command += ["--mqtt-outbox", outbox, "--json", summary]
+    mosquitto.stop()
+    first = subprocess.run(edgecell_command(*command), capture_output=True, text=True, timeout=60)
+    assert first.returncode == 0 and json.loads(summary.read_text())["mqtt"]["waiting_on_disk"] == 20, first.stderr
+    (segment,) = outbox.glob("*.q")
+    data = segment.read_bytes()
+    segment.write_bytes(b"\xff\xfe\x00garbage\n" + data[:-25] + b"\x00" * 300)  # the last of 20 records cut short
+    mosquitto.start()
+    recorder = Recorder(mosquitto.port, ["edgecell/pi/result", "edgecell/pi/event"])
+    again = subprocess.run(edgecell_command(*command), capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0 and "Traceback" not in again.stderr, again.stderr
+    assert again.stderr.count("cut short") == 1 and again.stderr.count("not a topic and a message") == 1
+    report = json.loads(summary.read_text())["mqtt"]
+    assert report["delivered"] == 19 + 20 and report["damaged"] == 2 and report["dropped"] == 2, report
+    assert report["waiting_on_disk"] == 0
+    assert recorder.wait_for(lambda r: len(r.messages) >= 39)
+    assert [json.loads(p)["seq"] for p in recorder.on("/result")] == list(range(1, 11)) * 2
+    recorder.close()
