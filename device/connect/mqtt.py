@@ -1,7 +1,7 @@
 """`infer --mqtt`: every result, every event and the run's statistics to an MQTT broker.
 
-Topics under `PREFIX/DEVICE/`: `result` (every result: the JSONL row plus `device` and `seq`,
-QoS 1), `event` (class changes, QoS 1), `status` (retained `online`; the last will sets it to
+Topics under `PREFIX/DEVICE/`: `result` (every result: the JSONL row plus `device`, `run` and
+`seq`, QoS 1), `event` (class changes, QoS 1), `status` (retained `online`; the last will sets it to
 `offline` when the board vanishes) and `stats` (retained, every `stats_every` seconds).
 
 The broker going away must never stop or slow the classification. `write` only puts the result
@@ -11,13 +11,17 @@ away, that window is full, or older records still wait, records go to the on-dis
 in bytes, drops counted) and are sent from there, oldest first, once the broker is back: results
 arrive in the order they were classified. paho reconnects with back-off; each lost or refused
 connection is one line on stderr. Results reach subscribers at least once (QoS 1): a record
-whose acknowledgement was lost with the connection is sent again, so consumers skip a `seq`
-they have seen.
+whose acknowledgement was lost with the connection is sent again, so consumers skip a
+(`run`, `seq`) they have seen. `seq` counts from 1 in each run and `run` is a random id drawn when
+the run starts, as a journald cursor pairs its sequence number with the boot and file it belongs
+to: after a restart, `seq` 1 again is a new result, and results the last run left in the outbox
+keep that run's id.
 """
 
 import collections
 import json
 import queue
+import secrets
 import sys
 import threading
 import time
@@ -67,6 +71,7 @@ class Publisher(Sink):
                 "mid-write); it was cut off and the records before it are sent."
             )
         self.topics = {name: target.topic(device, name) for name in ("result", "event", "status", "stats")}
+        self.run = secrets.token_hex(8)  # with `seq`, a result's identity across restarts
         self.seq = self.done = self.failed = self.events = 0
         self.delivered = self.memory_drops = self.reconnects = self.damaged = 0
         self.last_label = None
@@ -137,6 +142,7 @@ class Publisher(Sink):
         return {
             "broker": str(self.target),
             "device": self.device,
+            "run": self.run,
             "delivered": self.delivered,
             "waiting_on_disk": getattr(self, "_waiting", len(self.outbox)),
             "dropped": self._dropped(),
@@ -197,7 +203,7 @@ class Publisher(Sink):
         if topic is _RESULT:
             seq, when, result = payload
             payload = row(result)
-            payload.update(device=self.device, seq=seq, time=when)
+            payload.update(device=self.device, run=self.run, seq=seq, time=when)
             topic, payload = self.topics["result"], json.dumps(payload, ensure_ascii=False)
         if len(self.outbox) or not self._connected.is_set() or len(self._pending) >= WINDOW:
             self.outbox.append(_record(topic, payload))
@@ -241,6 +247,7 @@ class Publisher(Sink):
         p50, p90 = stats.percentiles(recent, (50, 90)) if recent else (None, None)
         return {
             "device": self.device,
+            "run": self.run,
             "time": utc_now(),
             "uptime_s": round(now - self._started, 1),
             "images": {"done": self.done, "failed": self.failed},
