@@ -85,6 +85,9 @@ class Publisher(Sink):
         self._failures = 0
         self._delays = reconnect
         self._ha = ha_discovery
+        self._ha_due = None  # when to announce to Home Assistant, once a clash had time to show
+        self._ha_owner = None  # the status topic of another board holding our node id
+        self._ha_refused = False
         self._client = broker.client(target, f"edgecell-{device}", ca)
         self._client.will_set(self.topics["status"], "offline", qos=1, retain=True)
         self._client.reconnect_delay_set(*reconnect)
@@ -92,6 +95,7 @@ class Publisher(Sink):
         self._client.on_connect = self._on_connect
         self._client.on_connect_fail = self._on_connect_fail
         self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
         self._client.on_publish = lambda client, userdata, mid, reason, properties: self._acked.append(mid)
         self._client.connect_async(target.host, target.port, keepalive=30)
         self._client.loop_start()
@@ -176,8 +180,9 @@ class Publisher(Sink):
             if time.monotonic() >= next_stats:
                 next_stats = time.monotonic() + self.stats_every
                 self._publish_stats()
+            self._announce()
             if closing is not None and self._queue.empty():
-                idle = not self._pending and not len(self.outbox)
+                idle = not self._pending and not len(self.outbox) and self._ha_due is None
                 # a broker known to be away ends the wait at once; a first connection still being
                 # made (a short run over a few files) gets the `LINGER_S` a connected one gets
                 away = not self._connected.is_set() and (self._failures or self._ever_connected)
@@ -236,6 +241,20 @@ class Publisher(Sink):
                 f"({printable(record[:60])}); it was dropped, and any more are counted in the summary."
             )
 
+    def _announce(self):
+        """Home Assistant's configs, unless another board owns the node id (ha_discovery.clash)."""
+        if self._ha_due is None or time.monotonic() < self._ha_due or not self._connected.is_set():
+            return
+        self._ha_due = None
+        self._client.unsubscribe(ha_discovery.config_topic(self.device))
+        if self._ha_owner is not None:
+            if not self._ha_refused:
+                self._ha_refused = True
+                self.log(ha_discovery.refusal(self.device, self._ha_owner))
+            return
+        for topic, payload in ha_discovery.configs(self.target, self.device, self.model):
+            self._client.publish(topic, payload, qos=1, retain=True)
+
     def _publish_stats(self):
         if self._connected.is_set():
             self._client.publish(self.topics["stats"], json.dumps(self.statistics()), qos=0, retain=True)
@@ -270,13 +289,22 @@ class Publisher(Sink):
             self.log(f"mqtt: {self.target} refused the connection ({reason}); retrying with back-off.")
             return
         client.publish(self.topics["status"], "online", qos=1, retain=True)
-        if self._ha:
-            for topic, payload in ha_discovery.configs(self.target, self.device, self.model):
-                client.publish(topic, payload, qos=1, retain=True)
+        if self._ha:  # announced by the publisher thread once a retained config had time to arrive
+            self._ha_owner = None
+            client.subscribe(ha_discovery.config_topic(self.device), qos=1)
+            self._ha_due = time.monotonic() + ha_discovery.WAIT_S
         if self._ever_connected or self._failures:
             self.log(f"mqtt: connected to {self.target} again; sending what waited.")
         self._ever_connected, self._failures = True, 0
         self._connected.set()
+
+    def _on_message(self, client, userdata, message):
+        try:  # the one subscription: the retained config under our Home Assistant node id
+            owner = ha_discovery.clash(self.target, self.device, message.payload)
+        except Exception:  # whatever it holds, it must not end paho's network thread
+            owner = None
+        if owner is not None:
+            self._ha_owner = owner
 
     def _on_connect_fail(self, client, userdata):
         self._failures += 1
