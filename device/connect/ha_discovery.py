@@ -31,6 +31,8 @@ def config_topic(device: str, key: str = "label") -> str:
 def clash(target, device: str, payload: bytes):
     """The status topic of another board that owns `device`'s node id, from the retained config
     `payload` found there; None when it is free or this board's own."""
+    if len(payload) > 64 * 1024:  # no config edgecell writes: ours to replace, unread
+        return None
     try:
         owner = json.loads(payload).get("availability_topic")
     except (ValueError, AttributeError):

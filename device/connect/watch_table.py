@@ -145,7 +145,7 @@ def watch(
     connect = Properties(PacketTypes.CONNECT)
     connect.MaximumPacketSize = MAX_PACKET
     topics = [(target.topic("+", kind), 1) for kind in ("status", "stats", "event")]
-    state = {"up": False}
+    state = {"up": False, "closing": False}
 
     def on_connect(client, userdata, flags, reason, properties):
         if reason.is_failure:
@@ -155,7 +155,7 @@ def watch(
         client.subscribe(topics)
 
     def on_disconnect(client, userdata, flags, reason, properties):
-        if state["up"] and not stop.is_set():
+        if state["up"] and not stop.is_set() and not state["closing"]:
             log(f"watch: lost {target} ({reason}); reconnecting.")
         state["up"] = False
 
@@ -182,6 +182,7 @@ def watch(
             if end is not None and time.monotonic() >= end:
                 break
     finally:
+        state["closing"] = True  # our own disconnect is no lost broker
         client.disconnect()
         client.loop_stop()
     return fleet
