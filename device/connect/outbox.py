@@ -53,10 +53,11 @@ class Outbox:
                 f"Another edgecell run is using the outbox {self.folder}; give this one its own folder."
             ) from None
         self._segments = sorted(int(p.stem) for p in self.folder.glob("*" + SUFFIX) if p.stem.isdigit())
+        self.bytes = self._count = 0
         for number in self._segments:
-            self._recover(number)
-        self.bytes = sum(self._path(n).stat().st_size for n in self._segments)
-        self._count = sum(self._path(n).read_bytes().count(b"\n") for n in self._segments)
+            data = self._recover(number)
+            self.bytes += len(data)
+            self._count += data.count(b"\n")
         self._head = collections.deque()  # the records of the first segment, loaded to be read
         self._head_segment = None
         self._tail = None  # (segment number, file) being appended to
@@ -123,15 +124,17 @@ class Outbox:
         self._head.clear()
         os.close(self._lock)
 
-    def _recover(self, number: int) -> None:
-        """Cut a segment back to its last whole record: what a crash mid-write left after it is
-        part of one record (or zeros), never a record to send."""
+    def _recover(self, number: int) -> bytes:
+        """A segment's whole records, the segment cut back to them: what a crash mid-write left
+        after the last one is part of one record (or zeros), never a record to send."""
         path = self._path(number)
         data = path.read_bytes()
         if data.endswith(b"\n") or not data:
-            return
-        os.truncate(path, data.rfind(b"\n") + 1)
+            return data
+        data = data[: data.rfind(b"\n") + 1]
+        os.truncate(path, len(data))
         self.torn += 1
+        return data
 
     def _load_head(self) -> bool:
         if not self._segments:

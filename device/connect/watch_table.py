@@ -105,7 +105,7 @@ class Fleet:
         rows = self.rows()
         for row in rows:
             row["last_seen"] = _iso(row["last_seen"])
-        return {"time": _iso(time.time()), "prefix": self.prefix, "devices": rows}
+        return {"time": _iso(time.time()), "prefix": self.prefix, "devices": rows, "refused": self.refused}
 
     def table(self, now: Optional[float] = None) -> str:
         now = now if now is not None else time.time()
@@ -136,12 +136,12 @@ def watch(
     The watcher connects with MQTT 5 and tells the broker the largest packet it takes (MQTT 5's
     Maximum Packet Size, section 3.1.2.11.4): the broker then never sends a bigger message, so a
     20 MB publish is not even read. `fleet_args` go to `Fleet` (max_devices, forget_s)."""
-    from paho.mqtt.packettypes import PacketTypes
-    from paho.mqtt.properties import Properties
-
     fleet = Fleet(target.prefix, log=log, **fleet_args)
     stop = stop or threading.Event()
     client = broker.client(target, f"edgecell-watch-{int(time.time() * 1000) % 10**9}", ca, mqtt5=True)
+    from paho.mqtt.packettypes import PacketTypes  # here: broker.client says how to install paho
+    from paho.mqtt.properties import Properties
+
     connect = Properties(PacketTypes.CONNECT)
     connect.MaximumPacketSize = MAX_PACKET
     topics = [(target.topic("+", kind), 1) for kind in ("status", "stats", "event")]
