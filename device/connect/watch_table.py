@@ -21,6 +21,7 @@ MAX_DEVICES = 1000  # boards kept and drawn; past it, new ones are not shown (sa
 MAX_DEVICE_ID = 128  # characters: a longer topic level is no board's id
 FORGET_S = 24 * 3600  # a board silent this long leaves the table
 MAX_PACKET = watch_message.MAX_BYTES + 1024  # what the broker may send: the payload cap and a topic
+UNSUPPORTED_PROTOCOL = 132  # MQTT 5's CONNACK reason (paho's name for a 3.1.1 broker's return code 1)
 SHOWN = 40  # characters of a device id or label drawn in the table
 
 
@@ -135,20 +136,51 @@ def watch(
 
     The watcher connects with MQTT 5 and tells the broker the largest packet it takes (MQTT 5's
     Maximum Packet Size, section 3.1.2.11.4): the broker then never sends a bigger message, so a
-    20 MB publish is not even read. `fleet_args` go to `Fleet` (max_devices, forget_s)."""
+    20 MB publish is not even read. A broker that speaks only MQTT 3.1.1 refuses that connection
+    (CONNACK 0x01, which paho reports as "Unsupported protocol version"): the watcher says so once
+    and connects again with 3.1.1, where a big message is read, then refused unparsed.
+    `fleet_args` go to `Fleet` (max_devices, forget_s)."""
     fleet = Fleet(target.prefix, log=log, **fleet_args)
     stop = stop or threading.Event()
-    client = broker.client(target, f"edgecell-watch-{int(time.time() * 1000) % 10**9}", ca, mqtt5=True)
+    state = {"up": False, "closing": False, "mqtt5": True, "refused_mqtt5": False}
+    client = _subscriber(target, ca, fleet, state, stop, log)
+    end = None if duration is None else time.monotonic() + duration
+    try:
+        while not stop.is_set():
+            wait = every if end is None else min(every, max(0.0, end - time.monotonic()))
+            if stop.wait(wait):
+                break
+            if state["refused_mqtt5"] and state["mqtt5"]:  # here: paho's thread cannot stop itself
+                state["mqtt5"] = False
+                _close(client, state)
+                log(
+                    f"watch: {target} speaks MQTT 3.1.1, not 5; watching with 3.1.1, where a message over "
+                    f"{watch_message.MAX_BYTES // 1024} KiB is received before it is dropped."
+                )
+                state["closing"] = False
+                client = _subscriber(target, ca, fleet, state, stop, log)
+            on_update(fleet)
+            if end is not None and time.monotonic() >= end:
+                break
+    finally:
+        _close(client, state)
+    return fleet
+
+
+def _subscriber(target, ca, fleet, state, stop, log):
+    """A paho client, connecting in the background, that feeds `fleet` (MQTT 5 while `state` says so)."""
+    mqtt5 = state["mqtt5"]
+    client = broker.client(target, f"edgecell-watch-{int(time.time() * 1000) % 10**9}", ca, mqtt5=mqtt5)
     from paho.mqtt.packettypes import PacketTypes  # here: broker.client says how to install paho
     from paho.mqtt.properties import Properties
 
-    connect = Properties(PacketTypes.CONNECT)
-    connect.MaximumPacketSize = MAX_PACKET
-    topics = [(target.topic("+", kind), 1) for kind in ("status", "stats", "event")]
-    state = {"up": False, "closing": False}
+    topics = [(target.topic("+", kind), 1) for kind in KINDS]
 
     def on_connect(client, userdata, flags, reason, properties):
         if reason.is_failure:
+            if mqtt5 and reason.value == UNSUPPORTED_PROTOCOL:
+                state["refused_mqtt5"] = True  # the watch loop connects again with 3.1.1
+                return
             log(f"watch: {target} refused the connection ({reason}).")
             return
         state["up"] = True
@@ -159,33 +191,28 @@ def watch(
             log(f"watch: lost {target} ({reason}); reconnecting.")
         state["up"] = False
 
-    client.on_connect, client.on_disconnect = on_connect, on_disconnect
-    client.on_connect_fail = lambda client, userdata: log(f"watch: cannot reach {target}; retrying.")
-
     def on_message(client, userdata, message):
         try:  # paho's network thread: an exception here would end it, and the table would go stale
             fleet.on_message(message.topic, message.payload)
         except Exception as error:
             log(f"watch: a message could not be read ({type(error).__name__}); dropped.")
 
-    client.on_message = on_message
+    client.on_connect, client.on_disconnect, client.on_message = on_connect, on_disconnect, on_message
+    client.on_connect_fail = lambda client, userdata: log(f"watch: cannot reach {target}; retrying.")
     client.reconnect_delay_set(1, 30)
-    client.connect_async(target.host, target.port, keepalive=30, properties=connect)
+    properties = None
+    if mqtt5:
+        properties = Properties(PacketTypes.CONNECT)
+        properties.MaximumPacketSize = MAX_PACKET
+    client.connect_async(target.host, target.port, keepalive=30, properties=properties)
     client.loop_start()
-    end = None if duration is None else time.monotonic() + duration
-    try:
-        while not stop.is_set():
-            wait = every if end is None else min(every, max(0.0, end - time.monotonic()))
-            if stop.wait(wait):
-                break
-            on_update(fleet)
-            if end is not None and time.monotonic() >= end:
-                break
-    finally:
-        state["closing"] = True  # our own disconnect is no lost broker
-        client.disconnect()
-        client.loop_stop()
-    return fleet
+    return client
+
+
+def _close(client, state):
+    state["closing"] = True  # our own disconnect is no lost broker
+    client.disconnect()
+    client.loop_stop()
 
 
 def _cut(text: str) -> str:

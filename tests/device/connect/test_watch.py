@@ -8,6 +8,7 @@ import time
 import pytest
 from support.cli import edgecell_command
 from support.imagegen import digits_video
+from support.mosquitto import Mqtt311Only
 from support.peak_memory import run_cli
 
 from edgecell.device.connect.watch_table import Fleet
@@ -93,8 +94,8 @@ def publish_retained(port, messages):
     client.loop_stop()
 
 
-def watch_process(mosquitto, *args):
-    command = edgecell_command("watch", mosquitto.url, "--every", "0.3", *args)
+def watch_process(broker, *args):
+    command = edgecell_command("watch", broker.url, "--every", "0.3", *args)
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -129,6 +130,23 @@ def test_poison_retained_messages_are_dropped_and_watch_goes_on(mosquitto):
     assert any("images_per_second is 'fast', not a number" in line for line in dropped)
     assert any("latency_ms is [1, 2], not an object" in line for line in dropped)
     assert any("not UTF-8" in line for line in dropped)
+
+
+def test_a_broker_without_mqtt5_is_watched_with_3_1_1(mosquitto):
+    """Watch asks for MQTT 5 (for its packet limit); a broker that speaks only 3.1.1 refuses it,
+    and watch says so once, connects with 3.1.1 and still refuses a big message unparsed."""
+    old = Mqtt311Only(mosquitto)
+    big = b'{"last_label": "' + b"x" * 100_000 + b'"}'
+    good = json.dumps({"images_per_second": 2.0, "last_label": "bird"}).encode()
+    publish_retained(mosquitto.port, [("edgecell/feeder/stats", good), ("edgecell/big/stats", big)])
+    watcher = watch_process(old, "--json", "-", "--duration", "2.5")
+    out, err = watcher.communicate(timeout=30)
+    old.close()
+    assert watcher.returncode == 0 and "Traceback" not in err, err
+    assert err.count("speaks MQTT 3.1.1, not 5") == 1 and old.refused == 1, err
+    assert "dropped a stats message from big: 100018 bytes, over the 64 KiB a watcher takes" in err
+    last = json.loads(out.splitlines()[-1])
+    assert [row["device"] for row in last["devices"]] == ["feeder"] and last["refused"] == 1
 
 
 def test_escape_codes_in_ids_and_labels_are_shown_not_run(mosquitto):
