@@ -52,8 +52,9 @@ def _text(payload: bytes) -> str:
 
 
 def _object(payload: bytes) -> dict:
+    text = _text(payload)
     try:
-        data = json.loads(_text(payload))
+        data = json.loads(text)
     except ValueError as error:  # also an integer too long to read (Python's 4300-digit limit)
         raise BadMessage(f"not JSON ({error})") from None
     if not isinstance(data, dict):
