@@ -18,6 +18,7 @@ FIELDS = ("device", "online", "images_per_second", "latency_p50_ms", "last_label
 COLUMNS = ("device", "online", "images/s", "p50 ms", "last label", "temp °C", "last seen")
 KINDS = ("status", "stats", "event")
 MAX_DEVICES = 1000  # boards kept and drawn; past it, new ones are not shown (said once)
+MAX_WARNED = 100  # devices whose bad messages get a line on stderr; past them, one line says the rest are not
 MAX_DEVICE_ID = 128  # characters: a longer topic level is no board's id
 FORGET_S = 24 * 3600  # a board silent this long leaves the table
 MAX_PACKET = watch_message.MAX_BYTES + 1024  # what the broker may send: the payload cap and a topic
@@ -40,7 +41,7 @@ class Fleet:
         self.log = log or (lambda message: None)
         self.refused = 0  # messages dropped: bad, too big, or from boards past the cap
         self._devices = {}
-        self._warned = set()  # devices whose bad message was logged (at most max_devices)
+        self._warned = set()  # devices whose bad message was logged (at most MAX_WARNED and one)
         self._full_said = False
         self._lock = threading.Lock()
 
@@ -75,12 +76,12 @@ class Fleet:
     def _bad(self, device, kind, error):
         key = device[:MAX_DEVICE_ID]
         with self._lock:
-            if key in self._warned or len(self._warned) > self.max_devices:
+            if key in self._warned or len(self._warned) > MAX_WARNED:
                 return
             self._warned.add(key)
-            last = len(self._warned) > self.max_devices
+            last = len(self._warned) > MAX_WARNED
         reason = error if isinstance(error, watch_message.BadMessage) else f"unreadable ({type(error).__name__})"
-        also = "further bad messages are not logged" if last else "its further bad messages are not logged"
+        also = "bad messages from other devices are not logged" if last else "its further bad messages are not logged"
         self.log(f"watch: dropped a {kind} message from {_cut(printable(key))}: {printable(reason)}; {also}.")
 
     def _full(self, device):

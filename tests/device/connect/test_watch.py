@@ -78,6 +78,17 @@ def test_devices_past_the_cap_or_silent_too_long_are_not_kept():
     assert [row["device"] for row in fleet.rows(now=t)] == ["pi4"]
 
 
+def test_bad_messages_from_many_devices_are_logged_boundedly():
+    said = []
+    fleet = Fleet("e", log=said.append)
+    for i in range(500):
+        for _ in range(3):
+            fleet.on_message(f"e/pi{i}/stats", b'{"images_per_second": "fast"}')
+    assert len(said) == 101 and fleet.refused == 1500 and fleet.rows() == []
+    assert said[0].endswith("its further bad messages are not logged.")
+    assert said[-1].endswith("bad messages from other devices are not logged.")
+
+
 def publish_retained(port, messages):
     """Publish [(topic, payload bytes)] retained with paho, as any client of the broker may."""
     import paho.mqtt.client as mqtt
