@@ -1,7 +1,7 @@
 """`infer --mqtt`: every result, every event and the run's statistics to an MQTT broker.
 
-Topics under `PREFIX/DEVICE/`: `result` (every result: the JSONL row plus `device` and `seq`,
-QoS 1), `event` (class changes, QoS 1), `status` (retained `online`; the last will sets it to
+Topics under `PREFIX/DEVICE/`: `result` (every result: the JSONL row plus `device`, `run` and
+`seq`, QoS 1), `event` (class changes, QoS 1), `status` (retained `online`; the last will sets it to
 `offline` when the board vanishes) and `stats` (retained, every `stats_every` seconds).
 
 The broker going away must never stop or slow the classification. `write` only puts the result
@@ -11,19 +11,24 @@ away, that window is full, or older records still wait, records go to the on-dis
 in bytes, drops counted) and are sent from there, oldest first, once the broker is back: results
 arrive in the order they were classified. paho reconnects with back-off; each lost or refused
 connection is one line on stderr. Results reach subscribers at least once (QoS 1): a record
-whose acknowledgement was lost with the connection is sent again, so consumers skip a `seq`
-they have seen.
+whose acknowledgement was lost with the connection is sent again, so consumers skip a
+(`run`, `seq`) they have seen. `seq` counts from 1 in each run and `run` is a random id drawn when
+the run starts, as a journald cursor pairs its sequence number with the boot and file it belongs
+to: after a restart, `seq` 1 again is a new result, and results the last run left in the outbox
+keep that run's id.
 """
 
 import collections
 import json
 import queue
+import secrets
 import sys
 import threading
 import time
 from dataclasses import dataclass
 from typing import Optional
 
+from edgecell.core.printable import printable
 from edgecell.device.connect import broker, ha_discovery
 from edgecell.device.connect.outbox import Outbox
 from edgecell.device.loop.events import utc_now
@@ -60,9 +65,15 @@ class Publisher(Sink):
         self.model = publishing.model
         self.log = log or (lambda message: print(message, file=sys.stderr, flush=True))
         self.outbox = Outbox(outbox_dir, int(publishing.outbox_mb * 1024 * 1024))
+        if self.outbox.torn:
+            self.log(
+                f"mqtt: the outbox {self.outbox.folder} ended in a record cut short (a crash or power cut "
+                "mid-write); it was cut off and the records before it are sent."
+            )
         self.topics = {name: target.topic(device, name) for name in ("result", "event", "status", "stats")}
+        self.run = secrets.token_hex(8)  # with `seq`, a result's identity across restarts
         self.seq = self.done = self.failed = self.events = 0
-        self.delivered = self.memory_drops = self.reconnects = 0
+        self.delivered = self.memory_drops = self.reconnects = self.damaged = 0
         self.last_label = None
         self._recent = collections.deque(maxlen=4096)  # (monotonic time, total ms) of recent results
         self._started = time.monotonic()
@@ -74,6 +85,9 @@ class Publisher(Sink):
         self._failures = 0
         self._delays = reconnect
         self._ha = ha_discovery
+        self._ha_due = None  # when to announce to Home Assistant, once a clash had time to show
+        self._ha_owner = None  # the status topic of another board holding our node id
+        self._ha_refused = False
         self._client = broker.client(target, f"edgecell-{device}", ca)
         self._client.will_set(self.topics["status"], "offline", qos=1, retain=True)
         self._client.reconnect_delay_set(*reconnect)
@@ -81,6 +95,7 @@ class Publisher(Sink):
         self._client.on_connect = self._on_connect
         self._client.on_connect_fail = self._on_connect_fail
         self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
         self._client.on_publish = lambda client, userdata, mid, reason, properties: self._acked.append(mid)
         self._client.connect_async(target.host, target.port, keepalive=30)
         self._client.loop_start()
@@ -131,9 +146,11 @@ class Publisher(Sink):
         return {
             "broker": str(self.target),
             "device": self.device,
+            "run": self.run,
             "delivered": self.delivered,
             "waiting_on_disk": getattr(self, "_waiting", len(self.outbox)),
-            "dropped": self.outbox.dropped + self.memory_drops,
+            "dropped": self._dropped(),
+            "damaged": self.outbox.torn + self.damaged,
             "reconnects": self.reconnects,
             "outbox": str(self.outbox.folder),
         }
@@ -143,8 +160,9 @@ class Publisher(Sink):
     def lines(self, report: dict) -> list:
         return [
             f"mqtt {report['broker']} as {report['device']}: {report['delivered']} delivered, "
-            f"{report['waiting_on_disk']} waiting on disk ({report['outbox']}), {report['dropped']} dropped, "
-            f"{report['reconnects']} reconnect(s)"
+            f"{report['waiting_on_disk']} waiting on disk ({report['outbox']}), {report['dropped']} dropped"
+            + (f" ({report['damaged']} damaged on disk)" if report["damaged"] else "")
+            + f", {report['reconnects']} reconnect(s)"
         ]
 
     def _run(self):
@@ -158,11 +176,13 @@ class Publisher(Sink):
                     self._take(*item)
             self._settle()
             self._feed()
+            self.outbox.sync()  # what waits on disk reaches it within `outbox.SYNC_S` of its append
             if time.monotonic() >= next_stats:
                 next_stats = time.monotonic() + self.stats_every
                 self._publish_stats()
+            self._announce()
             if closing is not None and self._queue.empty():
-                idle = not self._pending and not len(self.outbox)
+                idle = not self._pending and not len(self.outbox) and self._ha_due is None
                 # a broker known to be away ends the wait at once; a first connection still being
                 # made (a short run over a few files) gets the `LINGER_S` a connected one gets
                 away = not self._connected.is_set() and (self._failures or self._ever_connected)
@@ -188,7 +208,7 @@ class Publisher(Sink):
         if topic is _RESULT:
             seq, when, result = payload
             payload = row(result)
-            payload.update(device=self.device, seq=seq, time=when)
+            payload.update(device=self.device, run=self.run, seq=seq, time=when)
             topic, payload = self.topics["result"], json.dumps(payload, ensure_ascii=False)
         if len(self.outbox) or not self._connected.is_set() or len(self._pending) >= WINDOW:
             self.outbox.append(_record(topic, payload))
@@ -207,8 +227,33 @@ class Publisher(Sink):
     def _feed(self):
         """Send from the outbox, oldest first, while the broker is there and the window has room."""
         while len(self._pending) < WINDOW and self._connected.is_set() and (record := self.outbox.peek()):
-            self._send(*_unrecord(record))
             self.outbox.pop()
+            try:
+                self._send(*_unrecord(record))
+            except ValueError:  # not what `_record` wrote (a disk that returned garbage): skip it
+                self._damaged(record)
+
+    def _damaged(self, record: bytes):
+        self.damaged += 1
+        if self.damaged == 1:
+            self.log(
+                f"mqtt: the outbox {self.outbox.folder} held a record that is not a topic and a message "
+                f"({printable(record[:60])}); it was dropped, and any more are counted in the summary."
+            )
+
+    def _announce(self):
+        """Home Assistant's configs, unless another board owns the node id (ha_discovery.clash)."""
+        if self._ha_due is None or time.monotonic() < self._ha_due or not self._connected.is_set():
+            return
+        self._ha_due = None
+        self._client.unsubscribe(ha_discovery.config_topic(self.device))
+        if self._ha_owner is not None:
+            if not self._ha_refused:
+                self._ha_refused = True
+                self.log(ha_discovery.refusal(self.device, self._ha_owner))
+            return
+        for topic, payload in ha_discovery.configs(self.target, self.device, self.model):
+            self._client.publish(topic, payload, qos=1, retain=True)
 
     def _publish_stats(self):
         if self._connected.is_set():
@@ -221,6 +266,7 @@ class Publisher(Sink):
         p50, p90 = stats.percentiles(recent, (50, 90)) if recent else (None, None)
         return {
             "device": self.device,
+            "run": self.run,
             "time": utc_now(),
             "uptime_s": round(now - self._started, 1),
             "images": {"done": self.done, "failed": self.failed},
@@ -230,9 +276,12 @@ class Publisher(Sink):
             "events": self.events,
             "cpu_temperature_c": machine.cpu_temperature_c(),
             "throttled": machine.throttled(),
-            "outbox": {"waiting": len(self.outbox), "dropped": self.outbox.dropped + self.memory_drops},
+            "outbox": {"waiting": len(self.outbox), "dropped": self._dropped()},
             "model": self.model,
         }
+
+    def _dropped(self) -> int:
+        return self.outbox.dropped + self.memory_drops + self.outbox.torn + self.damaged
 
     # --- paho's network thread ------------------------------------------------------------------
     def _on_connect(self, client, userdata, flags, reason, properties):
@@ -240,13 +289,22 @@ class Publisher(Sink):
             self.log(f"mqtt: {self.target} refused the connection ({reason}); retrying with back-off.")
             return
         client.publish(self.topics["status"], "online", qos=1, retain=True)
-        if self._ha:
-            for topic, payload in ha_discovery.configs(self.target, self.device, self.model):
-                client.publish(topic, payload, qos=1, retain=True)
+        if self._ha:  # announced by the publisher thread once a retained config had time to arrive
+            self._ha_owner = None
+            client.subscribe(ha_discovery.config_topic(self.device), qos=1)
+            self._ha_due = time.monotonic() + ha_discovery.WAIT_S
         if self._ever_connected or self._failures:
             self.log(f"mqtt: connected to {self.target} again; sending what waited.")
         self._ever_connected, self._failures = True, 0
         self._connected.set()
+
+    def _on_message(self, client, userdata, message):
+        try:  # the one subscription: the retained config under our Home Assistant node id
+            owner = ha_discovery.clash(self.target, self.device, message.payload)
+        except Exception:  # whatever it holds, it must not end paho's network thread
+            owner = None
+        if owner is not None:
+            self._ha_owner = owner
 
     def _on_connect_fail(self, client, userdata):
         self._failures += 1
@@ -268,7 +326,10 @@ def _record(topic: str, payload: str) -> bytes:
 
 
 def _unrecord(record: bytes):
-    topic, payload = record.decode().split("\t", 1)
+    """(topic, payload) of a record; ValueError for one `_record` did not write."""
+    topic, payload = record.decode("utf-8").split("\t", 1)
+    if not broker.is_topic(topic):  # a broker disconnects a client that publishes there, again and again
+        raise ValueError(f"not a topic: {topic!r}")
     return topic, payload
 
 

@@ -2,12 +2,13 @@
 goes away mid-run, Home Assistant discovery, and the URLs a user may get wrong."""
 
 import json
+import re
 
 import pytest
 from support.mosquitto import Recorder
 
 from edgecell.core.errors import EdgecellError
-from edgecell.device.connect import broker
+from edgecell.device.connect import broker, ha_discovery
 from edgecell.device.connect.mqtt import Publisher, Publishing
 from edgecell.device.input import sources
 from edgecell.device.loop import events, runner
@@ -27,9 +28,9 @@ def frames(images, count, on_frame=None):
         yield images[i % len(images)]._replace(name=f"frame#{i}")
 
 
-def publisher(mosquitto, tmp_path, log=lambda message: None, **publishing):
+def publisher(mosquitto, tmp_path, log=lambda message: None, device="pi-1", **publishing):
     settings = Publishing(reconnect=(0.1, 0.5), **publishing)
-    return Publisher(broker.parse_url(mosquitto.url), "pi-1", tmp_path / "outbox", settings, log=log)
+    return Publisher(broker.parse_url(mosquitto.url), device, tmp_path / f"outbox-{device}", settings, log=log)
 
 
 def test_results_arrive_whole_and_in_order_with_status_and_events(demo, mosquitto, tmp_path):
@@ -133,6 +134,47 @@ def test_home_assistant_discovery(mosquitto, tmp_path):
     label = configs["homeassistant/sensor/edgecell_pi_1/label/config"]
     assert label["state_topic"] == "edgecell/pi-1/event" and label["availability_topic"] == "edgecell/pi-1/status"
     assert label["value_template"] == "{{ value_json.label }}" and label["device"]["model"] == "digits"
+    recorder.close()
+
+
+# Home Assistant's own pattern for a discovery topic (homeassistant/components/mqtt/discovery.py)
+HA_TOPIC = re.compile(r"(?P<component>\w+)/(?:(?P<node_id>[a-zA-Z0-9_-]+)/)?(?P<object_id>[a-zA-Z0-9_-]+)/config")
+
+
+def test_home_assistant_ids_are_ones_it_reads(mosquitto, tmp_path):
+    """`my pi` and `pi.kitchen` gave discovery topics Home Assistant ignores."""
+    recorder = Recorder(mosquitto.port, ["homeassistant/#"])
+    sinks = [publisher(mosquitto, tmp_path, device=name, ha_discovery=True) for name in ("my pi", "Pi.Kitchen")]
+    try:
+        assert recorder.wait_for(lambda r: len(r.messages) >= 6, 5)
+    finally:
+        for sink in sinks:
+            sink.close()
+    topics = sorted({topic for topic, _, _ in recorder.messages})
+    assert all(HA_TOPIC.fullmatch(topic.split("/", 1)[1]) for topic in topics), topics
+    assert {topic.split("/")[2] for topic in topics} == {"edgecell_my_pi", "edgecell_pi_kitchen"}
+    recorder.close()
+
+
+def test_two_boards_meeting_on_one_home_assistant_id_do_not_overwrite(mosquitto, tmp_path):
+    """`pi_1` announced first; `pi-1` would become the same Home Assistant device and overwrite
+    its configs: it says so in one sentence and does not announce. `pi_1` again is not refused."""
+    first = publisher(mosquitto, tmp_path, device="pi_1", ha_discovery=True)
+    recorder = Recorder(mosquitto.port, ["homeassistant/#"])
+    assert recorder.wait_for(lambda r: len(r.messages) >= 3, 5)
+    first.close()
+    said = []
+    second = publisher(mosquitto, tmp_path, device="pi-1", ha_discovery=True, log=said.append)
+    assert recorder.wait_for(lambda r: said, 5)
+    second.close()
+    assert said == [ha_discovery.refusal("pi-1", "edgecell/pi_1/status")] and "'pi-1'" in said[0]
+    configs = [json.loads(payload) for _, payload, _ in recorder.messages]
+    assert len(configs) == 3 and {c["availability_topic"] for c in configs} == {"edgecell/pi_1/status"}
+    again_said = []
+    again = publisher(mosquitto, tmp_path, device="pi_1", ha_discovery=True, log=again_said.append)
+    assert recorder.wait_for(lambda r: len(r.messages) >= 6, 5)
+    again.close()
+    assert again_said == []
     recorder.close()
 
 
