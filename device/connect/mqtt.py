@@ -1,8 +1,18 @@
 """`infer --mqtt`: every result, every event and the run's statistics to an MQTT broker.
 
-Topics under `PREFIX/DEVICE/`: `result` (every result: the JSONL row plus `device`, `run` and
-`seq`, QoS 1), `event` (class changes, QoS 1), `status` (retained `online`; the last will sets it to
-`offline` when the board vanishes) and `stats` (retained, every `stats_every` seconds).
+Topics under `PREFIX/DEVICE/`: `result` (a result alone: the JSONL row plus `device`, `run` and
+`seq`, QoS 1), `results` (results that came together, see below), `event` (class changes, QoS 1),
+`status` (retained `online`; the last will sets it to `offline` when the board vanishes) and
+`stats` (retained, every `stats_every` seconds).
+
+Results that arrive faster than the publisher thread wakes (`BATCH_S`: a folder, a fast camera) go
+as one QoS 1 message on `results`, `{"format": "edgecell.results/1", "device", "run", "count",
+"results": [row, ...]}`, each row as `result` would carry it (its own `seq` and `time`), at most
+`MOST_IN_BATCH` to a message; one publish and one acknowledgement for many results is what keeps
+`--mqtt` nearly free for the loop (benchmarks/mqtt.py). A result that came alone still goes on
+`result`, and `Publishing(batch=False)` (`--no-mqtt-batch`) sends every result that way. What
+waits in the outbox is kept a record a result (a batch not yet acknowledged at the end is split
+back), so its counts are counts of results.
 
 The broker going away must never stop or slow the classification. `write` only puts the result
 on a bounded in-memory queue (a full queue counts a drop, it never waits); a publisher
@@ -40,6 +50,8 @@ WINDOW = 100  # records handed to paho and not yet acknowledged
 MEMORY_QUEUE = 2000  # records between the inference loop and the publisher thread
 BATCH_S = 0.05  # the publisher thread wakes at most this often while results come
 LINGER_S = 5.0  # at the end, how long to wait for a connected broker to take what is left
+MOST_IN_BATCH = 100  # results in one `results` message (about 30 KB of JSON)
+BATCH_FORMAT = "edgecell.results/1"  # a `results` message's format, changed only with its number
 _CLOSE = object()
 _RESULT = object()  # a queued result, to encode as the result topic's JSON
 
@@ -54,6 +66,7 @@ class Publishing:
     ha_discovery: bool = False  # announce the sensors to Home Assistant
     model: str = ""  # the model's file name, in status and discovery
     reconnect: tuple = (1, 30)  # paho's reconnect delay, first and longest (s)
+    batch: bool = True  # results that come together in one `results` message; False: each on `result`
 
 
 class Publisher(Sink):
@@ -70,7 +83,8 @@ class Publisher(Sink):
                 f"mqtt: the outbox {self.outbox.folder} ended in a record cut short (a crash or power cut "
                 "mid-write); it was cut off and the records before it are sent."
             )
-        self.topics = {name: target.topic(device, name) for name in ("result", "event", "status", "stats")}
+        self.batch = publishing.batch
+        self.topics = {name: target.topic(device, name) for name in ("result", "results", "event", "status", "stats")}
         self.run = secrets.token_hex(8)  # with `seq`, a result's identity across restarts
         self.seq = self.done = self.failed = self.events = 0
         self.delivered = self.memory_drops = self.reconnects = self.damaged = 0
@@ -78,7 +92,7 @@ class Publisher(Sink):
         self._recent = collections.deque(maxlen=4096)  # (monotonic time, total ms) of recent results
         self._started = time.monotonic()
         self._queue = queue.Queue(MEMORY_QUEUE)
-        self._pending = collections.OrderedDict()  # mid -> (topic, payload), publisher thread only
+        self._pending = collections.OrderedDict()  # mid -> (topic, payload, results in it), publisher thread
         self._acked = collections.deque()  # mids paho acknowledged (its thread) for ours to settle
         self._connected = threading.Event()
         self._ever_connected = False
@@ -134,7 +148,8 @@ class Publisher(Sink):
         self._client.disconnect()
         self._client.loop_stop()
         self._settle()
-        self.outbox.close(front=[_record(*message) for message in self._pending.values()])
+        unacknowledged = [record for message in self._pending.values() for record in self._records(*message)]
+        self.outbox.close(front=unacknowledged)
         self._waiting = len(self._pending) + len(self.outbox)
 
     @property
@@ -169,11 +184,19 @@ class Publisher(Sink):
         next_stats = time.monotonic() + self.stats_every
         closing = None
         while True:
+            together = []  # results taken in a row, to go as one message
             for item in self._batch():
+                if item is not _CLOSE and item[0] is _RESULT:
+                    together.append(item[1])
+                    if len(together) < MOST_IN_BATCH:
+                        continue
+                self._take_results(together)
+                together = []
                 if item is _CLOSE:
                     closing = time.monotonic() + LINGER_S
-                else:
-                    self._take(*item)
+                elif item[0] is not _RESULT:
+                    self._deliver(*item)
+            self._take_results(together)
             self._settle()
             self._feed()
             self.outbox.sync()  # what waits on disk reaches it within `outbox.SYNC_S` of its append
@@ -204,25 +227,56 @@ class Publisher(Sink):
         except queue.Empty:
             return items
 
-    def _take(self, topic, payload):
-        if topic is _RESULT:
-            seq, when, result = payload
-            payload = row(result)
-            payload.update(device=self.device, run=self.run, seq=seq, time=when)
-            topic, payload = self.topics["result"], json.dumps(payload, ensure_ascii=False)
-        if len(self.outbox) or not self._connected.is_set() or len(self._pending) >= WINDOW:
+    def _take_results(self, together: list):
+        """Results taken in a row: one on `result` (or each, without batching), else one `results` message."""
+        rows = [self._row(*queued) for queued in together]
+        if len(rows) == 1 or not self.batch or self._offline():  # the outbox keeps a record a result
+            for one in rows:
+                self._deliver(self.topics["result"], json.dumps(one, ensure_ascii=False))
+        elif rows:
+            batch = {
+                "format": BATCH_FORMAT,
+                "device": self.device,
+                "run": self.run,
+                "count": len(rows),
+                "results": rows,
+            }
+            self._deliver(self.topics["results"], json.dumps(batch, ensure_ascii=False), len(rows))
+
+    def _row(self, seq, when, result) -> dict:
+        payload = row(result)
+        payload.update(device=self.device, run=self.run, seq=seq, time=when)
+        return payload
+
+    def _offline(self) -> bool:
+        """Whether what comes now goes to the outbox: the broker is away, the window full, or older
+        records still wait there (results arrive in the order they were classified)."""
+        return bool(len(self.outbox)) or not self._connected.is_set() or len(self._pending) >= WINDOW
+
+    def _deliver(self, topic, payload, results: int = 1):
+        if self._offline():
             self.outbox.append(_record(topic, payload))
         else:
-            self._send(topic, payload)
+            self._send(topic, payload, results)
 
-    def _send(self, topic, payload):
+    def _send(self, topic, payload, results: int = 1):
         info = self._client.publish(topic, payload, qos=1)
-        self._pending[info.mid] = (topic, payload)
+        self._pending[info.mid] = (topic, payload, results)
+
+    def _records(self, topic, payload, results: int):
+        """A message as outbox records: a `results` message as one record a result, so that the
+        outbox's counts (waiting, dropped) stay counts of results."""
+        if results == 1 or topic != self.topics["results"]:
+            return [_record(topic, payload)]
+        return [
+            _record(self.topics["result"], json.dumps(one, ensure_ascii=False))
+            for one in json.loads(payload)["results"]
+        ]
 
     def _settle(self):
         while self._acked:
-            if self._pending.pop(self._acked.popleft(), None) is not None:
-                self.delivered += 1
+            if (sent := self._pending.pop(self._acked.popleft(), None)) is not None:
+                self.delivered += sent[2]
 
     def _feed(self):
         """Send from the outbox, oldest first, while the broker is there and the window has room."""

@@ -133,7 +133,19 @@ class Recorder:
             return [payload for topic, payload, _ in self.messages if topic.endswith(suffix)]
 
     def results(self) -> list:
-        return [json.loads(payload) for payload in self.on("/result")]
+        """Every result received, in order: each alone on `.../result`, or several in one `.../results`
+        message (device/connect/mqtt.py)."""
+        with self.lock:
+            messages = [(topic, payload) for topic, payload, _ in self.messages]
+        results = []
+        for topic, payload in messages:
+            if topic.endswith("/result"):
+                results.append(json.loads(payload))
+            elif topic.endswith("/results"):
+                batch = json.loads(payload)
+                assert batch["format"] == "edgecell.results/1" and batch["count"] == len(batch["results"]), batch
+                results += batch["results"]
+        return results
 
     def wait_for(self, predicate, timeout=10.0) -> bool:
         deadline = time.monotonic() + timeout

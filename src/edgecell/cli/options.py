@@ -279,6 +279,16 @@ MqttOutboxMb = Annotated[
         rich_help_panel=CONNECT,
     ),
 ]
+MqttBatch = Annotated[
+    bool,
+    typer.Option(
+        "--mqtt-batch/--no-mqtt-batch",
+        envvar="EDGECELL_MQTT_BATCH",
+        help="Results that come faster than 20 a second go several to a message on .../results; "
+        "--no-mqtt-batch sends each alone on .../result.",
+        rich_help_panel=CONNECT,
+    ),
+]
 Webhook = Annotated[
     Optional[str],
     typer.Option(

@@ -34,7 +34,7 @@ def rows(path):
 @pytest.mark.slow
 def test_a_broker_restarted_mid_run_gets_every_result_and_the_file_none_twice(mosquitto, tmp_path):
     video = digits_video(tmp_path / "digits.avi", "3737", 50)  # 200 frames
-    recorder = Recorder(mosquitto.port, ["edgecell/+/result", "edgecell/+/event"])
+    recorder = Recorder(mosquitto.port, ["edgecell/+/result", "edgecell/+/results", "edgecell/+/event"])
     results = tmp_path / "results.jsonl"
     run = edgecell(
         *("infer", "--model", "demo", "--camera", video, "--max-fps", "40", "--limit", "200"),
@@ -43,7 +43,7 @@ def test_a_broker_restarted_mid_run_gets_every_result_and_the_file_none_twice(mo
         *("--json", tmp_path / "summary.json"),
     )
     try:
-        assert recorder.wait_for(lambda r: len(r.on("/result")) >= 30, 20), run.stderr.read()
+        assert recorder.wait_for(lambda r: len(r.results()) >= 30, 20), run.stderr.read()
         mosquitto.stop()
         time.sleep(1.0)  # about 40 frames classified with no broker
         mosquitto.start()
@@ -162,7 +162,7 @@ def test_a_torn_outbox_is_cut_back_and_the_rest_delivered(mosquitto, tmp_path):
     garbage, delivers every whole record, says so once each, and counts both in the summary."""
     outbox, summary = tmp_path / "outbox", tmp_path / "summary.json"
     command = ["infer", DEMO_IMAGES, "--model", "demo", "-q", "--mqtt", mosquitto.url, "--device-id", "pi"]
-    command += ["--mqtt-outbox", outbox, "--json", summary]
+    command += ["--mqtt-outbox", outbox, "--json", summary, "--no-mqtt-batch"]  # a record a result
     mosquitto.stop()
     first = subprocess.run(edgecell_command(*command), capture_output=True, text=True, timeout=60)
     assert first.returncode == 0 and json.loads(summary.read_text())["mqtt"]["waiting_on_disk"] == 20, first.stderr
@@ -170,7 +170,7 @@ def test_a_torn_outbox_is_cut_back_and_the_rest_delivered(mosquitto, tmp_path):
     data = segment.read_bytes()
     segment.write_bytes(b"\xff\xfe\x00garbage\n" + data[:-25] + b"\x00" * 300)  # the last of 20 records cut short
     mosquitto.start()
-    recorder = Recorder(mosquitto.port, ["edgecell/pi/result", "edgecell/pi/event"])
+    recorder = Recorder(mosquitto.port, ["edgecell/pi/result", "edgecell/pi/results", "edgecell/pi/event"])
     again = subprocess.run(edgecell_command(*command), capture_output=True, text=True, timeout=60)
     assert again.returncode == 0 and "Traceback" not in again.stderr, again.stderr
     assert again.stderr.count("cut short") == 1 and again.stderr.count("not a topic and a message") == 1
@@ -187,12 +187,12 @@ def test_results_keep_their_identity_across_a_kill_and_a_restart(mosquitto, tmp_
     skips a `seq` it has seen would drop good results; (`run`, `seq`) names each result once, and
     what the killed run left in the outbox arrives with the killed run's id."""
     video = digits_video(tmp_path / "digits.avi", "37", 50)
-    recorder = Recorder(mosquitto.port, ["edgecell/cam/result"])
+    recorder = Recorder(mosquitto.port, ["edgecell/cam/result", "edgecell/cam/results"])
     command = ["infer", "--model", "demo", "--camera", video, "--max-fps", "40", "-q", "--mqtt", mosquitto.url]
     command += ["--device-id", "cam", "--mqtt-outbox", tmp_path / "outbox"]
     killed = edgecell(*command, start_new_session=True)
     try:
-        assert recorder.wait_for(lambda r: len(r.on("/result")) >= 30, 30), killed.stderr.read()
+        assert recorder.wait_for(lambda r: len(r.results()) >= 30, 30), killed.stderr.read()
     finally:
         os.kill(killed.pid, signal.SIGKILL)
         killed.wait(10)

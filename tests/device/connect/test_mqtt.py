@@ -3,6 +3,7 @@ goes away mid-run, Home Assistant discovery, and the URLs a user may get wrong."
 
 import json
 import re
+import time
 
 import pytest
 from support.mosquitto import Recorder
@@ -33,6 +34,35 @@ def publisher(mosquitto, tmp_path, log=lambda message: None, device="pi-1", **pu
     return Publisher(broker.parse_url(mosquitto.url), device, tmp_path / f"outbox-{device}", settings, log=log)
 
 
+def test_fast_results_go_several_to_a_message_and_slow_ones_alone(demo, mosquitto, tmp_path):
+    """A folder's pace: results that came together in one `results` message (versioned, counted,
+    at most MOST_IN_BATCH); a result that came alone, and every result with batch=False, on `result`."""
+    from edgecell.device.connect.mqtt import BATCH_FORMAT, MOST_IN_BATCH
+
+    classifier, images = demo
+    recorder = Recorder(mosquitto.port, ["edgecell/+/result", "edgecell/+/results"])
+    fast = publisher(mosquitto, tmp_path, device="fast")
+    alone = publisher(mosquitto, tmp_path, device="alone", batch=False)
+    try:
+        for sink in (fast, alone):
+            runner.run(classifier, frames(images, 500), on_result=sink.write, prefetch=0)
+        slow = publisher(mosquitto, tmp_path, device="slow")
+        runner.run(classifier, frames(images, 3, on_frame=lambda i: time.sleep(0.3)), on_result=slow.write, prefetch=0)
+    finally:
+        for sink in (fast, alone, slow):
+            sink.close()
+    assert recorder.wait_for(lambda r: len(r.results()) >= 1003, 15)
+    batches = [json.loads(p) for p in recorder.on("/fast/results")]
+    assert batches and all(b["format"] == BATCH_FORMAT and b["device"] == "fast" for b in batches)
+    assert all(1 < b["count"] == len(b["results"]) <= MOST_IN_BATCH for b in batches)
+    for device in ("fast", "alone", "slow"):
+        mine = [r for r in recorder.results() if r["device"] == device]
+        assert [r["seq"] for r in mine] == list(range(1, len(mine) + 1)) and len({r["run"] for r in mine}) == 1
+    assert sum(b["count"] for b in batches) + len(recorder.on("/fast/result")) == 500 == fast.report()["delivered"]
+    assert len(recorder.on("/alone/result")) == 500 and not recorder.on("/alone/results")
+    assert len(recorder.on("/slow/result")) == 3 and not recorder.on("/slow/results")
+
+
 def test_results_arrive_whole_and_in_order_with_status_and_events(demo, mosquitto, tmp_path):
     classifier, images = demo
     recorder = Recorder(mosquitto.port, ["edgecell/#"])
@@ -49,7 +79,7 @@ def test_results_arrive_whole_and_in_order_with_status_and_events(demo, mosquitt
         assert recorder.wait_for(lambda r: len(r.on("/stats")) >= 1, 5)
     finally:
         sink.close()
-    assert recorder.wait_for(lambda r: len(r.on("/result")) >= 300)
+    assert recorder.wait_for(lambda r: len(r.results()) >= 300)
     results = recorder.results()
     assert [r["seq"] for r in results] == list(range(1, 301))
     assert [r["source"] for r in results] == [f"frame#{i}" for i in range(300)]
@@ -67,7 +97,7 @@ def test_results_arrive_whole_and_in_order_with_status_and_events(demo, mosquitt
 
 def test_a_broker_that_goes_away_mid_run_gets_every_result_in_order(demo, mosquitto, tmp_path):
     classifier, images = demo
-    recorder = Recorder(mosquitto.port, ["edgecell/+/result"])
+    recorder = Recorder(mosquitto.port, ["edgecell/+/result", "edgecell/+/results"])
     lines = []
     sink = publisher(mosquitto, tmp_path, log=lines.append)
 
@@ -104,7 +134,7 @@ def test_results_wait_on_disk_for_the_next_run(demo, mosquitto, tmp_path):
     assert sink.report()["waiting_on_disk"] == 50 and sink.report()["delivered"] == 0
     assert any("cannot reach" in line for line in lines)
     mosquitto.start()
-    recorder = Recorder(mosquitto.port, ["edgecell/+/result"])
+    recorder = Recorder(mosquitto.port, ["edgecell/+/result", "edgecell/+/results"])
     later = publisher(mosquitto, tmp_path)  # the same outbox folder: a restarted service
     assert recorder.wait_for(lambda r: later.connected, 10)
     later.close()
