@@ -146,13 +146,18 @@ def infer(
             summary = infer_run.run(
                 classifier, source, options, sinks=every, terminal=shown, log=log, on_signals=True, events=detector
             )
-            if json_file is not None:
-                summary["summary_file"] = str(json_file)
-                write_json(json_file, summary)
-            _say(summary, [*sinks, *labelled])  # before --serve lingers: the summary while the page stays up
+            _report(summary, json_file, [*sinks, *labelled])  # before --serve lingers: it stays up after
             if serve is not None and summary["stopped_by"] is None:  # the source ended, not the user
                 _linger(serve_for, log)
     raise typer.Exit(infer_run.exit_status(summary))
+
+
+def _report(summary: dict, json_file, sinks) -> None:
+    """The run's summary to --json, and the sinks' closing lines."""
+    if json_file is not None:
+        summary["summary_file"] = str(json_file)
+        write_json(json_file, summary)
+    _say(summary, sinks)
 
 
 def _check_outputs(serve, serve_for, confusion) -> None:
