@@ -29,6 +29,7 @@ keep that run's id.
 """
 
 import collections
+import datetime
 import json
 import queue
 import secrets
@@ -125,7 +126,7 @@ class Publisher(Sink):
             self._recent.append((time.monotonic(), result.timing.total))
         else:
             self.failed += 1
-        self._put(_RESULT, (self.seq, utc_now(), result))  # encoded on the publisher thread
+        self._put(_RESULT, (self.seq, time.time(), result))  # the time and the JSON made on the publisher thread
 
     def event(self, event) -> None:
         self.events += 1
@@ -243,9 +244,11 @@ class Publisher(Sink):
             }
             self._deliver(self.topics["results"], json.dumps(batch, ensure_ascii=False), len(rows))
 
-    def _row(self, seq, when, result) -> dict:
-        payload = row(result)
-        payload.update(device=self.device, run=self.run, seq=seq, time=when)
+    def _row(self, seq, when: float, result) -> dict:
+        """`result` as the result topic carries it; `time` (and `time_utc`) is when the loop gave it."""
+        stamp = datetime.datetime.fromtimestamp(when, datetime.timezone.utc).isoformat(timespec="milliseconds")
+        payload = row(result, stamp.replace("+00:00", "Z"))
+        payload.update(device=self.device, run=self.run, seq=seq, time=stamp)
         return payload
 
     def _offline(self) -> bool:

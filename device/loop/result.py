@@ -31,8 +31,9 @@ class Result(NamedTuple):
         return self.error is None
 
 
-def row(result) -> dict:
-    """One result as a flat dict; `top_k` is a list of {label, score, index}."""
+def row(result, time_utc: Optional[str] = None) -> dict:
+    """One result as a flat dict; `top_k` is a list of {label, score, index}; `time_utc` is now
+    unless given (ISO 8601 with a Z)."""
     best = result.classes[0] if result.classes else None
     timing = result.timing
     return {
@@ -48,7 +49,7 @@ def row(result) -> dict:
         "total_ms": _rounded_ms(timing.total),
         "wait_ms": _rounded_ms(timing.wait),
         "error": result.error,
-        "time_utc": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "time_utc": time_utc or datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }
 
 
