@@ -50,7 +50,7 @@ def make(work: Path, img_size: int = 200) -> dict:
     representative = calibration.representative(calibrated)
     out = work / "tflite"
     out.mkdir(parents=True, exist_ok=True)
-    made = {"image": str(calibrated.paths[0]), "whole": {}, "layers": {}}
+    made = {"whole": {}, "layers": {}}
 
     def write(name, content):
         path = out / f"{name}.tflite"
