@@ -16,7 +16,7 @@ from typing import Optional
 from edgecell.core.errors import EdgecellError
 from edgecell.device.input import image, sources
 from edgecell.device.input.source_check import check_paths
-from edgecell.device.loop import runner
+from edgecell.device.loop import runner, unknown
 from edgecell.device.loop.events import dispatch
 from edgecell.device.sinks import base
 from edgecell.device.sinks.terminal import model_line
@@ -69,8 +69,10 @@ class Options:
     output: Optional[Path] = None  # results file, .csv or .jsonl
     append: bool = False
     max_output_mb: Optional[float] = None
+    unknown: Optional[str] = None  # `--unknown auto|SCORE` (loop/unknown.py)
 
     def check(self) -> None:
+        unknown.parse(self.unknown)
         if (self.append or self.max_output_mb is not None) and self.output is None:
             raise EdgecellError("--append and --max-output-mb apply to a results file; give --output FILE.jsonl too.")
 
@@ -110,9 +112,12 @@ def run(
     options.check()
     if classifier.normalisation.notice:  # a float model with no metadata: a guess, said once
         log(classifier.normalisation.notice)
+    rule = unknown.rule(options.unknown, classifier)
     stop = stop or runner.Stop()
     camera, frames, total, prefetch = open_source(source, classifier, stop, log)
     log(model_line(classifier.path, classifier.labels_source))  # the inputs are there: say what runs them
+    if rule is not None:
+        log(unknown.line(rule))
     if options.limit is not None and total is not None:
         total = min(total, options.limit)
     every = []
@@ -138,8 +143,7 @@ def run(
             summary = runner.run(
                 classifier,
                 frames,
-                top_k=options.top_k,
-                threshold=options.threshold,
+                ranking=runner.Ranking(options.top_k, options.threshold, None if rule is None else rule.threshold),
                 warmup=options.warmup,
                 limit=options.limit,
                 prefetch=prefetch,
@@ -152,20 +156,27 @@ def run(
         if camera is not None:
             camera.close()
     if camera is not None:
-        summary["camera"] = {
-            "name": camera.name,
-            "stalls": camera.stalls,
-            "reconnects": camera.reconnects,
-            "empty_frames": camera.empty_frames,
-            "asked_size": list(camera.size) if camera.size else None,  # (width, height)
-            "frame_size": list(camera.frame_size) if camera.frame_size else None,  # what arrived
-        }
+        summary["camera"] = camera_report(camera)
     if options.output is not None:
         summary["output"] = str(options.output)
     if events is not None:
         summary["events"] = events.count
+    if rule is not None:
+        summary["unknown"] = rule.as_dict()
     summary.update(base.reports(every))
     return summary
+
+
+def camera_report(camera) -> dict:
+    """The summary's part on the camera: what it asked for and what came."""
+    return {
+        "name": camera.name,
+        "stalls": camera.stalls,
+        "reconnects": camera.reconnects,
+        "empty_frames": camera.empty_frames,
+        "asked_size": list(camera.size) if camera.size else None,  # (width, height)
+        "frame_size": list(camera.frame_size) if camera.frame_size else None,  # what arrived
+    }
 
 
 def exit_status(summary: dict) -> int:

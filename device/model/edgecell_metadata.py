@@ -2,8 +2,9 @@
 
 `edgecell export` stores one JSON document in the model's flatbuffer `metadata` list under the
 name `edgecell`: labels, input size, colour order, pixel range and normalisation, the decode rule
-(`decode_scale`), the accuracy of the source model and the edgecell version. The board needs
-nothing but the .tflite file.
+(`decode_scale`), the accuracy of the source model, the edgecell version, and `unknown`: the
+top-1 score under which the answer is `unknown`, with its guarantee (converters/unknown_threshold.py).
+The board needs nothing but the .tflite file.
 
 Reading uses `tflite_reader`'s bounds-checked walk of the flatbuffer, so it works with any runtime,
 tflite-runtime 2.14 included.
@@ -44,9 +45,14 @@ def _check_fields(meta: dict) -> None:
             f"its edgecell metadata has a label of {longest} characters; "
             f"a class name may have at most {MAX_LABEL_CHARS}"
         )
-    for part in ("input", "source"):
+    for part in ("input", "source", "unknown"):
         if not isinstance(meta.get(part, {}), dict):
             raise MetadataError(f"its edgecell metadata has an {part!r} that is not an object")
+    threshold = (meta.get("unknown") or {}).get("threshold")
+    if threshold is not None and not (_is_number(threshold) and 0.0 <= threshold <= 1.0):
+        raise MetadataError(
+            f"its edgecell metadata unknown threshold {json.dumps(threshold)[:40]} is not a score between 0 and 1"
+        )
     model_input = meta.get("input", {})
     for key in ("mean", "std"):
         value = model_input.get(key, 0.0 if key == "mean" else 1.0)

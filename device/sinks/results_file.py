@@ -174,6 +174,8 @@ class ResultWriter(Sink):
         else:
             values = {"source": event.source, "status": "event", "label": event.label, "score": event.score}
             values.update(previous=event.previous, frame=event.frame, time=event.time)
+            if event.unknown_threshold is not None:
+                values["unknown_threshold"] = event.unknown_threshold
             line = json.dumps(values, ensure_ascii=False) + "\n"
         self._write(line)
 
