@@ -11,6 +11,7 @@ from support.imagegen import colour_dataset
 
 from edgecell.converters.context import Settings
 from edgecell.converters.convert import Variant
+from edgecell.converters.describe import describe, text
 from edgecell.device.model import edgecell_metadata, standard_metadata
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]  # an int8 export: about 10 s
@@ -48,6 +49,9 @@ def test_export_records_the_threshold_in_both_metadata_blocks(exported):
     assert standard_metadata.read(content).score_threshold == recorded["threshold"]
     assert report["variants"][0]["unknown"] == recorded
     assert "Unknown (the top-1 score" in (model.parent / "export_report.md").read_text()
+    shown = text(describe(model))  # edgecell info
+    assert f"unknown under a top-1 score of {recorded['threshold']:g}: " in shown
+    assert f"score threshold {recorded['threshold']:g} (ScoreThresholdingOptions" in shown
 
 
 def test_infer_unknown_auto_answers_unknown_for_a_class_it_never_saw(exported, tmp_path):
