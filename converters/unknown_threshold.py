@@ -122,12 +122,25 @@ def choose(scores, labels, target: float, confidence: float) -> Choice:
                 return none._replace(
                     reason=f"the {answered} best-scored of {n} held-out images have {k} wrong, which shows only "
                     f"{100 * bound:.2f}% accuracy at {_pct(confidence)} confidence, under the {_pct(target)} target"
+                    + _more_images(k, answered, n, risk, delta)
                 )
             break
         passed = (threshold, answered, k)
     threshold, answered, k = passed
     bound = 1.0 - binomial.upper_bound(k, answered, delta)
     return Choice(threshold, target, confidence, n, answered, k, bound)
+
+
+def _more_images(wrong: int, answered: int, images: int, risk: float, delta: float) -> str:
+    """How many held-out images would show the target if the surest answers kept their error rate:
+    the fewest multiples of these counts whose bound passes; nothing when that rate misses it."""
+    if wrong / answered >= risk:
+        return "; the surest answers themselves miss it, so more images would not help"
+    for quarters in range(5, 4001):  # 1.25, 1.5, ... times as many
+        times = quarters / 4
+        if binomial.cdf(round(wrong * times), round(answered * times), risk) <= delta:
+            return f"; at that error rate about {round(images * times)} held-out images would show it"
+    return ""
 
 
 def _pct(value: float) -> str:

@@ -74,6 +74,8 @@ def rule(flag: Optional[str], classifier) -> Optional[Rule]:
 def line(found: Rule) -> str:
     """The run's line saying which threshold answers `unknown`, and what it guarantees."""
     said = f"unknown: a top-1 score under {found.threshold:g} is answered {UNKNOWN}, from {found.source}"
+    if found.threshold == 0.0:
+        said += " (0: every answer is given)"
     g = found.guarantee
     if g:
         said += (

@@ -97,3 +97,13 @@ def test_no_threshold_when_even_the_surest_answers_miss_the_target():
     choice = unknown_threshold.choose(scores, labels, 0.95, 0.95)
     assert direct(scores, labels, 0.95, 0.95) is None
     assert choice.threshold is None and "under the 95% target" in choice.reason
+    assert "more images would not help" in choice.reason
+
+
+def test_too_few_images_for_the_error_rate_seen_say_how_many_would_do():
+    scores, labels = scored(np.full(100, 0.99), [i >= 2 for i in range(100)])  # 2 wrong in 100
+    choice = unknown_threshold.choose(scores, labels, 0.95, 0.95)
+    assert choice.threshold is None and "have 2 wrong" in choice.reason
+    needed = int(choice.reason.split("about ")[1].split(" held-out")[0])
+    assert exact_cdf(round(needed / 50), needed, Fraction(1, 20)) <= Fraction(1, 20)  # 2% wrong of that many passes
+    assert exact_cdf(round(needed * 0.8 / 50), round(needed * 0.8), Fraction(1, 20)) > Fraction(1, 20)
