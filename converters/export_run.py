@@ -23,6 +23,7 @@ from edgecell.converters import (
     fallback,
     granularity,
     metadata_writer,
+    reference,
     unknown_threshold,
     unlabelled,
 )
@@ -242,7 +243,10 @@ def _variant(context: Context, variant: Variant, meta: dict) -> dict:
     path = atomic.write_bytes(context.out / model_file(variant), content)
     result = check.against_keras(path, context.keras_scores, context.images, meta["labels"], settings.threads)
     unknown = _unknown(context, result, path)
-    content = metadata_writer.embed(content, dict(meta, check=_decision(result, settings).as_dict(), unknown=unknown))
+    checked = _decision(result, settings).as_dict()
+    content = metadata_writer.embed(
+        content, dict(meta, check=checked, unknown=unknown, reference=reference.reference(result.scores))
+    )
     path = atomic.write_bytes(path, content)  # the same model, now saying how it was checked
     row = _row(variant.value, path, content, result, settings)
     row["unknown"] = unknown
@@ -260,7 +264,10 @@ def _fallback(context: Context, row: dict, meta: dict, log):
         return row, found.summary
     path = atomic.write_bytes(context.out / f"model_{found.kind}.tflite", found.content)
     unknown = _unknown(context, found.check, path)  # the chosen model's own scores
-    content = metadata_writer.embed(found.content, dict(edgecell_metadata.read(found.content), unknown=unknown))
+    drift_reference = reference.reference(found.check.scores)
+    content = metadata_writer.embed(
+        found.content, dict(edgecell_metadata.read(found.content), unknown=unknown, reference=drift_reference)
+    )
     path = atomic.write_bytes(path, content)
     chosen = _row(found.kind, path, content, found.check, context.settings)
     chosen.update(int8_weights=row.get("int8_weights"), fallback=found.summary["chosen"], unknown=unknown)

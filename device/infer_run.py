@@ -16,7 +16,7 @@ from typing import Optional
 from edgecell.core.errors import EdgecellError
 from edgecell.device.input import image, sources
 from edgecell.device.input.source_check import check_paths
-from edgecell.device.loop import runner, unknown
+from edgecell.device.loop import drift, runner, unknown
 from edgecell.device.loop.events import dispatch
 from edgecell.device.sinks import base
 from edgecell.device.sinks.terminal import model_line
@@ -70,9 +70,14 @@ class Options:
     append: bool = False
     max_output_mb: Optional[float] = None
     unknown: Optional[str] = None  # `--unknown auto|SCORE` (loop/unknown.py)
+    drift_window: int = drift.WINDOW  # `--drift-window`: frames drift is judged on, 0 for none (loop/drift.py)
 
     def check(self) -> None:
         unknown.parse(self.unknown)
+        if self.drift_window < 0:
+            raise EdgecellError(
+                f"--drift-window {self.drift_window} is negative; give a number of frames, or 0 for none."
+            )
         if (self.append or self.max_output_mb is not None) and self.output is None:
             raise EdgecellError("--append and --max-output-mb apply to a results file; give --output FILE.jsonl too.")
 
@@ -113,6 +118,7 @@ def run(
     if classifier.normalisation.notice:  # a float model with no metadata: a guess, said once
         log(classifier.normalisation.notice)
     rule = unknown.rule(options.unknown, classifier)
+    shift = drift.from_model(classifier.metadata, options.drift_window)
     stop = stop or runner.Stop()
     camera, frames, total, prefetch = open_source(source, classifier, stop, log)
     log(model_line(classifier.path, classifier.labels_source))  # the inputs are there: say what runs them
@@ -138,6 +144,8 @@ def run(
                 sink.write(result)
             if events is not None and (event := events.update(result)) is not None:
                 dispatch(every, event)
+            if shift is not None and (change := shift.update(result)) is not None:
+                dispatch(every, change)
 
         with runner.stopping_on_signals(stop) if on_signals else contextlib.nullcontext():
             summary = runner.run(
@@ -163,6 +171,8 @@ def run(
         summary["events"] = events.count
     if rule is not None:
         summary["unknown"] = rule.as_dict()
+    if shift is not None:
+        summary["drift"] = shift.report()
     summary.update(base.reports(every))
     return summary
 

@@ -6,6 +6,7 @@ import time
 from typing import Optional
 
 from edgecell.core.printable import printable
+from edgecell.device.loop import drift
 from edgecell.device.sinks.base import Sink, report_lines
 
 PROGRESS_BAR_FROM = 200  # inputs; fewer get a line each on a terminal
@@ -95,6 +96,8 @@ def summary_text(summary: dict, sinks=()) -> str:
             f"{images['unknown']} of {images['done']} answered unknown "
             f"(top-1 score under {summary['unknown']['threshold']:g}, from {summary['unknown']['source']})"
         )
+    if summary.get("drift") is not None:
+        lines.append(drift.line(summary["drift"]))
     lines += report_lines(summary, sinks)
     camera = summary.get("camera")
     if camera:

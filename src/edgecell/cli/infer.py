@@ -9,6 +9,7 @@ from edgecell.cli.options import (
     Camera,
     Confusion,
     DeviceId,
+    DriftWindow,
     FullDecode,
     HaDiscovery,
     Hold,
@@ -82,6 +83,7 @@ def infer(
     top_k: TopK = 1,
     threshold: Threshold = 0.0,
     unknown: Unknown = None,
+    drift_window: DriftWindow = 500,
     threads: Threads = None,
     limit: Limit = None,
     warmup: Warmup = 1,
@@ -119,7 +121,9 @@ def infer(
 
     with user_errors():
         source = infer_run.Source(tuple(sources or ()), camera, picamera, max_fps, max_pixels)
-        options = infer_run.Options(top_k, threshold, limit, warmup, output, append, max_output_mb, unknown)
+        options = infer_run.Options(
+            top_k, threshold, limit, warmup, output, append, max_output_mb, unknown, drift_window
+        )
         reach = from_flags.Connections(
             mqtt=mqtt,
             mqtt_ca=mqtt_ca,
@@ -145,10 +149,7 @@ def infer(
             summary = infer_run.run(
                 classifier, source, options, sinks=every, terminal=shown, log=log, on_signals=True, events=detector
             )
-            if json_file is not None:
-                summary["summary_file"] = str(json_file)
-                write_json(json_file, summary)
-            _say(summary, [*sinks, *labelled])  # before --serve lingers: the summary while the page stays up
+            _say(summary, [*sinks, *labelled], json_file)  # before --serve lingers: the summary while the page stays up
             if serve is not None and summary["stopped_by"] is None:  # the source ended, not the user
                 _linger(serve_for, log)
     raise typer.Exit(infer_run.exit_status(summary))
@@ -179,10 +180,13 @@ def _connect(reach, classifier, options, serving: bool, log):
     return sinks, detector
 
 
-def _say(summary: dict, sinks) -> None:
-    """The closing summary on stdout (a reader gone away is no error)."""
+def _say(summary: dict, sinks, json_file) -> None:
+    """The closing summary in `--json FILE` when asked for, and on stdout (a reader gone away is no error)."""
     from edgecell.device.sinks import terminal
 
+    if json_file is not None:
+        summary["summary_file"] = str(json_file)
+        write_json(json_file, summary)
     try:
         typer.echo(terminal.summary_text(summary, sinks))
     except BrokenPipeError:

@@ -123,6 +123,14 @@ Mean = Annotated[
 Std = Annotated[Optional[str], typer.Option(callback=channels, help="Divides pixels after --mean: one value or R,G,B.")]
 TopK = Annotated[int, typer.Option(min=1, help="Classes shown per image.")]
 Threshold = Annotated[float, typer.Option(min=0.0, help="Hide classes scoring below this.")]
+DriftWindow = Annotated[
+    int,
+    typer.Option(
+        metavar="N",
+        min=0,
+        help="Judge drift on the last N frames against the reference export recorded in the model (0: not at all).",
+    ),
+]
 Unknown = Annotated[
     Optional[str],
     typer.Option(
