@@ -6,8 +6,8 @@ the same two histograms over a sliding window of the last `window` classified fr
 and two arrays of counts: memory fixed whatever the length of the run), and once the window is
 full compares each with the reference by its population stability index (`measure/psi.py`).
 
-Drift starts when either index goes over its threshold, the PSI a window reaches by chance at
-level 1 - ENTER (the (1/n + 1/m) chi-square law of PSI when nothing changed), and ends when both
+Drift starts when either index goes over its threshold, the PSI a window reaches by chance once
+in a million (1 - ENTER; the (1/n + 1/m) chi-square law of PSI when nothing changed), and ends when both
 are back under the looser LEAVE level, so a window near the line does not flap. Each change is a
 `DriftEvent`, handed to the sinks like a class change (`events.dispatch`).
 
@@ -25,7 +25,10 @@ from edgecell.device.loop.events import utc_now
 from edgecell.device.measure import psi
 
 WINDOW = 500  # frames: `--drift-window`
-ENTER = 0.9999  # a window of unchanged frames goes over the entering threshold 1 time in 10,000
+# A window of unchanged frames goes over the entering threshold 1 time in a million: the window
+# slides, so it is judged at every frame, and a run of 100,000 frames judges it that many times
+# (a 1-in-10,000 level gave 18 false events in 500,000 frames, benchmarks/drift.py; this, none).
+ENTER = 1 - 1e-6
 LEAVE = 0.99
 
 
