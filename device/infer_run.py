@@ -136,8 +136,7 @@ def run(
         every += list(sinks)
         if terminal is not None:
             every.append(terminal(total))
-        for sink in every:  # a sink that shows frames (the live page) sees each on its way in
-            frames = sink.tap(frames)
+        frames = _attach(every, frames, shift)
 
         def on_result(result):
             for sink in every:
@@ -175,6 +174,16 @@ def run(
         summary["drift"] = shift.report()
     summary.update(base.reports(every))
     return summary
+
+
+def _attach(sinks, frames, shift):
+    """The frames through each sink's tap (one that shows frames, the live page, sees each on its way
+    in); the drift tracker, when there is one, to each sink that reports it."""
+    for sink in sinks:
+        frames = sink.tap(frames)
+        if shift is not None:
+            sink.follow(shift)
+    return frames
 
 
 def camera_report(camera) -> dict:

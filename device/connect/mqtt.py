@@ -64,6 +64,7 @@ class Publisher(Sink):
         self.seq = self.done = self.failed = self.events = 0
         self.delivered = self.memory_drops = self.reconnects = 0
         self.last_label = None
+        self.drift = None  # the run's drift tracker (loop/drift.py), when the model has a reference
         self._recent = collections.deque(maxlen=4096)  # (monotonic time, total ms) of recent results
         self._started = time.monotonic()
         self._queue = queue.Queue(MEMORY_QUEUE)
@@ -97,6 +98,9 @@ class Publisher(Sink):
         else:
             self.failed += 1
         self._put(_RESULT, (self.seq, utc_now(), result))  # encoded on the publisher thread
+
+    def follow(self, drift) -> None:
+        self.drift = drift  # its report() in the stats message
 
     def event(self, event) -> None:
         self.events += 1
@@ -232,6 +236,7 @@ class Publisher(Sink):
             "throttled": machine.throttled(),
             "outbox": {"waiting": len(self.outbox), "dropped": self.outbox.dropped + self.memory_drops},
             "model": self.model,
+            **({"drift": self.drift.report()} if self.drift is not None else {}),
         }
 
     # --- paho's network thread ------------------------------------------------------------------

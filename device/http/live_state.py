@@ -45,6 +45,7 @@ class Live(Sink):
         self.buckets = [0] * (len(BOUNDS_MS) + 1)  # the last one is +Inf
         self.latency_sum_ms = 0.0
         self.events: deque = deque(maxlen=EVENTS)
+        self.drift = None  # the run's drift tracker (loop/drift.py), when the model has a reference
         self._recent: deque = deque(maxlen=RECENT)  # (monotonic time, Timing)
         self._pending: deque = deque(maxlen=PENDING)  # (name, rgb)
         self._lock = threading.Lock()
@@ -86,6 +87,9 @@ class Live(Sink):
             self._recent.append((now, result.timing))
             self.latency_sum_ms += total
             self.buckets[_bucket(total)] += 1
+
+    def follow(self, drift) -> None:
+        self.drift = drift  # its report() in status.json and /metrics
 
     def event(self, event) -> None:
         """A class change (`events.Event`, handed out by `events.dispatch`) for the page's list."""
@@ -149,6 +153,7 @@ class Live(Sink):
             "frame_seq": shown[0] if shown else None,
             "frame": {"seq": shown[0], **row(shown[3])} if shown else None,
             "events": events,
+            **({"drift": self.drift.report()} if self.drift is not None else {}),
         }
 
     def jpeg(self, seq: Optional[int] = None) -> Optional[bytes]:

@@ -6,24 +6,11 @@ import json
 
 import numpy as np
 import pytest
+from support.drift_streams import results, scores
 
 from edgecell.converters.reference import reference
 from edgecell.device.loop import drift
-from edgecell.device.loop.result import Result, Timing
 from edgecell.device.sinks.results_file import ResultWriter
-
-
-def scores(rng, n, shares=(0.5, 0.3, 0.2), sureness=8.0):
-    """(n, 3) scores: the answer drawn by `shares`, its score 1/3 + 2/3 * Beta(sureness, 1)."""
-    answers = rng.choice(len(shares), n, p=shares)
-    tops = 1 / 3 + (2 / 3) * rng.beta(sureness, 1.0, n)
-    out = np.repeat(((1 - tops) / 2)[:, None], 3, axis=1)
-    out[np.arange(n), answers] = tops
-    return out.astype(np.float32)
-
-
-def results(rows):
-    return [Result(f"frame{i}", [], Timing(), None, row) for i, row in enumerate(rows)]
 
 
 @pytest.fixture
