@@ -11,6 +11,12 @@ turns, medians over rounds; target infer <= 0.35x the floor, top-1 the same as t
 all but at most one photo. The Raspberry Pi 4 decode share is an ESTIMATE, never a measurement:
 decode time here times PI4_DECODE_SLOWDOWN (an assumption, not measured), invoke scaled by MACs
 from the published MobileNet v2 reference (benchmarks/macs.py).
+
+    python benchmarks/phone_photos.py --model ../shared/peer-models/mobilenet_v1_0.25_128_quant.tflite
+
+runs the same comparison for a model made elsewhere, which records no decode rule (the board's rule
+for any model applies), on 24 photos made from the photographs beside it (bird.bmp, pets.jpg):
+each a different crop, some mirrored, enlarged to 4000x3000 with sensor grain, as JPEG.
 """
 
 import argparse
@@ -62,6 +68,30 @@ def write_photos(root: Path, count: int = PHOTOS, size=SIZE, seed: int = 0) -> l
         path.parent.mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(path), large.astype(np.uint8)[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])
     return sorted(root.rglob("*.jpg"))
+
+
+def photos_from(pictures, root: Path, count: int = PHOTOS, size=SIZE, seed: int = 0) -> list:
+    """`count` 4000x3000 JPEGs made from real `pictures` (made once): a random crop of 60-100% of
+    each side, mirrored every other time, enlarged, with per-pixel grain."""
+    paths = sorted(root.glob("*.jpg")) if root.is_dir() else []
+    if len(paths) == count:
+        return paths
+    root.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    width, height = size
+    sources_rgb = [image.load_rgb(p) for p in pictures]
+    for i in range(count):
+        rgb = sources_rgb[i % len(sources_rgb)]
+        h, w = rgb.shape[:2]
+        ch, cw = int(h * rng.uniform(0.6, 1.0)), int(w * rng.uniform(0.6, 1.0))
+        top, left = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
+        crop = rgb[top : top + ch, left : left + cw]
+        crop = crop[:, ::-1] if i % 2 else crop
+        large = cv2.resize(np.ascontiguousarray(crop), (width, height), interpolation=cv2.INTER_CUBIC)
+        large = np.clip(large.astype(np.int16) + rng.integers(-8, 9, (height, width, 3), dtype=np.int16), 0, 255)
+        bgr = large.astype(np.uint8)[:, :, ::-1]
+        cv2.imwrite(str(root / f"photo_{i:02d}.jpg"), bgr, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    return sorted(root.glob("*.jpg"))
 
 
 def model(work: Path, images: Path) -> Path:
@@ -116,7 +146,7 @@ def stages_ms(classifier, path, fit) -> dict:
 
 def measure(tflite: Path, paths, rounds: int = 5) -> dict:
     classifier = Classifier(tflite)
-    assert classifier.input_size == (IMG_SIZE, IMG_SIZE) and classifier.decode_fit is not None, tflite
+    assert classifier.decode_fit is not None, f"{tflite}: {classifier.decode} ({classifier.decode_from})"
     paths = [str(p) for p in paths]
     floor_pass(classifier, paths[:2])  # file cache and delegate
     floors, infers, decodes, top_floor, top_infer = [], [], [], None, None
@@ -137,6 +167,7 @@ def measure(tflite: Path, paths, rounds: int = 5) -> dict:
         "scaled": stages_ms(classifier, paths[0], classifier.decode_fit),
         "invoke_pi4_ms": macs.pi4_estimate_ms(macs.count(tflite).macs),
         "photos": len(paths),
+        "decode": f"{classifier.decode} ({classifier.decode_from})",
     }
 
 
@@ -166,7 +197,12 @@ def ratios(work: Path = DEFAULT_WORK, suite_images: Path = None, rounds: int = 5
         ),
         Ratio(6, "photos whose top-1 differs from the full decode's", float(m["differ"]), 1.0, f"of {m['photos']}"),
     ]
-    for name, label in (("full", "full decode"), ("scaled", "decode at 1/8")):
+    return rows + pi4_rows(m)
+
+
+def pi4_rows(m: dict) -> list:
+    rows = []
+    for name, label in (("full", "full decode"), ("scaled", "decode at the model's scale")):
         share, decode, total = pi4_share(m[name], m["invoke_pi4_ms"])
         rows.append(
             Ratio(
@@ -182,12 +218,37 @@ def ratios(work: Path = DEFAULT_WORK, suite_images: Path = None, rounds: int = 5
     return rows
 
 
+def peer_ratios(tflite: Path, work: Path = DEFAULT_WORK, rounds: int = 5) -> list:
+    """The same rows for a model from elsewhere, on photos made from the photographs beside it."""
+    tflite = Path(tflite)
+    pictures = sorted(p for p in tflite.parent.iterdir() if p.suffix.lower() in (".bmp", ".jpg", ".png"))
+    if not pictures:
+        raise SystemExit(f"No photographs (.bmp, .jpg, .png) beside {tflite} to make phone photos from.")
+    paths = photos_from(pictures, Path(work) / f"photos_{tflite.stem}")
+    m = measure(tflite, paths, rounds)
+    floor, infer = m["floor"].p50, m["infer"].p50
+    rows = [
+        Ratio(
+            2,
+            f"edgecell infer on phone photos / full-decode floor, {tflite.name}",
+            infer / floor,
+            TARGET,
+            f"{infer:.1f} / {floor:.1f} ms per photo ({m['photos']} photos 4000x3000, medians of {rounds} "
+            f"rounds); decode: {m['decode']}",
+        ),
+        Ratio(2, "photos whose top-1 differs from the full decode's", float(m["differ"]), 1.0, f"of {m['photos']}"),
+    ]
+    return rows + pi4_rows(m)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help=f"Photos and model [{DEFAULT_WORK}].")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--model", type=Path, help="A .tflite from elsewhere, with photographs beside it.")
     args = parser.parse_args(argv)
-    for row in ratios(args.work, rounds=args.rounds):
+    rows = peer_ratios(args.model, args.work, args.rounds) if args.model else ratios(args.work, rounds=args.rounds)
+    for row in rows:
         verdict = "" if row.met is None else (" (met)" if row.met else " (NOT met)")
         target = f" target <= {row.target:g}" if row.target is not None else ""
         print(f"{row.what}: {row.value:.3f}{target}{verdict}; {row.detail}")

@@ -14,6 +14,7 @@ from edgecell.converters import compat, unknown_threshold
 from edgecell.core.errors import EdgecellError
 from edgecell.core.numbers import size
 from edgecell.core.printable import printable
+from edgecell.device.input import decode_scale
 from edgecell.device.model import edgecell_metadata, runtime, standard_metadata
 from edgecell.device.model.classifier import Classifier, read_model
 
@@ -109,7 +110,8 @@ def text(described: dict) -> str:
             f"  input: {inp.get('width')}x{inp.get('height')} {inp.get('color')}, pixels {inp.get('pixel_range')}, "
             f"mean {inp.get('mean')} std {inp.get('std')}, in the model: {inp.get('normalization_in_model')}"
         )
-        lines.append(f"  decode: {inp.get('decode', 'full (not recorded)')}")
+        unrecorded = f"{decode_scale.ANY_MODEL} (not recorded: the rule for any model)"
+        lines.append(f"  decode: {inp.get('decode') or unrecorded}")
         lines.append(
             f"  source: {source.get('arch')} from {source.get('model_dir')}, Keras accuracy "
             f"{source.get('keras_accuracy')} on {source.get('test_images')} images"

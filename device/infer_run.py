@@ -82,9 +82,10 @@ class Options:
             raise EdgecellError("--append and --max-output-mb apply to a results file; give --output FILE.jsonl too.")
 
 
-def open_source(source: Source, classifier, stop, log):
+def open_source(source: Source, classifier, stop, log, lazy: bool = True):
     """(camera or None, frames, number of inputs or None, read-ahead depth) for `source`; files are
-    decoded at the scale the classifier's decode rule allows (`classifier.decode_fit`)."""
+    decoded at the scale the classifier's decode rule allows (`classifier.decode_fit`), and with
+    `lazy` left for the runner to decode (on several cores when that pays)."""
     if source.live:
         from edgecell.device.input import camera  # only a live run needs it
 
@@ -93,7 +94,7 @@ def open_source(source: Source, classifier, stop, log):
         return live, camera.stream(live, max_fps=source.max_fps, stop=stop, log=log), None, 0
     expanded = sources.expand(list(source.paths))
     max_pixels = source.max_pixels or image.MAX_PIXELS
-    return None, sources.frames(expanded, classifier.decode_fit, max_pixels), len(expanded), READ_AHEAD
+    return None, sources.frames(expanded, classifier.decode_fit, max_pixels, lazy), len(expanded), READ_AHEAD
 
 
 def run(
@@ -120,7 +121,9 @@ def run(
     rule = unknown.rule(options.unknown, classifier)
     shift = drift.from_model(classifier.metadata, options.drift_window)
     stop = stop or runner.Stop()
-    camera, frames, total, prefetch = open_source(source, classifier, stop, log)
+    sinks = list(sinks)
+    lazy = not any(sink.taps_frames for sink in sinks)  # a sink that shows pixels gets them decoded
+    camera, frames, total, prefetch = open_source(source, classifier, stop, log, lazy)
     log(model_line(classifier.path, classifier.labels_source))  # the inputs are there: say what runs them
     if rule is not None:
         log(unknown.line(rule))

@@ -27,6 +27,8 @@ mqtt=""
 webhook=""
 device_id=""
 ha_discovery=0
+model=""
+unit_only=0
 user=""
 created_user=0
 machine="$(uname -m)"
@@ -48,13 +50,16 @@ Usage: bash install.sh [options]
                       when not root); without it a missing one stops the script with the command
   --serve [HOST:]PORT the service also serves the live page and POST /classify there
   --mqtt URL          the service publishes results, events and stats to this broker:
-                      mqtt://[user:pass@]host[:port]/PREFIX (docs/connecting.md); a URL with
-                      a password goes to PREFIX/edgecell.env (mode 600), not the unit
-  --device-id NAME    the board's name in the MQTT topics (default: its host name)
+                      mqtt://[user:pass@]host[:port]/PREFIX (docs/connecting.md)
+  --device-id NAME    the board's name in the MQTT topics (default: its host name):
+                      letters, digits, _ and -, 1 to 64 characters
   --ha-discovery      announce the board to Home Assistant (MQTT discovery)
   --webhook URL       the service POSTs each class-change event to this URL
-                      (docs/http.md); an address other than 127.0.0.1 gets a random token in
-                      DIR/edgecell.env (mode 600), printed once
+                      (docs/connecting.md); a user:pass@ in it is sent as HTTP Basic auth
+                      The URLs and the device id go to DIR/edgecell.env (mode 600, read by the
+                      unit's EnvironmentFile=), never into the world-readable unit; a --serve
+                      address other than 127.0.0.1 gets a random token there, printed once
+  --model PATH        the model the service runs (default: the shipped demo model)
   --user NAME         the account the service runs as (default: you; required when run as
                       root, which the service never runs as); run as root, a missing NAME is
                       made as a system account in the video group, e.g. --user edgecell
@@ -62,11 +67,16 @@ Usage: bash install.sh [options]
   --no-deps           install edgecell alone, no dependencies and no runtime (you manage them)
   --machine NAME      plan for this CPU instead of \`uname -m\` (aarch64, armv7l, x86_64)
   --dry-run           print the commands without running them
+  --unit-only         write DIR/edgecell-infer.service and DIR/edgecell.env and stop: no venv,
+                      no pip, no apt, no account made (needs --model)
   -h, --help          this text
 EOF
 }
 
 die() { echo "install.sh: $1" >&2; exit "${2:-2}"; }
+# A value quoted as an error message shows it: one with a newline or an escape code in bash's
+# $'...' form (\n, \E), so the message stays one line and the terminal runs nothing.
+shown() { if [[ "$1" =~ [[:cntrl:]] ]]; then printf '%q' "$1"; else printf "'%s'" "$1"; fi; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -80,6 +90,8 @@ while [ $# -gt 0 ]; do
         --mqtt) mqtt="${2:?--mqtt needs a URL, e.g. mqtt://192.168.1.10/edgecell}"; shift 2 ;;
         --device-id) device_id="${2:?--device-id needs a name}"; shift 2 ;;
         --ha-discovery) ha_discovery=1; shift ;;
+        --model) model="${2:?--model needs a .tflite path}"; shift 2 ;;
+        --unit-only) unit_only=1; shift ;;
         --webhook) webhook="${2:?--webhook needs a URL, e.g. http://nodered.lan:1880/edgecell}"; shift 2 ;;
         --user) user="${2:?--user needs an account name}"; shift 2 ;;
         --no-deps) no_deps=1; shift ;;
@@ -105,9 +117,31 @@ esac
 if ! [[ "$prefix" =~ ^[A-Za-z0-9/._+@-]+$ ]]; then
     die "--prefix '$prefix' holds a character a systemd unit line or sed cannot take as it is (a space, quote, |, &, \$, ...); choose a folder named with letters, digits and . _ + @ - only."
 fi
+venv="$prefix/venv"
 if [ -n "$serve" ] && ! [[ "$serve" =~ ^[][A-Za-z0-9.:-]+$ ]]; then
     die "--serve '$serve' is not [HOST:]PORT; give e.g. 8080 or 0.0.0.0:8080."
 fi
+# Every value is checked here, before anything is made. The rule for a device id is the one
+# edgecell's own --device-id check uses (src/edgecell/core/device_rule.py): one MQTT topic level and
+# a Home Assistant object id as it is.
+device_id_ok() { local LC_ALL=C; [[ "$1" =~ ^[A-Za-z0-9_-]{1,64}$ ]]; }   # ASCII ranges, whatever the locale
+if [ -n "$device_id" ] && ! device_id_ok "$device_id"; then
+    die "--device-id $(shown "$device_id") must be one MQTT topic level of letters, digits, _ and - (1 to 64 characters), e.g. kitchen-pi."
+fi
+check_url() {  # option, value, the schemes it takes, an example
+    if [[ "$2" =~ [[:cntrl:][:space:]] ]]; then
+        die "$1 $(shown "$2") holds a space, a newline or another control character; percent-encode it (a space is %20), e.g. $4."
+    fi
+    [[ "$2" =~ ^($3)://[^/]+ ]] || die "$1 $(shown "$2") is not a $3 URL; give e.g. $4."
+}
+[ -z "$mqtt" ] || check_url --mqtt "$mqtt" "mqtts?" "mqtt://192.168.1.10/edgecell"
+[ -z "$webhook" ] || check_url --webhook "$webhook" "https?" "http://nodered.lan:1880/edgecell"
+if [ -n "$model" ]; then
+    [[ "$model" =~ ^[A-Za-z0-9/._+@-]+$ ]] \
+        || die "--model $(shown "$model") holds a character a systemd unit line cannot take as it is; give a path of letters, digits and . _ + @ - only."
+    case "$model" in /*) ;; *) model="$(pwd)/$model" ;; esac
+fi
+[ "$unit_only" = 0 ] || [ -n "$model" ] || die "--unit-only needs --model PATH: there is no venv to take the demo model from."
 # The service never runs as root: as root, name the account it runs as.
 if [ -z "$user" ] && [ "$(id -u)" = 0 ]; then
     [ "$dry_run" = 1 ] || die "run as root, this would write a service running as root; pass --user NAME, an account of its own (e.g. sudo useradd --system --groups video edgecell, then --user edgecell)."
@@ -117,7 +151,7 @@ fi
 if [ -n "$user" ] && { [ "$user" = root ] || [ "$user" = nobody ] || ! [[ "$user" =~ ^[a-z_][a-z0-9_-]*[$]?$ ]]; }; then
     die "--user '$user' cannot run the service; give an account of its own (not root, nor nobody, which other services share)."
 fi
-if [ "$dry_run" = 0 ]; then
+if [ "$dry_run" = 0 ] && [ "$unit_only" = 0 ]; then
     if ! id -u "$user" >/dev/null 2>&1; then
         [ "$(id -u)" = 0 ] || die "--user $user is not an account on this board; make it with: sudo useradd --system --groups video $user"
         groups=()
@@ -169,6 +203,94 @@ case "$machine" in
         ;;
 esac
 
+# ---- the service file and edgecell.env, filled in for this install ----------------------------
+# The unit is world-readable and systemd reads `%` in it as a specifier and a trailing backslash as
+# a continuation, so it holds only paths and values checked above, each Environment= assignment
+# double-quoted with \ and " escaped and % doubled (systemd.syntax(7), systemd.unit(5)). The URLs
+# (which may carry a password), the device id and the token go to edgecell.env, mode 600, which
+# the unit reads with EnvironmentFile= and which overrides the unit's empty defaults.
+sed_escape() { printf '%s' "$1" | sed -e 's/[|&\\]/\\&/g'; }
+unit_value() { sed_escape "$(printf '%s' "$1" | sed -e 's/[\\"]/\\&/g' -e 's/%/%%/g')"; }
+# In edgecell.env a value is double-quoted with \ " ` $ escaped: systemd.exec(5) reads such a
+# value as a POSIX shell does, so `set -a; . edgecell.env` in sh gives the same values.
+env_value() {
+    local v="$1"
+    v="${v//\\/\\\\}"; v="${v//\"/\\\"}"; v="${v//\`/\\\`}"; v="${v//\$/\\\$}"
+    printf '"%s"' "$v"
+}
+camera_args="--camera 0"
+[ "$picamera" = 1 ] && camera_args="--picamera"
+unit="$prefix/edgecell-infer.service"
+env_file="$prefix/edgecell.env"
+
+write_unit() {
+    # Home folders: hidden from the service unless edgecell lives there, then read-only.
+    local protect_home=yes memory_max
+    case "$prefix/" in /home/*|/root/*|/run/user/*) protect_home=read-only ;; esac
+    # Half the board's memory: a runaway run is stopped (and restarted) before the board swaps.
+    memory_max="$(awk '/^MemTotal:/ { printf "%dM", $2 / 2048 }' /proc/meminfo 2>/dev/null || true)"
+    [ -n "$memory_max" ] || memory_max="512M"
+    mkdir -p "$prefix"
+    sed -e "s|@VENV@|$venv|g" -e "s|@PREFIX@|$prefix|g" -e "s|@USER@|$user|g" \
+        -e "s|@MODEL@|$(unit_value "$model")|g" -e "s|@CAMERA@|$camera_args|g" \
+        -e "s|@SERVE@|$(unit_value "$serve")|g" -e "s|@HA_DISCOVERY@|$ha_discovery|g" \
+        -e "s|@PROTECT_HOME@|$protect_home|g" -e "s|@MEMORY_MAX@|$memory_max|g" \
+        "$here/edgecell-infer.service" > "$unit.tmp"
+    mv "$unit.tmp" "$unit"
+}
+
+# NAME VALUE pairs this install sets in edgecell.env; a name it does not set keeps its old line.
+env_settings=()
+[ -z "$mqtt" ] || env_settings+=(EDGECELL_MQTT "$mqtt")
+[ -z "$device_id" ] || env_settings+=(EDGECELL_DEVICE_ID "$device_id")
+[ -z "$webhook" ] || env_settings+=(EDGECELL_WEBHOOK "$webhook")
+serve_host="${serve%:*}"
+[ "$serve_host" = "$serve" ] && serve_host=""   # a port alone: 127.0.0.1
+needs_token=0
+case "$serve_host" in
+    ""|127.*|localhost|"[::1]") ;;
+    *) needs_token=1 ;;  # a server answering beyond the board needs one (edgecell refuses to start without)
+esac
+
+write_env() {
+    local new_token=""
+    if [ "$needs_token" = 1 ] && ! grep -qs '^EDGECELL_TOKEN=.' "$env_file"; then
+        new_token="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"   # 128 random bits, as hex
+        [ "${#new_token}" = 32 ] || die "could not read 16 random bytes from /dev/urandom for the token."
+        env_settings+=(EDGECELL_TOKEN "$new_token")
+    fi
+    [ "${#env_settings[@]}" -gt 0 ] || [ -e "$env_file" ] || return 0
+    local keep="^(" i
+    for ((i = 0; i < ${#env_settings[@]}; i += 2)); do keep+="${env_settings[i]}|"; done
+    keep="${keep%|})="
+    mkdir -p "$prefix"
+    (
+        umask 077
+        tmp="$(mktemp "$env_file.XXXXXX")"
+        trap 'rm -f "$tmp"' EXIT
+        { grep -Ev "$keep" "$env_file" 2>/dev/null || true; } > "$tmp"
+        for ((i = 0; i < ${#env_settings[@]}; i += 2)); do
+            printf '%s=%s\n' "${env_settings[i]}" "$(env_value "${env_settings[i + 1]}")" >> "$tmp"
+        done
+        chmod 600 "$tmp"   # whatever mode an older edgecell.env had
+        mv -f "$tmp" "$env_file"
+        trap - EXIT
+    )
+    local names=()
+    for ((i = 0; i < ${#env_settings[@]}; i += 2)); do names+=("${env_settings[i]}"); done
+    if [ "${#names[@]}" -gt 0 ]; then
+        echo "Settings ${names[*]} written to $env_file (mode 600, read by the unit), not to the unit."
+    fi
+    if [ -n "$new_token" ]; then echo "Token for the live page and /classify, in $env_file: $new_token"; fi
+}
+
+if [ "$unit_only" = 1 ]; then
+    write_unit
+    write_env
+    echo "Service file written (not enabled): $unit"
+    exit 0
+fi
+
 if [ -z "$from" ]; then
     if [ -f "$here/../pyproject.toml" ] && grep -q '^name = "edgecell"' "$here/../pyproject.toml"; then
         from="$(cd "$here/.." && pwd)"
@@ -213,7 +335,6 @@ if [ "${#missing[@]}" -gt 0 ] && [ "$no_deps" = 0 ]; then
 fi
 
 # ---- the virtual environment -----------------------------------------------------------------
-venv="$prefix/venv"
 created_venv=0
 if [ -f "$venv/pyvenv.cfg" ]; then
     if [ "$system_site" = 1 ] && ! grep -qi '^include-system-site-packages *= *true' "$venv/pyvenv.cfg"; then
@@ -242,52 +363,11 @@ run mkdir -p "$prefix/results" "$prefix/outbox"
 # The only folders the service may write to (results, and MQTT messages kept while the broker is
 # away); the rest of the prefix it reads.
 if [ "$(id -u)" = 0 ]; then run chown "$user:" "$prefix/results" "$prefix/outbox"; fi
-
-# ---- the service file, filled in for this install ---------------------------------------------
-sed_escape() { printf '%s' "$1" | sed -e 's/[|&\\]/\\&/g'; }
-# A broker URL with a password stays out of the world-readable unit: edgecell.env (mode 600),
-# which the unit loads with EnvironmentFile= and which overrides its empty EDGECELL_MQTT.
-unit_mqtt="$mqtt"
-case "$mqtt" in
-    *://*:*@*) unit_mqtt="" ;;   # written to edgecell.env below
-esac
-camera_args="--camera 0"
-[ "$picamera" = 1 ] && camera_args="--picamera"
-unit="$prefix/edgecell-infer.service"
 if [ "$dry_run" = 0 ]; then
-    model="$("$venv/bin/python" -c 'from edgecell.models import DEMO_MODEL; print(DEMO_MODEL)')"
-    # Home folders: hidden from the service unless edgecell lives there, then read-only.
-    protect_home=yes
-    case "$prefix/" in /home/*|/root/*|/run/user/*) protect_home=read-only ;; esac
-    # Half the board's memory: a runaway run is stopped (and restarted) before the board swaps.
-    memory_max="$(awk '/^MemTotal:/ { printf "%dM", $2 / 2048 }' /proc/meminfo 2>/dev/null || true)"
-    [ -n "$memory_max" ] || memory_max="512M"
-    sed -e "s|@VENV@|$venv|g" -e "s|@PREFIX@|$prefix|g" -e "s|@USER@|$user|g" \
-        -e "s|@MODEL@|$model|g" -e "s|@CAMERA@|$camera_args|g" -e "s|@SERVE@|$serve|g" \
-        -e "s|@MQTT@|$(sed_escape "$unit_mqtt")|g" -e "s|@DEVICE_ID@|$(sed_escape "$device_id")|g" \
-        -e "s|@HA_DISCOVERY@|$ha_discovery|g" -e "s|@WEBHOOK@|$(sed_escape "$webhook")|g" \
-        -e "s|@PROTECT_HOME@|$protect_home|g" -e "s|@MEMORY_MAX@|$memory_max|g" \
-        "$here/edgecell-infer.service" > "$unit.tmp"
-    mv "$unit.tmp" "$unit"
-fi
-# A server answering beyond the board needs a token (edgecell refuses to start without one): a
-# random one in a file only this user reads, which the unit loads with EnvironmentFile=.
-token_file="$prefix/edgecell.env"
-serve_host="${serve%:*}"
-[ "$serve_host" = "$serve" ] && serve_host=""   # a port alone: 127.0.0.1
-case "$serve_host" in
-    ""|127.*|localhost|"[::1]") ;;
-    *)
-        if [ "$dry_run" = 0 ] && ! grep -qs '^EDGECELL_TOKEN=.' "$token_file"; then
-            # Appended: the file may already hold the broker's URL (below, or a previous run).
-            (umask 077 && echo "EDGECELL_TOKEN=$("$python" -c 'import secrets; print(secrets.token_hex(16))')" >> "$token_file")
-            echo "Token for the live page and /classify, in $token_file: $(sed -n 's/^EDGECELL_TOKEN=//p' "$token_file")"
-        fi ;;
-esac
-if [ -n "$mqtt" ] && [ -z "$unit_mqtt" ] && [ "$dry_run" = 0 ]; then
-    (umask 077 && touch "$token_file" && { grep -v '^EDGECELL_MQTT=' "$token_file" || true; } > "$token_file.tmp" \
-        && echo "EDGECELL_MQTT=$mqtt" >> "$token_file.tmp" && mv "$token_file.tmp" "$token_file")
-    echo "The broker URL with its password is in $token_file (mode 600), not in the unit."
+    demo_model="$("$venv/bin/python" -c 'from edgecell.models import DEMO_MODEL; print(DEMO_MODEL)')"
+    [ -n "$model" ] || model="$demo_model"
+    write_unit
+    write_env
 fi
 
 # ---- what was done, and how to undo it --------------------------------------------------------
@@ -303,7 +383,7 @@ if [ "$system_site" = 1 ]; then
 fi
 cat <<EOF
 Try it on the shipped demo model and images:
-  $venv/bin/edgecell infer $(dirname "$model")/images --model $model
+  $venv/bin/edgecell infer $(dirname "$demo_model")/images --model $demo_model
 Service file written (not enabled): $unit
   to run it at boot: sudo install -m 644 $unit /etc/systemd/system/ && sudo systemctl daemon-reload && sudo systemctl enable --now edgecell-infer
   its log: journalctl -u edgecell-infer -f      its results: $prefix/results/
@@ -312,9 +392,9 @@ To undo:
 EOF
 echo "  sudo systemctl disable --now edgecell-infer; sudo rm -f /etc/systemd/system/edgecell-infer.service   # if you enabled it"
 if [ "$created_venv" = 1 ]; then
-    echo "  rm -rf $venv $unit $token_file $prefix/results $prefix/outbox   # the results folder too"
+    echo "  rm -rf $venv $unit $env_file $prefix/results $prefix/outbox   # the results folder too"
 else
-    echo "  rm -rf $venv $unit $token_file $prefix/results $prefix/outbox   # the venv existed before: this removes it whole"
+    echo "  rm -rf $venv $unit $env_file $prefix/results $prefix/outbox   # the venv existed before: this removes it whole"
 fi
 if [ "${#apt_installed[@]}" -gt 0 ]; then
     echo "  sudo apt-get remove ${apt_installed[*]}"

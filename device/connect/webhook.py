@@ -6,8 +6,13 @@ one POST needs no HTTP client dependency), each with a timeout. A failed POST (n
 refused connection, a 5xx or a 429) is tried again after 0.5 s, 1 s, 2 s, ... up to `attempts`
 times, then dropped and counted; a 4xx other than 429 is not retried (the receiver will refuse
 it again). At the end, `close` gives what is still waiting `linger` seconds.
+
+A `user:pass@` in the URL is sent as an `Authorization: Basic` header (RFC 7617) on a URL without
+it, and every message, the summary included, shows the URL with the password masked
+(core/credentials.py), as Frigate cleans camera URLs before logging them.
 """
 
+import base64
 import collections
 import json
 import sys
@@ -17,6 +22,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from edgecell.core.credentials import masked
 from edgecell.core.errors import EdgecellError
 from edgecell.device.sinks.base import Sink
 
@@ -28,16 +34,30 @@ def check_url(url: str) -> str:
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise EdgecellError(
-            f"--webhook {url!r} is not an http:// or https:// URL; give e.g. http://host:1880/edgecell."
+            f"--webhook {masked(url)!r} is not an http:// or https:// URL; give e.g. http://host:1880/edgecell."
         )
     return url
+
+
+def without_credentials(url: str) -> tuple:
+    """(the URL without its user:pass@, the Authorization header's value or None)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None
+    user = urllib.parse.unquote(parts.username or "")
+    password = urllib.parse.unquote(parts.password or "")
+    netloc = parts.netloc.rpartition("@")[2]
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc)), f"Basic {token}"
 
 
 class Webhook(Sink):
     key = "webhook"
 
     def __init__(self, url: str, device: str, *, timeout=5.0, attempts=5, backoff=0.5, linger=5.0, log=None):
-        self.url, self.device = check_url(url), device
+        self.device = device
+        self.post_url, self._authorization = without_credentials(check_url(url))
+        self.url = masked(url)  # what is shown and reported
         self.timeout, self.attempts, self.backoff, self.linger = timeout, attempts, backoff, linger
         self.log = log or (lambda message: print(message, file=sys.stderr, flush=True))
         self.delivered = self.dropped = self.retries = 0
@@ -97,9 +117,10 @@ class Webhook(Sink):
     def _post(self, body: bytes) -> bool:
         delay = self.backoff
         for attempt in range(1, self.attempts + 1):
-            request = urllib.request.Request(
-                self.url, data=body, method="POST", headers={"Content-Type": "application/json"}
-            )
+            headers = {"Content-Type": "application/json"}
+            if self._authorization is not None:
+                headers["Authorization"] = self._authorization
+            request = urllib.request.Request(self.post_url, data=body, method="POST", headers=headers)
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as answer:
                     answer.read(65536)

@@ -36,6 +36,8 @@ STAGES = ("wait", "decode", "preprocess", "invoke")  # shown apart on the page (
 
 
 class Live(Sink):
+    taps_frames = True
+
     def __init__(self, model: str = "", runtime: str = "", sensor: Optional[thermal.Sensor] = None):
         self.model, self.runtime = model, runtime
         self.sensor = sensor or thermal.Sensor()

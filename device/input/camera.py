@@ -26,6 +26,7 @@ from typing import NamedTuple, Optional
 import cv2
 import numpy as np
 
+from edgecell.core.credentials import masked
 from edgecell.core.errors import EdgecellError
 from edgecell.device.input.frame import Frame, bgr_to_rgb
 
@@ -61,7 +62,9 @@ class OpenCvCamera:
 
     def __init__(self, device, size=None):
         self.device = int(device) if str(device).isdigit() else str(device)
-        self.name = f"camera {self.device}"
+        # The name goes to the terminal, every results row, /status.json and MQTT: a stream URL's
+        # password is masked there (core/credentials.py); only OpenCV is given the real one.
+        self.name = f"camera {masked(self.device)}"
         self.size, self.frame_size = (tuple(size) if size else None), None  # (width, height) asked / arrived
         self.reconnects = self.stalls = self.empty_frames = 0
         self.waited_ms = 0.0  # of the last read
@@ -77,7 +80,7 @@ class OpenCvCamera:
         )
         if not self._open() and self._is_file:
             raise EdgecellError(
-                f"Camera {self.device} cannot be opened; check that it is connected and free "
+                f"Camera {masked(self.device)} cannot be opened; check that it is connected and free "
                 "(ls /dev/video*), or try another --camera index."
             )  # a device or stream that is not there yet is retried by `stream`
 

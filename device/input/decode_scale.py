@@ -7,6 +7,13 @@ for a 128x128 model decodes at 1/8 (500x375) and is then resized as any other im
 The rule has a name, recorded in a model's `config.json` and in its .tflite metadata, so that
 training, export's accuracy check and calibration, and the board decode the same file to the same
 pixels; a later change of rule gets a new name rather than silently splitting them.
+
+A .tflite that records no rule (made elsewhere, or exported before rules existed) is decoded under
+the same rule on the board (`ANY_MODEL`): the rule only ever reduces an image at least twice the
+model's input in both sides and keeps both decoded sides at or above it, so what reaches the
+resize holds more pixels than the model takes, and a reduced decode and a full one resize to
+pixels a fraction of a level apart on average (benchmarks/phone_photos.py measures top-1 against
+the full decode on Coral's MobileNet). `--full-decode` decodes every pixel.
 """
 
 import json
@@ -20,7 +27,8 @@ FULL = "full"  # every pixel is decoded, whatever the model's input size
 JPEG_REDUCED = "jpeg-reduced-v1"  # see `reduction`
 RULES = (JPEG_REDUCED, FULL)
 DEFAULT = JPEG_REDUCED  # what a model made from now on records
-UNRECORDED = FULL  # what a model that records no rule (made before the rule existed, or elsewhere) gets
+UNRECORDED = FULL  # what a model *folder* that records no rule was trained on (before the rule existed)
+ANY_MODEL = JPEG_REDUCED  # what the board uses for a .tflite that records no rule (made elsewhere, or earlier)
 FACTORS = (8, 4, 2)
 
 

@@ -110,17 +110,32 @@ def walk(folder: Path) -> list:
     return [Input(path, "image") for path in sorted(found, key=lambda p: Path(p).parts)] + unreadable
 
 
-def frames(inputs, fit=None, max_pixels: int = image.MAX_PIXELS):
+class Pending(NamedTuple):
+    """An image file not decoded yet, so that whoever runs `decode` can do it on another core
+    (device/loop/decode_pool.py); `frames(..., lazy=True)` yields these for image files."""
+
+    path: str
+    fit: Optional[tuple]
+    max_pixels: int
+
+    def decode(self) -> Frame:
+        return decode(self.path, self.fit, self.max_pixels)
+
+
+def frames(inputs, fit=None, max_pixels: int = image.MAX_PIXELS, lazy: bool = False):
     """Decode `inputs` one after the other, yielding a `Frame` for each image or video frame.
     An image that would decode to more than `max_pixels` is a failed frame, never decoded.
 
     `fit` is the model's input size when its decode rule lets a large JPEG decode reduced
-    (`Classifier.decode_fit`); None decodes every pixel."""
+    (`Classifier.decode_fit`); None decodes every pixel. With `lazy`, an image file is yielded as
+    a `Pending` for its consumer to decode (a video's frames, read in order, are decoded here)."""
     for item in inputs:
         if item.kind == "error":
             yield Frame(item.path, None, item.error)
         elif item.kind == "video":
             yield from video_frames(item.path)
+        elif lazy:
+            yield Pending(item.path, fit, max_pixels)
         else:
             yield decode(item.path, fit, max_pixels)
 

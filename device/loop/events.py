@@ -31,6 +31,7 @@ from edgecell.core.errors import EdgecellError
 from edgecell.device.loop.unknown import UNKNOWN
 
 KEEP = 50  # events `recent` can return
+EXACT_EVERY = 10_000  # frames between fresh sums of the smoothing window (Detector._mean)
 
 
 class Event(NamedTuple):
@@ -59,6 +60,8 @@ class Detector:
         self.frames = 0
         self.count = 0  # events so far
         self._window = collections.deque(maxlen=smooth)
+        self._sum = None  # of the window's scores (float64), kept as frames come and go
+        self._since_exact = 0  # frames since the sum was last made afresh from the window
         self._candidate, self._held = None, 0
         self._recent = collections.deque(maxlen=keep)
         self._lock = threading.Lock()
@@ -67,8 +70,7 @@ class Detector:
         self.frames += 1
         if result.error is not None:
             return None
-        self._window.append(self._scores(result))
-        mean = np.mean(self._window, axis=0)
+        mean = self._mean(self._scores(result))
         best = int(np.argmax(mean))
         label, score = self._label(best), float(mean[best])
         if result.unknown_threshold is not None and score < result.unknown_threshold:
@@ -87,6 +89,24 @@ class Detector:
         with self._lock:
             self._recent.append(event)
         return event
+
+    def _mean(self, scores: np.ndarray) -> np.ndarray:
+        """The mean scores of the last `smooth` frames, `scores` the newest: a running sum, one add and
+        one subtract a frame, made afresh from the window every `EXACT_EVERY` frames so that rounding
+        cannot build up over a run of months."""
+        if self.smooth == 1:
+            return scores
+        if self._sum is None or self._sum.shape != scores.shape or self._since_exact >= EXACT_EVERY:
+            self._window.append(scores)
+            self._sum = np.sum(np.asarray(self._window, dtype=np.float64), axis=0)
+            self._since_exact = 0
+        else:
+            if len(self._window) == self.smooth:
+                self._sum -= self._window[0]
+            self._window.append(scores)
+            self._sum += scores
+            self._since_exact += 1
+        return self._sum / len(self._window)
 
     def recent(self, n: Optional[int] = None) -> list:
         with self._lock:

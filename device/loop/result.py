@@ -50,10 +50,10 @@ class Result(NamedTuple):
         return self.classes[0].label if self.classes else None
 
 
-def row(result) -> dict:
-    """One result as a flat dict; `top_k` is a list of {label, score, index}. With `--unknown`, `label`
-    is the answer (`unknown` under the threshold, while `top_k` keeps the model's guess) and
-    `unknown_threshold` the threshold."""
+def row(result, time_utc: Optional[str] = None) -> dict:
+    """One result as a flat dict; `top_k` is a list of {label, score, index}; `time_utc` is now
+    unless given (ISO 8601 with a Z). With `--unknown`, `label` is the answer (`unknown` under the
+    threshold, while `top_k` keeps the model's guess) and `unknown_threshold` the threshold."""
     best = result.classes[0] if result.classes else None
     timing = result.timing
     found = {
@@ -69,7 +69,7 @@ def row(result) -> dict:
         "total_ms": _rounded_ms(timing.total),
         "wait_ms": _rounded_ms(timing.wait),
         "error": result.error,
-        "time_utc": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "time_utc": time_utc or datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }
     if result.unknown_threshold is not None:
         found["unknown_threshold"] = result.unknown_threshold

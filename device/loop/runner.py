@@ -23,11 +23,13 @@ import os
 import signal
 import threading
 import time
+from functools import partial
 from typing import NamedTuple, Optional
 
 import numpy as np
 
-from edgecell.device.loop import readahead
+from edgecell.device.input.sources import Pending
+from edgecell.device.loop import decode_pool, readahead
 from edgecell.device.loop.result import Result, Timing
 from edgecell.device.measure import stats
 from edgecell.device.measure.machine import run_context
@@ -44,6 +46,14 @@ class Ranking(NamedTuple):
     top_k: int = 1
     threshold: float = 0.0  # classes scoring below it are not listed
     unknown: Optional[float] = None  # `--unknown` (loop/unknown.py): a top-1 score under it answers `unknown`
+
+
+def cores() -> int:
+    """The cores this process may run on (a container's or taskset's limit, not the machine's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
 
 
 class Stop(threading.Event):
@@ -104,8 +114,14 @@ def classify_frame(classifier, frame, k: int = 1, threshold: float = 0.0, unknow
     return Result(frame.name, classes, timing, None, scores.reshape(-1), unknown)
 
 
+def decoded(item):
+    """A frame from a source item: `Pending` files are decoded here, frames pass as they are."""
+    return item.decode() if isinstance(item, Pending) else item
+
+
 def prepare(classifier, frame):
     """`frame` with its input tensor (resized, normalised, quantized) and the time that took."""
+    frame = decoded(frame)
     if frame.rgb is None:
         return frame
     start = time.perf_counter()
@@ -127,8 +143,10 @@ def run(
     """Classify every frame of `frames`; call `on_result(result)` for each; return the summary.
 
     With `prefetch` > 0, the first `PROBE` images run one after the other; if reading ahead could
-    save at least `WORTH_IT` of the time per image, the rest are decoded and preprocessed up to
-    `prefetch` images ahead in a thread. With 0 (cameras), never.
+    save at least `WORTH_IT` of the time per image, the rest are decoded and preprocessed ahead:
+    files a source yields undecoded (`Pending`) by a pool of threads, one per core the model's own
+    threads leave (`decode_workers`), at most `prefetch` per worker in flight; decoded frames in
+    one thread, `prefetch` ahead. With 0 (cameras), never.
     """
     stop = stop if stop is not None else Stop()
     warm = warm_up(classifier, warmup)
@@ -136,11 +154,13 @@ def run(
     probe = []  # the first PROBE results, to decide on reading ahead
     first_invoke = warm[0] if warm else None
     source = current = iter(frames)
-    decide = prefetch > 0 and (os.cpu_count() or 1) > 1
+    decide = prefetch > 0 and cores() > 1
+    workers, pending = 0, False  # decode threads in use; whether the source yields undecoded files
     started = time.perf_counter()
     try:
-        while (frame := next(current, None)) is not None:
-            result = classify_frame(classifier, frame, ranking.top_k, ranking.threshold, ranking.unknown)
+        while (item := next(current, None)) is not None:
+            pending = pending or isinstance(item, Pending)
+            result = classify_frame(classifier, decoded(item), ranking.top_k, ranking.threshold, ranking.unknown)
             if first_invoke is None and result.ok:
                 first_invoke = result.timing.invoke
             tally.add(result)
@@ -154,14 +174,20 @@ def run(
                 break
             if decide and len(probe) >= PROBE:
                 decide = False
-                if overlap_gain(probe) >= WORTH_IT:  # the rest of `source`, read ahead
+                workers = decode_workers(classifier.threads) if pending else 1
+                if overlap_gain(probe, workers) < WORTH_IT:
+                    workers = 0
+                elif pending:  # the rest of `source`: files decoded on `workers` cores, in order
+                    work = partial(prepare, classifier)
+                    current = decode_pool.in_order(source, work, workers, prefetch * workers, stop)
+                else:  # frames the source decodes itself, in one thread ahead of the model
                     current = readahead.ahead((prepare(classifier, f) for f in source), prefetch, stop)
     finally:
         close = getattr(current, "close", None)
         if close is not None:
             close()
     wall = time.perf_counter() - started
-    return summary(classifier, tally, warm, first_invoke, wall, stop.reason, read_ahead=current is not source)
+    return summary(classifier, tally, warm, first_invoke, wall, stop.reason, workers)
 
 
 class Tally:
@@ -185,15 +211,25 @@ class Tally:
                 self.failures.append({"source": result.name, "error": result.error})
 
 
-def overlap_gain(results) -> float:
-    """The share of per-image time that overlapping reading with inference could save:
-    min(read, infer) / (read + infer), with read = decode + preprocess, infer = invoke + postprocess."""
+def decode_workers(model_threads=None) -> int:
+    """Decode threads for a folder: the cores the model's own invoke threads leave, at least one."""
+    return max(1, cores() - max(1, model_threads or 1) + 1)
+
+
+def overlap_gain(results, workers: int = 1) -> float:
+    """The share of per-image time that reading ahead on `workers` threads could save, with read =
+    decode + preprocess and infer = invoke + postprocess per image: serial costs read + infer; ahead,
+    the slowest of infer (the model's thread), read / workers, and all of it spread over the cores.
+    One worker gives min(read, infer) / (read + infer)."""
     read = sum(r.timing.decode + r.timing.preprocess for r in results)
     infer = sum(r.timing.invoke + r.timing.postprocess for r in results)
-    return min(read, infer) / (read + infer) if read + infer > 0 else 0.0
+    if read + infer <= 0:
+        return 0.0
+    ahead = max(infer, read / max(1, workers), (read + infer) / max(cores(), 1))
+    return max(0.0, 1.0 - ahead / (read + infer))
 
 
-def summary(classifier, tally: Tally, warm, first_invoke, wall, stopped_by, read_ahead=False) -> dict:
+def summary(classifier, tally: Tally, warm, first_invoke, wall, stopped_by, decode_workers: int = 0) -> dict:
     return {
         "model": str(classifier.path),
         "model_bytes": classifier.size_bytes,
@@ -216,7 +252,8 @@ def summary(classifier, tally: Tally, warm, first_invoke, wall, stopped_by, read
         "latency_ms": {stage: running.latency().as_dict() for stage, running in tally.stages.items()},
         "images_per_second": round(stats.per_second(tally.done, wall), 3) if tally.done else 0.0,
         "wall_seconds": round(wall, 4),
-        "read_ahead": read_ahead,
+        "read_ahead": decode_workers > 0,
+        "decode_workers": decode_workers,  # threads decoding ahead of the model (0: one image after the other)
         "decode": {"rule": classifier.decode, "from": classifier.decode_from},
         "failures": tally.failures,
         "failures_not_listed": tally.failed - len(tally.failures),

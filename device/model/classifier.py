@@ -103,14 +103,17 @@ class Classifier:
             self._output = self.interpreter.get_output_details()[0]
 
     def _decode_rule(self, full_decode: bool):
-        """(rule, where it comes from): the model's recorded rule; FULL with --full-decode or
-        when the model records none (made before the rule existed, or elsewhere: it was most
-        likely trained on fully decoded images, so the board does not guess otherwise)."""
+        """(rule, why): FULL with --full-decode; else the model's recorded rule, or, when it records
+        none (made elsewhere, or before rules existed), the rule for any model: it reduces only an
+        image at least twice the input, to a size still above it (device/input/decode_scale.py)."""
         if full_decode:
             return decode_scale.FULL, "--full-decode"
         recorded = (self.metadata or {}).get("input", {}).get("decode")
         if recorded is None:
-            return decode_scale.UNRECORDED, "not recorded in the model"
+            return decode_scale.ANY_MODEL, (
+                "not recorded in the model, so the rule for any model: a JPEG at least twice the input "
+                "decodes at a scale still above it; --full-decode for every pixel"
+            )
         return decode_scale.check_rule(recorded, str(self.path)), "the model's metadata"
 
     @property

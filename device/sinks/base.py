@@ -4,7 +4,8 @@ questions instead of telling them apart by type.
 
 `write` is required; the rest have defaults that do nothing:
 - `event(event)`: a class change settled by the loop's detector (`loop/events.py`);
-- `tap(frames)`: the frames on their way to the model, for a sink that shows pixels;
+- `tap(frames)`: the frames on their way to the model, for a sink that shows pixels (it sets
+  `taps_frames`, so a folder's files reach it decoded rather than for the decode pool to decode);
 - `follow(drift)`: the run's drift tracker (`loop/drift.py`), once at the start when the model has a
   reference, for a sink that reports its figures as they are (`drift.report()`, any thread);
 - `close()`: the run is over (flush, join threads);
@@ -18,6 +19,7 @@ from typing import ClassVar, Optional
 
 class Sink:
     key: ClassVar[Optional[str]] = None  # the summary's key for `report()`, or None
+    taps_frames: ClassVar[bool] = False  # True for a sink whose `tap` looks at the frames' pixels
 
     def write(self, result) -> None:
         raise NotImplementedError(f"{type(self).__name__} must define write(result)")

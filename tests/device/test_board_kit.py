@@ -220,6 +220,14 @@ def environment(service) -> dict:
     return env
 
 
+def env_file(prefix: Path) -> dict:
+    """edgecell.env as a POSIX shell reads it, which is how systemd.exec(5) says EnvironmentFile= reads it."""
+    done = run("env", "-i", "sh", "-c", 'set -a; . "$1"; env -0', "sh", prefix / "edgecell.env")
+    names = {line.split("=", 1)[0] for line in (prefix / "edgecell.env").read_text().splitlines() if "=" in line}
+    pairs = (item.split("=", 1) for item in done.stdout.split("\0") if "=" in item)
+    return {name: value for name, value in pairs if name in names}
+
+
 def expand(command: str, env: dict) -> list:
     """systemd's ExecStart expansion: ${NAME} is one word, $NAME is split on spaces, $$ is $."""
     words = []
@@ -252,18 +260,20 @@ def test_the_written_unit_verifies_and_names_this_install(installed):
 def test_the_mqtt_settings_and_the_password_kept_out_of_the_unit(installed):
     prefix, out = installed
     env = environment(read_unit(prefix / UNIT)["Service"])
-    assert env["EDGECELL_DEVICE_ID"] == "pi-test" and env["EDGECELL_HA_DISCOVERY"] == "1"
+    assert env["EDGECELL_DEVICE_ID"] == "" and env["EDGECELL_HA_DISCOVERY"] == "1"
     assert env["EDGECELL_MQTT"] == "" and "s3cret" not in (prefix / UNIT).read_text()
-    secrets = prefix / "edgecell.env"
-    assert "EDGECELL_MQTT=mqtt://board:s3cret@127.0.0.1:9/edgecell" in secrets.read_text().splitlines()
-    assert secrets.stat().st_mode & 0o077 == 0 and "mode 600" in out
+    settings = env_file(prefix)  # overrides the unit's empty values
+    assert settings["EDGECELL_MQTT"] == "mqtt://board:s3cret@127.0.0.1:9/edgecell"
+    assert settings["EDGECELL_DEVICE_ID"] == "pi-test"
+    assert (prefix / "edgecell.env").stat().st_mode & 0o777 == 0o600 and "mode 600" in out
+    assert "s3cret" not in out
 
 
 @pytest.mark.slow
 def test_serving_beyond_the_board_gets_a_token_kept_out_of_the_unit(installed):
     prefix, out = installed
     assert environment(read_unit(prefix / UNIT)["Service"])["EDGECELL_SERVE"] == "0.0.0.0:8080"
-    secrets = dict(line.split("=", 1) for line in (prefix / "edgecell.env").read_text().splitlines())
+    secrets = env_file(prefix)
     assert re.fullmatch(r"[0-9a-f]{32}", secrets["EDGECELL_TOKEN"]) and "EDGECELL_MQTT" in secrets  # both kept
     assert secrets["EDGECELL_TOKEN"] in out and secrets["EDGECELL_TOKEN"] not in (prefix / UNIT).read_text()
 
@@ -292,7 +302,7 @@ def test_the_service_command_caps_its_results_and_a_restart_appends(installed, t
     service = read_unit(prefix / UNIT)["Service"]
     env = environment(service)
     # and EnvironmentFile=: the broker URL with its password (a closed loopback port: results wait on disk)
-    env.update(line.split("=", 1) for line in (prefix / "edgecell.env").read_text().splitlines())
+    env.update(env_file(prefix))
     assert env["EDGECELL_MAX_OUTPUT_MB"] == "64"
     clip = tmp_path / "camera.avi"
     writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 100, (64, 48))

@@ -209,8 +209,13 @@ def test_progress_bar_and_lines():
 
 
 def test_read_ahead_keeps_order_and_every_result(device_model, mixed_folder, tmp_path, monkeypatch):
-    """Forced to read ahead after 2 images, the runner gives the same rows, in the same order."""
+    """Forced to read ahead after 2 images, the runner gives the same rows, in the same order: a
+    folder's files decoded by the pool, one thread per core, and the same with the live page's tap,
+    which takes its frames decoded and reads them ahead in one thread."""
+    from edgecell.device.http.live_state import Live
+    from edgecell.device.infer_run import Source, run
     from edgecell.device.loop import runner
+    from edgecell.device.model.classifier import Classifier
 
     model, extra = device_model
     root, _ = mixed_folder
@@ -221,11 +226,29 @@ def test_read_ahead_keeps_order_and_every_result(device_model, mixed_folder, tmp
         out = tmp_path / f"{name}.jsonl"
         result = infer(root, "--model", model, *extra, "-o", out, "--json", tmp_path / f"{name}.json", "-q")
         assert result.exit_code == 1, result.output
-        assert json.loads((tmp_path / f"{name}.json").read_text())["read_ahead"] == (name == "ahead")
+        summary = json.loads((tmp_path / f"{name}.json").read_text())
+        assert summary["read_ahead"] == (name == "ahead")
+        assert summary["decode_workers"] == (runner.decode_workers() if name == "ahead" else 0)
         rows[name] = [
             (r["source"], r["status"], r["label"], r["score"]) for r in map(json.loads, out.read_text().splitlines())
         ]
     assert rows["ahead"] == rows["serial"] and len(rows["ahead"]) == 10
+    assert runner.decode_workers() == runner.cores()  # the model's default single thread leaves every core
+
+    class Shown(Live):
+        seen = []
+
+        def show(self, result, rgb=None):
+            self.seen.append((result.name, result.ok, rgb is not None))
+            super().show(result, rgb)
+
+    flags = dict(zip(extra[::2], extra[1::2]))  # --labels, --mean, --std of a model without metadata
+    mean, std = (float(flags[f]) if f in flags else None for f in ("--mean", "--std"))
+    classifier = Classifier(model, flags.get("--labels"), mean, std)
+    summary = run(classifier, Source((str(root),)), sinks=[Shown()], log=str)
+    assert summary["decode_workers"] == 1  # one thread ahead: the pool would hand on frames without pixels
+    assert [name for name, _, _ in Shown.seen] == [r[0] for r in rows["serial"]]
+    assert all(pixels for _, ok, pixels in Shown.seen if ok)  # the page has every good frame's pixels
 
 
 def test_overlap_gain():

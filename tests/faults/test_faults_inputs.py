@@ -213,7 +213,9 @@ def test_a_recursive_glob_classifies_each_file_once(tmp_path):
 def test_a_hostile_folder_ends_by_itself_with_one_row_per_input_and_bounded_memory(tmp_path):
     folder = tmp_path / "incoming"
     folder.mkdir()
-    jpeg_bomb(folder / "bomb.jpg")
+    # 65000x65000: even at the 1/8 the demo model's decode rule allows, 66 megapixels, over the cap
+    # (a 30000x30000 one decodes at 1/8, 3750x3750, within it: a grey image, bounded like any other)
+    jpeg_bomb(folder / "bomb.jpg", 65000, 65000)
     png16_bomb(folder / "bomb16.png")
     fifo(folder / "x.png")
     zero_link(folder / "zero.png")

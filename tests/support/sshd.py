@@ -3,8 +3,10 @@
 sshd runs in the foreground (-D -e) from a config in a temporary folder: a throwaway host key, an
 authorized user key made with ssh-keygen, StrictModes off (the keys live under /tmp), root login by
 key only. Its second port runs every command through `corrupt.sh`, which flips one byte of what
-is written to a `.part` file: a copy damaged in transit. Clients use their own config (ssh -F),
-since OpenSSH reads ~/.ssh/config from the passwd home, not $HOME.
+is written to a `.part` file: a copy damaged in transit. Its third port is a hostile board: each
+command first sources `Server.before` when that file exists (a test writes there what the board
+prints, e.g. a flood or escape codes, and may `exit` before the real command runs). Clients use
+their own config (ssh -F), since OpenSSH reads ~/.ssh/config from the passwd home, not $HOME.
 """
 
 import getpass
@@ -26,10 +28,17 @@ sys.stdout.buffer.write(d)' | sh -c "$SSH_ORIGINAL_COMMAND" ;;
 esac
 """
 
+BEFORE = """#!/bin/sh
+[ -f {before} ] && . {before}
+exec sh -c "$SSH_ORIGINAL_COMMAND"
+"""
+
 
 class Server(NamedTuple):
     port: int  # a good board
     corrupting_port: int  # the same board, with copies damaged in transit
+    hostile_port: int  # the same board, running `before` ahead of every command
+    before: Path  # a sh script the hostile port sources first (absent: none)
     config: Path  # ssh -F: the authorized key, the known host key
     wrong_key_config: Path  # ssh -F: a key the server does not know
     user: str
@@ -81,11 +90,15 @@ def start(folder: Path):
     corrupt = folder / "corrupt.sh"
     corrupt.write_text(CORRUPT)
     corrupt.chmod(0o755)
-    port, corrupting = free_port(), free_port()
+    hostile = folder / "hostile.sh"
+    hostile.write_text(BEFORE.format(before=folder / "before.sh"))
+    hostile.chmod(0o755)
+    port, corrupting, hostile_port = free_port(), free_port(), free_port()
     config = folder / "sshd_config"
     config.write_text(
         f"ListenAddress 127.0.0.1:{port}\n"
         f"ListenAddress 127.0.0.1:{corrupting}\n"
+        f"ListenAddress 127.0.0.1:{hostile_port}\n"
         f"HostKey {folder / 'host_key'}\n"
         "PidFile none\n"
         f"AuthorizedKeysFile {folder / 'authorized_keys'}\n"
@@ -99,13 +112,17 @@ def start(folder: Path):
         "SetEnv PIP_NO_INDEX=1 PIP_DISABLE_PIP_VERSION_CHECK=1\n"
         f"Match LocalPort {corrupting}\n"
         f"    ForceCommand {corrupt}\n"
+        f"Match LocalPort {hostile_port}\n"
+        f"    ForceCommand {hostile}\n"
     )
-    (folder / "known_hosts").write_text("".join(f"[127.0.0.1]:{p} {host_key}\n" for p in (port, corrupting)))
+    (folder / "known_hosts").write_text(
+        "".join(f"[127.0.0.1]:{p} {host_key}\n" for p in (port, corrupting, hostile_port))
+    )
     Path("/run/sshd").mkdir(parents=True, exist_ok=True)  # sshd's privilege separation folder
     log = open(folder / "sshd.log", "wb")
     process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 15
-    while not all(_listening(p) for p in (port, corrupting)):
+    while not all(_listening(p) for p in (port, corrupting, hostile_port)):
         if process.poll() is not None or time.monotonic() > deadline:
             stop(process)
             raise RuntimeError(f"sshd did not start: {(folder / 'sshd.log').read_text()}")
@@ -113,6 +130,8 @@ def start(folder: Path):
     server = Server(
         port,
         corrupting,
+        hostile_port,
+        folder / "before.sh",
         client_config(folder, "ssh_config", folder / "user_key"),
         client_config(folder, "wrong_key_config", folder / "other_key"),
         getpass.getuser(),

@@ -24,6 +24,7 @@ from edgecell.cli.options import (
     Mean,
     ModelFile,
     Mqtt,
+    MqttBatch,
     MqttCa,
     MqttOutbox,
     MqttOutboxMb,
@@ -83,7 +84,7 @@ def infer(
     top_k: TopK = 1,
     threshold: Threshold = 0.0,
     unknown: Unknown = None,
-    drift_window: DriftWindow = 500,
+    window: DriftWindow = 500,
     threads: Threads = None,
     limit: Limit = None,
     warmup: Warmup = 1,
@@ -106,6 +107,7 @@ def infer(
     ha_discovery: HaDiscovery = False,
     mqtt_outbox: MqttOutbox = None,
     mqtt_outbox_mb: MqttOutboxMb = 64.0,
+    mqtt_batch: MqttBatch = True,
     webhook: Webhook = None,
     smooth: Smooth = None,
     hold: Hold = None,
@@ -121,9 +123,7 @@ def infer(
 
     with user_errors():
         source = infer_run.Source(tuple(sources or ()), camera, picamera, max_fps, max_pixels)
-        options = infer_run.Options(
-            top_k, threshold, limit, warmup, output, append, max_output_mb, unknown, drift_window
-        )
+        options = infer_run.Options(top_k, threshold, limit, warmup, output, append, max_output_mb, unknown, window)
         reach = from_flags.Connections(
             mqtt=mqtt,
             mqtt_ca=mqtt_ca,
@@ -132,6 +132,7 @@ def infer(
             ha_discovery=ha_discovery,
             outbox=mqtt_outbox,
             outbox_mb=mqtt_outbox_mb,
+            batch=mqtt_batch,
             webhook=webhook,
             smooth=smooth,
             hold=hold,
@@ -149,10 +150,18 @@ def infer(
             summary = infer_run.run(
                 classifier, source, options, sinks=every, terminal=shown, log=log, on_signals=True, events=detector
             )
-            _say(summary, [*sinks, *labelled], json_file)  # before --serve lingers: the summary while the page stays up
+            _report(summary, json_file, [*sinks, *labelled])  # before --serve lingers: it stays up after
             if serve is not None and summary["stopped_by"] is None:  # the source ended, not the user
                 _linger(serve_for, log)
     raise typer.Exit(infer_run.exit_status(summary))
+
+
+def _report(summary: dict, json_file, sinks) -> None:
+    """The run's summary to --json, and the sinks' closing lines."""
+    if json_file is not None:
+        summary["summary_file"] = str(json_file)
+        write_json(json_file, summary)
+    _say(summary, sinks)
 
 
 def _check_outputs(serve, serve_for, confusion) -> None:
@@ -180,13 +189,10 @@ def _connect(reach, classifier, options, serving: bool, log):
     return sinks, detector
 
 
-def _say(summary: dict, sinks, json_file) -> None:
-    """The closing summary in `--json FILE` when asked for, and on stdout (a reader gone away is no error)."""
+def _say(summary: dict, sinks) -> None:
+    """The closing summary on stdout (a reader gone away is no error)."""
     from edgecell.device.sinks import terminal
 
-    if json_file is not None:
-        summary["summary_file"] = str(json_file)
-        write_json(json_file, summary)
     try:
         typer.echo(terminal.summary_text(summary, sinks))
     except BrokenPipeError:

@@ -126,6 +126,7 @@ Threshold = Annotated[float, typer.Option(min=0.0, help="Hide classes scoring be
 DriftWindow = Annotated[
     int,
     typer.Option(
+        "--drift-window",
         metavar="N",
         min=0,
         help="Judge drift on the last N frames against the reference export recorded in the model (0: not at all).",
@@ -292,6 +293,16 @@ MqttOutboxMb = Annotated[
     typer.Option(
         envvar="EDGECELL_MQTT_OUTBOX_MB",
         help="Cap of that folder; past it results are dropped and counted.",
+        rich_help_panel=CONNECT,
+    ),
+]
+MqttBatch = Annotated[
+    bool,
+    typer.Option(
+        "--mqtt-batch/--no-mqtt-batch",
+        envvar="EDGECELL_MQTT_BATCH",
+        help="Results that come faster than 20 a second go several to a message on .../results; "
+        "--no-mqtt-batch sends each alone on .../result.",
         rich_help_panel=CONNECT,
     ),
 ]

@@ -9,14 +9,18 @@ The board's layout under PREFIX (default ~/edgecell, what device/install.sh make
 Links move by rename (`mv -T`), so a reader sees the old link or the new one, never none.
 """
 
+import json
+import re
 from pathlib import Path
 from typing import NamedTuple, Optional
 
+from edgecell.core.printable import printable
 from edgecell.deploy.ssh import Host, Ssh
 
 MIN_PYTHON = (3, 10)  # requires-python of edgecell
 FRESH_INSTALL_KB = 400 * 1024  # a new venv with numpy, OpenCV and a TFLite runtime
 MARGIN_KB = 1024
+FREE_KB = re.compile(r"\d{1,15}")
 
 
 class BoardFailed(Exception):
@@ -76,11 +80,20 @@ def probe(ssh: Ssh, host: Host, prefix: str, name: str) -> Facts:
         raise BoardFailed(f"the board's shell failed to describe it: {last_line(answer.err)}")
     seen = dict(line.split("=", 1) for line in answer.out.splitlines() if "=" in line)
     version = seen.get("python_version") or ""
+    if (
+        not seen.get("prefix")
+        or not re.fullmatch(r"(\d+\.){0,2}\d*", version)
+        or not FREE_KB.fullmatch(seen.get("free_kb") or "0")
+    ):
+        raise BoardFailed(
+            f"the board's shell described it in words edgecell does not read ({shortened(answer.out, 200)}); "
+            "is its login shell printing something of its own?"
+        )
     return Facts(
         prefix=seen["prefix"],
         machine=seen.get("machine", "?"),
         python=seen.get("python", ""),
-        python_version=tuple(int(v) for v in version.split(".")) if version else None,
+        python_version=tuple(int(v) for v in version.split(".") if v) if version else None,
         free_kb=int(seen.get("free_kb") or 0),
         edgecell=seen.get("edgecell") or None,
         runtime=seen.get("runtime") or None,
@@ -109,20 +122,21 @@ def check_can_run(facts: Facts, send_bytes: int, installing: bool) -> None:
 def install(ssh: Ssh, host: Host, facts: Facts, wheel: str, kit: bytes) -> str:
     """Install edgecell from the wheel named `wheel` with device/install.sh (a fresh board), or upgrade
     edgecell alone in the board's venv (its runtime, numpy and OpenCV stay the board's choice).
-    `kit` is a tar of the wheel, install.sh and the unit template."""
+    `kit` is a tar of the wheel, install.sh and the unit template. The wheel's file name reaches the
+    board's shell as an argument ("$3"), never as script text: a name holding `$(...)` stays a name."""
     stage = f"{facts.prefix}/deploy/install"
     if facts.edgecell is None:
         # Logged in as root, the service still runs as an account of its own (install.sh makes it).
         user = '$([ "$(id -u)" = 0 ] && echo --user edgecell)'
-        step = f'bash "$s/install.sh" --prefix "$1" --from "$s/{wheel}" {user}'
+        step = f'bash "$s/install.sh" --prefix "$1" --from "$s/$3" {user}'
     else:
         pip = '"$1/venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps --force-reinstall'
-        step = f'{pip} "$s/{wheel}"'
+        step = f'{pip} "$s/$3"'
     script = (
         f's="$2"; mkdir -p "$s" && tar -xf - -C "$s" && {step} >"$s/log" 2>&1; rc=$?; '
         'tail -n 3 "$s/log" >&2; rm -rf "$s"; exit $rc'
     )
-    answer = ssh.run(host, script, [facts.prefix, stage], data=kit, timeout=900)
+    answer = ssh.run(host, script, [facts.prefix, stage, wheel], data=kit, timeout=900)
     if answer.code != 0:
         raise BoardFailed(f"installing edgecell there failed: {last_line(answer.err)}")
     return "installed" if facts.edgecell is None else f"upgraded from {facts.edgecell}"
@@ -170,8 +184,6 @@ class Proof(NamedTuple):
 
 def prove(ssh: Ssh, host: Host, facts: Facts, name: str, sha: str, images_tar: bytes, top_k: int, runs: int) -> Proof:
     """Classify the held-out images on the board with its own `edgecell infer`, then a short bench."""
-    import json
-
     stage = f"{facts.prefix}/deploy/{sha}"
     model = f"{facts.prefix}/models/{name}/{sha}.tflite"
     answer = ssh.run(host, PROVE, [facts.prefix, stage, model, top_k, runs], data=images_tar, timeout=900)
@@ -179,8 +191,41 @@ def prove(ssh: Ssh, host: Host, facts: Facts, name: str, sha: str, images_tar: b
         steps = {3: "unpacking the images", 4: "edgecell infer", 5: "edgecell bench"}
         what = steps.get(answer.code, "proving the model")
         raise BoardFailed(f"{what} failed there: {disk_words(answer.err)}")
-    rows_text, _, bench_text = answer.out.partition("--- bench ---")
-    return Proof([json.loads(line) for line in rows_text.splitlines() if line.strip()], json.loads(bench_text))
+    return read_proof(answer.out)
+
+
+def read_proof(out: str) -> Proof:
+    """The board's rows and bench JSON, checked for the fields the comparison reads: a reply in
+    another shape is one sentence, not a KeyError later."""
+    rows_text, _, bench_text = out.partition("--- bench ---")
+    try:
+        rows = [json.loads(line) for line in rows_text.splitlines() if line.strip()]
+        for row in rows:
+            _check_row(row)
+        bench = json.loads(bench_text)
+        invoke = bench["runs"][0]["invoke"]
+        if not all(isinstance(invoke[q], (int, float)) for q in ("p50", "p90")):
+            raise ValueError("bench latencies that are not numbers")
+    except (ValueError, KeyError, IndexError, TypeError) as error:
+        raise BoardFailed(
+            f"the board's edgecell answered in a shape this one does not read ({type(error).__name__}: "
+            f"{shortened(str(error))}); install the same edgecell version there (deploy --wheel)."
+        ) from None
+    return Proof(rows, bench)
+
+
+def _check_row(row) -> None:
+    if not isinstance(row, dict) or not isinstance(row.get("source"), str) or "status" not in row:
+        raise ValueError("a row without a source and a status")
+    if row["status"] == "ok":
+        classes = row.get("top_k")
+        if not isinstance(row.get("label"), str) or not isinstance(classes, list):
+            raise ValueError(f"the row of {row['source']} without a label and top_k")
+        for c in classes:
+            if not isinstance(c, dict) or not isinstance(c.get("label"), str):
+                raise ValueError(f"the row of {row['source']} has a class without a label")
+            if not isinstance(c.get("score"), (int, float)):
+                raise ValueError(f"the row of {row['source']} has a score that is not a number")
 
 
 SWITCH = r"""
@@ -217,7 +262,13 @@ def forget(ssh: Ssh, host: Host, facts: Facts, name: str, sha: str) -> None:
 
 def last_line(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip() and not line.startswith("INFO:")]
-    return (lines[-1] if lines else "no message").removeprefix("Error: ").rstrip(".") + "."
+    return shortened((lines[-1] if lines else "no message").removeprefix("Error: ").rstrip(".")) + "."
+
+
+def shortened(text: str, limit: int = 300) -> str:
+    """A board's words as they go into one sentence: at most `limit` characters, escapes shown."""
+    text = printable(text)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def disk_words(text: str) -> str:

@@ -17,6 +17,7 @@ from typing import NamedTuple, Optional
 from edgecell.core.errors import EdgecellError
 from edgecell.core.version import __version__
 from edgecell.deploy import board, service, verify
+from edgecell.deploy.replies import ReplyTooLarge
 from edgecell.deploy.ssh import BoardUnreachable, Host, Ssh
 from edgecell.deploy.wheel import Wheel
 
@@ -117,7 +118,7 @@ def _guarded(host: Host, ssh: Ssh, work) -> BoardReport:
     try:
         with ssh.connected(host) as link:
             return work(link)
-    except (BoardUnreachable, board.BoardFailed) as error:
+    except (BoardUnreachable, board.BoardFailed, ReplyTooLarge) as error:
         return BoardReport(host.spec, "failed", str(error))
     except EdgecellError as error:
         return BoardReport(host.spec, "failed", str(error))
@@ -130,7 +131,7 @@ def _deploy_one(host: Host, ssh: Ssh, settings: Settings, release: Release) -> B
     seen = dict(cpu=facts.machine, runtime=facts.runtime, previous=facts.current, new=f"{release.sha}.tflite")
     try:
         return _deploy_probed(host, ssh, settings, release, facts, seen)
-    except (BoardUnreachable, board.BoardFailed) as error:  # keep what was learnt about the board
+    except (BoardUnreachable, board.BoardFailed, ReplyTooLarge) as error:  # keep what was learnt about the board
         return BoardReport(host.spec, "failed", str(error), **seen)
 
 

@@ -1,5 +1,10 @@
-"""The deploy report: one table row per board, and the same as JSON for --json FILE."""
+"""The deploy report: one table row per board, and the same as JSON for --json FILE.
 
+What a board said (its CPU, runtime, error lines) is shown with its escape codes made visible
+(core/printable.py): a board's reply must not clear or rewrite the operator's terminal.
+"""
+
+from edgecell.core.printable import printable
 from edgecell.core.version import __version__
 
 COLUMNS = ("board", "CPU", "runtime", "identical", "p50/p90 ms", "previous -> new", "result")
@@ -12,7 +17,7 @@ def short(model_file) -> str:
 def row(report) -> list:
     identical = f"{report.identical}/{report.checked}" if report.checked else "-"
     latency = f"{report.p50_ms:.2f}/{report.p90_ms:.2f}" if report.p50_ms is not None else "-"
-    return [
+    cells = [
         report.board,
         report.cpu or "-",
         report.runtime or "-",
@@ -21,6 +26,7 @@ def row(report) -> list:
         f"{short(report.previous)} -> {short(report.new)}",
         report.status,
     ]
+    return [printable(cell) for cell in cells]
 
 
 def table(reports) -> list:
@@ -29,7 +35,7 @@ def table(reports) -> list:
     widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
     lines = ["| " + " | ".join(cell.ljust(w) for cell, w in zip(r, widths)) + " |" for r in rows]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    lines += [f"{r.board}: {r.why}" for r in reports]
+    lines += [printable(f"{r.board}: {r.why}") for r in reports]
     return lines
 
 

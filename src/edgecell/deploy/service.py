@@ -13,13 +13,12 @@ UNIT = "edgecell-infer"
 HEALTHY_WITHIN_S = 60
 
 RESTART = r"""
-p="$1"; n="$2"; wait="$3"
+p="$1"; n="$2"; wait="$3"; drop_in="$4"
 sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo -n"
 unit=/etc/systemd/system/edgecell-infer.service
 if [ ! -f "$unit" ]; then $sudo install -m 644 "$p/edgecell-infer.service" "$unit" || exit 3; fi
 $sudo mkdir -p "$unit.d" || exit 3
-printf '[Service]\nEnvironment=EDGECELL_MODEL=%s\n' "$p/models/$n/current" \
-  | $sudo tee "$unit.d/edgecell-deploy.conf" >/dev/null || exit 3
+printf '%s\n' "$drop_in" | $sudo tee "$unit.d/edgecell-deploy.conf" >/dev/null || exit 3
 results=$(systemctl show -p Environment edgecell-infer | tr ' ' '\n' | sed -n 's/^EDGECELL_RESULTS=//p')
 before=$(stat -c %s "$results" 2>/dev/null || echo 0)
 $sudo systemctl daemon-reload && $sudo systemctl enable edgecell-infer >/dev/null 2>&1 \
@@ -35,12 +34,22 @@ exit 5
 """
 
 
+def drop_in(prefix: str, name: str) -> str:
+    """The drop-in pointing the unit at PREFIX/models/NAME/current. The assignment is double-quoted
+    with \\ and " escaped and % doubled (systemd.syntax(7), systemd.unit(5)), so a prefix with a
+    space or a % is the path itself, not two words or a specifier."""
+    path = f"{prefix}/models/{name}/current"
+    quoted = path.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%")
+    return f'[Service]\nEnvironment="EDGECELL_MODEL={quoted}"'
+
+
 def restart(ssh: Ssh, host: Host, facts: Facts, name: str) -> str:
     """Restart the service and wait for it; one sentence on what happened. A board without systemd
     running (a container, a minimal image) is said so and nothing is restarted."""
     if not facts.systemd:
         return "no systemd running on this board: the service was not restarted"
-    answer = ssh.run(host, RESTART, [facts.prefix, name, HEALTHY_WITHIN_S], timeout=HEALTHY_WITHIN_S + 60)
+    args = [facts.prefix, name, HEALTHY_WITHIN_S, drop_in(facts.prefix, name)]
+    answer = ssh.run(host, RESTART, args, timeout=HEALTHY_WITHIN_S + 60)
     if answer.code == 3:
         raise BoardFailed(
             f"the service unit could not be installed (root or passwordless sudo needed): {last_line(answer.err)}"

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import NamedTuple, Optional, Union
 
 from edgecell.deploy.hosts import Host
+from edgecell.deploy.replies import run_capped
 
 CONNECTION_FAILED = 255  # what ssh exits with when it never ran the command
 
@@ -89,26 +90,23 @@ class Ssh:
 
     def run(self, host: Host, script: str, args=(), data: Union[bytes, Path, None] = None, timeout: float = 300):
         """Run `script` with the board's `sh` ($1... = `args`), `data` (bytes or a file) as its standard
-        input; an Answer. The login shell only sees quoted words, whatever shell it is."""
+        input; an Answer. The login shell only sees quoted words, whatever shell it is, and a value
+        from this side is one of `args`, never pasted into `script`. What the board answers is
+        capped (deploy/replies.py): past the cap, ReplyTooLarge."""
         words = ["sh", "-c", script, "sh", *map(str, args)]
         argv = self.argv(host, " ".join(shlex.quote(w) for w in words))
         try:
-            if isinstance(data, Path):
-                with open(data, "rb") as stdin:
-                    done = subprocess.run(argv, stdin=stdin, capture_output=True, timeout=timeout)
-            else:
-                stdin = subprocess.DEVNULL if data is None else None
-                done = subprocess.run(argv, input=data, stdin=stdin, capture_output=True, timeout=timeout)
+            done = run_capped(argv, data, timeout)
         except subprocess.TimeoutExpired:
             raise BoardUnreachable(
                 f"no answer within {timeout:.0f} s; is the board overloaded or the link down?"
             ) from None
         except FileNotFoundError:
             raise BoardUnreachable("this machine has no `ssh` command; install OpenSSH's client.") from None
-        out, err = done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace")
-        if done.returncode == CONNECTION_FAILED:
+        out, err = done.out.decode(errors="replace"), done.err.decode(errors="replace")
+        if done.code == CONNECTION_FAILED:
             raise BoardUnreachable(why(host, err))
-        return Answer(done.returncode, out, err)
+        return Answer(done.code, out, err)
 
 
 def why(host: Host, stderr: str) -> str:
