@@ -95,8 +95,12 @@ class Live(Sink):
 
     def event(self, event) -> None:
         """A class change (`events.Event`, handed out by `events.dispatch`) for the page's list."""
+        found = event.as_dict()
+        if found["type"] == "drift":  # the page's list shows a label and a score: the state and the scores' PSI
+            label = "drift" if found["state"] == "drift" else "drift over"
+            found = {**found, "label": label, "score": found["score_psi"]}
         with self._lock:
-            self.events.append(event.as_dict())
+            self.events.append(found)
 
     def close(self) -> None:
         self._pending.clear()

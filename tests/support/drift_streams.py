@@ -21,9 +21,10 @@ def results(rows):
 
 
 def shifted_tracker():
-    """A tracker that judged 200 steady frames, then 200 less sure ones: drifting."""
+    """(a tracker that judged 200 steady frames, then 200 less sure ones: drifting, its drift event)."""
     rng = np.random.default_rng(0)
     tracker = drift.Drift(reference(scores(rng, 400)), window=100)
     found = [tracker.update(r) for r in results([*scores(rng, 200), *scores(rng, 200, sureness=1.5)])]
-    assert [e.state for e in found if e is not None] == ["drift"]
-    return tracker
+    events = [e for e in found if e is not None]
+    assert [e.state for e in events] == ["drift"]
+    return tracker, events[0]

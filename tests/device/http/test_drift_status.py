@@ -14,10 +14,11 @@ from edgecell.models import DEMO_MODEL
 
 
 def test_status_json_and_metrics_say_the_drift(tmp_path):
-    tracker = shifted_tracker()
+    tracker, began = shifted_tracker()
     classifier = Classifier(DEMO_MODEL)
     live = Live(str(DEMO_MODEL), classifier.runtime.name)
     live.follow(tracker)
+    live.event(began)  # as the run hands it to every sink
     started = server.Server(server.Address("127.0.0.1", 0), live, server.Classify(classifier)).start()
     try:
         base = f"http://127.0.0.1:{started.server_address[1]}"
@@ -26,6 +27,8 @@ def test_status_json_and_metrics_say_the_drift(tmp_path):
     finally:
         started.close()
     assert status["drift"]["drifting"] and status["drift"]["window"] == 100
+    shown = status["events"][-1]  # the live page lists it as it lists class changes
+    assert shown["label"] == "drift" and shown["score"] == began.score_psi
     assert status["drift"]["score_psi"] > status["drift"]["thresholds"]["enter"][0]
     families = {f.name: f for f in text_string_to_metric_families(metrics)}
     scores_psi = {s.labels["of"]: s.value for s in families["edgecell_drift_psi"].samples}
