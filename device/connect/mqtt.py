@@ -85,11 +85,13 @@ class Publisher(Sink):
                 "mid-write); it was cut off and the records before it are sent."
             )
         self.batch = publishing.batch
-        self.topics = {name: target.topic(device, name) for name in ("result", "results", "event", "status", "stats")}
+        names = ("result", "results", "event", "drift", "status", "stats")
+        self.topics = {name: target.topic(device, name) for name in names}
         self.run = secrets.token_hex(8)  # with `seq`, a result's identity across restarts
         self.seq = self.done = self.failed = self.events = 0
         self.delivered = self.memory_drops = self.reconnects = self.damaged = 0
         self.last_label = None
+        self.drift = None  # the run's drift tracker (loop/drift.py), when the model has a reference
         self._recent = collections.deque(maxlen=4096)  # (monotonic time, total ms) of recent results
         self._started = time.monotonic()
         self._queue = queue.Queue(MEMORY_QUEUE)
@@ -128,9 +130,16 @@ class Publisher(Sink):
             self.failed += 1
         self._put(_RESULT, (self.seq, time.time(), result))  # the time and the JSON made on the publisher thread
 
+    def follow(self, drift) -> None:
+        self.drift = drift  # its report() in the stats message
+
     def event(self, event) -> None:
+        found = event.as_dict()
+        if found["type"] == "drift":  # its own topic: Home Assistant's class sensor follows the event topic
+            self._put(self.topics["drift"], json.dumps({**found, "device": self.device}, ensure_ascii=False))
+            return
         self.events += 1
-        self._put(self.topics["event"], json.dumps({**event.as_dict(), "device": self.device}, ensure_ascii=False))
+        self._put(self.topics["event"], json.dumps({**found, "device": self.device}, ensure_ascii=False))
 
     def _put(self, topic, payload):
         try:
@@ -335,6 +344,7 @@ class Publisher(Sink):
             "throttled": machine.throttled(),
             "outbox": {"waiting": len(self.outbox), "dropped": self._dropped()},
             "model": self.model,
+            **({"drift": self.drift.report()} if self.drift is not None else {}),
         }
 
     def _dropped(self) -> int:

@@ -47,6 +47,7 @@ class Live(Sink):
         self.buckets = [0] * (len(BOUNDS_MS) + 1)  # the last one is +Inf
         self.latency_sum_ms = 0.0
         self.events: deque = deque(maxlen=EVENTS)
+        self.drift = None  # the run's drift tracker (loop/drift.py), when the model has a reference
         self._recent: deque = deque(maxlen=RECENT)  # (monotonic time, Timing)
         self._pending: deque = deque(maxlen=PENDING)  # (name, rgb)
         self._lock = threading.Lock()
@@ -89,10 +90,17 @@ class Live(Sink):
             self.latency_sum_ms += total
             self.buckets[_bucket(total)] += 1
 
+    def follow(self, drift) -> None:
+        self.drift = drift  # its report() in status.json and /metrics
+
     def event(self, event) -> None:
         """A class change (`events.Event`, handed out by `events.dispatch`) for the page's list."""
+        found = event.as_dict()
+        if found["type"] == "drift":  # the page's list shows a label and a score: the state and the scores' PSI
+            label = "drift" if found["state"] == "drift" else "drift over"
+            found = {**found, "label": label, "score": found["score_psi"]}
         with self._lock:
-            self.events.append(event.as_dict())
+            self.events.append(found)
 
     def close(self) -> None:
         self._pending.clear()
@@ -151,6 +159,7 @@ class Live(Sink):
             "frame_seq": shown[0] if shown else None,
             "frame": {"seq": shown[0], **row(shown[3])} if shown else None,
             "events": events,
+            **({"drift": self.drift.report()} if self.drift is not None else {}),
         }
 
     def jpeg(self, seq: Optional[int] = None) -> Optional[bytes]:

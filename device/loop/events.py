@@ -3,8 +3,9 @@
 Each frame's scores (every class, `Result.scores`) go into a window of the last `smooth` frames;
 the window's mean ranks the classes. The smoothed top class becomes the current class only once
 it has been the top class, at or above `threshold`, for `hold` frames in a row; that change is an
-`Event`. The first class to settle is an event too (`previous` is None), so a listener learns the
-state it starts from. Failed frames change nothing.
+`Event`. With `--unknown`, a smoothed top score under its threshold settles `unknown` instead
+(the event carries the threshold). The first class to settle is an event too (`previous` is
+None), so a listener learns the state it starts from. Failed frames change nothing.
 
 The API, for every sink and page that reports events:
 
@@ -27,6 +28,7 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from edgecell.core.errors import EdgecellError
+from edgecell.device.loop.unknown import UNKNOWN
 
 KEEP = 50  # events `recent` can return
 EXACT_EVERY = 10_000  # frames between fresh sums of the smoothing window (Detector._mean)
@@ -39,9 +41,13 @@ class Event(NamedTuple):
     label: str  # the class it changed to
     score: float  # that class's smoothed score
     previous: Optional[str]  # the class it changed from (None for the first)
+    unknown_threshold: Optional[float] = None  # `--unknown`: a smoothed top score under it settles `unknown`
 
     def as_dict(self) -> dict:
-        return {"type": "event", **self._asdict()}
+        found = {"type": "event", **self._asdict()}
+        if self.unknown_threshold is None:
+            del found["unknown_threshold"]
+        return found
 
 
 class Detector:
@@ -67,6 +73,8 @@ class Detector:
         mean = self._mean(self._scores(result))
         best = int(np.argmax(mean))
         label, score = self._label(best), float(mean[best])
+        if result.unknown_threshold is not None and score < result.unknown_threshold:
+            label = UNKNOWN  # a run of unsure frames settles as `unknown`, as one frame is answered
         if score < self.threshold or label == self.current:
             self._candidate, self._held = None, 0
             return None
@@ -74,7 +82,8 @@ class Detector:
         self._candidate = label
         if self._held < self.hold:
             return None
-        event = Event(utc_now(), result.name, self.frames, label, round(score, 6), self.current)
+        settled = round(score, 6)
+        event = Event(utc_now(), result.name, self.frames, label, settled, self.current, result.unknown_threshold)
         self.current, self._candidate, self._held = label, None, 0
         self.count += 1
         with self._lock:

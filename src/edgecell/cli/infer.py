@@ -9,6 +9,7 @@ from edgecell.cli.options import (
     Camera,
     Confusion,
     DeviceId,
+    DriftWindow,
     FullDecode,
     HaDiscovery,
     Hold,
@@ -39,6 +40,7 @@ from edgecell.cli.options import (
     Threshold,
     Token,
     TopK,
+    Unknown,
     Warmup,
     Webhook,
     open_classifier,
@@ -81,6 +83,8 @@ def infer(
     std: Std = None,
     top_k: TopK = 1,
     threshold: Threshold = 0.0,
+    unknown: Unknown = None,
+    window: DriftWindow = 500,
     threads: Threads = None,
     limit: Limit = None,
     warmup: Warmup = 1,
@@ -119,7 +123,7 @@ def infer(
 
     with user_errors():
         source = infer_run.Source(tuple(sources or ()), camera, picamera, max_fps, max_pixels)
-        options = infer_run.Options(top_k, threshold, limit, warmup, output, append, max_output_mb)
+        options = infer_run.Options(top_k, threshold, limit, warmup, output, append, max_output_mb, unknown, window)
         reach = from_flags.Connections(
             mqtt=mqtt,
             mqtt_ca=mqtt_ca,
@@ -138,7 +142,7 @@ def infer(
         _check_outputs(serve, serve_for, confusion)
         load = partial(open_classifier, model, labels, mean, std, threads, runtime, full_decode, locale)
         classifier, log = load(), partial(typer.echo, err=True)
-        sinks, detector = _connect(reach, classifier, threshold, serve is not None, log)
+        sinks, detector = _connect(reach, classifier, options, serve is not None, log)
         labelled = labelled_report.sinks(source.paths, classifier.labels, confusion)  # a class folder: accuracy too
         shown = partial(terminal.Terminal, quiet=quiet, echo=typer.echo)
         with _serving(serve, load, classifier, top_k, threshold, token, max_body_mb, log) as page:
@@ -168,11 +172,15 @@ def _check_outputs(serve, serve_for, confusion) -> None:
         raise EdgecellError("--serve-for says how long --serve stays up; give --serve [HOST:]PORT too.")
 
 
-def _connect(reach, classifier, threshold: float, serving: bool, log):
+def _connect(reach, classifier, options, serving: bool, log):
     """(MQTT and webhook sinks, the class-change detector or None); with `serving` a detector always,
-    since the live page lists class changes too."""
+    since the live page lists class changes too. A model with no recorded `--unknown auto` threshold
+    is one sentence before anything connects."""
     from edgecell.device.connect import from_flags
+    from edgecell.device.loop import unknown
 
+    unknown.rule(options.unknown, classifier)
+    threshold = options.threshold
     sinks, detector = from_flags.start(reach, classifier, threshold, log)
     if serving and detector is None:
         from edgecell.device.loop.events import Detector

@@ -123,6 +123,23 @@ Mean = Annotated[
 Std = Annotated[Optional[str], typer.Option(callback=channels, help="Divides pixels after --mean: one value or R,G,B.")]
 TopK = Annotated[int, typer.Option(min=1, help="Classes shown per image.")]
 Threshold = Annotated[float, typer.Option(min=0.0, help="Hide classes scoring below this.")]
+DriftWindow = Annotated[
+    int,
+    typer.Option(
+        "--drift-window",
+        metavar="N",
+        min=0,
+        help="Judge drift on the last N frames against the reference export recorded in the model (0: not at all).",
+    ),
+]
+Unknown = Annotated[
+    Optional[str],
+    typer.Option(
+        metavar="auto|SCORE",
+        help="Answer 'unknown' when the top-1 score is under a threshold: auto takes the one export chose "
+        "and recorded in the model, with its accuracy guarantee; a score such as 0.7 sets it by hand.",
+    ),
+]
 
 
 def chosen_model(model: Optional[Path]) -> Path:
