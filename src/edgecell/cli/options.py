@@ -176,6 +176,17 @@ Token = Annotated[
         rich_help_panel=SERVING,
     ),
 ]
+AllowHost = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--allow-host",
+        metavar="NAME",
+        help="A host name the server answers to besides IP addresses and localhost (the board's name, e.g. "
+        "feeder.local); repeatable. Others get 421, which stops DNS-rebinding pages.",
+        show_default=False,
+        rich_help_panel=SERVING,
+    ),
+]
 MaxBodyMb = Annotated[
     float,
     typer.Option(
