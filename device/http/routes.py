@@ -59,6 +59,7 @@ class Handler(BaseHTTPRequestHandler):
     def _admit(self) -> bool:
         refusal = self.server.hosts.refusal(self.headers.get("Host"))
         if refusal is not None:
+            self.close_connection = True  # RFC 9110: a misdirected request may be retried on a new connection
             self._error(421, refusal)
             return False
         framing = body_check.framing(self.headers)

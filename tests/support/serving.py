@@ -55,18 +55,20 @@ def classifier():
 
 @pytest.fixture
 def serve(classifier):
-    """`serve(**Server's options)`: a started server on 127.0.0.1, a free port, closed after the test."""
+    """`serve(port=0, **Server's options)`: a started server on 127.0.0.1 (port 0: a free one),
+    closed after the test (or by it)."""
     from edgecell.device.http import server
     from edgecell.device.http.live_state import Live
 
     started = []
 
-    def start(**options):
+    def start(port=0, **options):
         live = Live(str(classifier.path), classifier.runtime.name)
-        one = server.Server(server.Address("127.0.0.1", 0), live, server.Classify(classifier), **options).start()
+        one = server.Server(server.Address("127.0.0.1", port), live, server.Classify(classifier), **options).start()
         started.append(one)
         return one
 
     yield start
     for one in started:
-        one.close()
+        if one.socket.fileno() != -1:
+            one.close()
