@@ -189,6 +189,7 @@ class Handler(BaseHTTPRequestHandler):
     def send_error(self, code, message=None, explain=None):
         """http.server's own refusals (a bad request line, too many headers) as JSON too."""
         self.close_connection = True
+        self.request_version = "HTTP/1.1"  # a line it cannot parse is taken for HTTP/0.9, which has no headers
         self._error(code, message or self.responses.get(code, ("error",))[0])
 
     def version_string(self) -> str:

@@ -240,3 +240,24 @@ def test_serving_beyond_loopback_without_a_token_is_one_sentence(command):
     assert result.exit_code == 2
     assert "would answer anyone on the network; give --token" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", [["infer", str(IMAGES), "--model", "demo"], ["serve", "--model", "demo"]])
+def test_a_short_token_beyond_loopback_is_one_sentence(command):
+    result = CliRunner().invoke(app, [*command, "--serve", "0.0.0.0:8080", "--token", "x"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "--token is 1 characters, too short" in result.output and "at least 16" in result.output
+
+
+def test_allow_host_names_the_board_on_serve_and_infer(tmp_path):
+    from support import rawhttp
+
+    for command in (["serve", "--model", "demo"], ["infer", str(IMAGES), "--model", "demo", "-q"]):
+        process, url = start_serving([*command, "--allow-host", "feeder.local", "--allow-host", "pi.lan"], tmp_path)
+        try:
+            port = int(url.rsplit(":", 1)[1].strip("/"))
+            for name, status in (("feeder.local", 200), ("PI.lan.", 200), ("evil.example", 421)):
+                answer = rawhttp.exchange(port, rawhttp.get("/status.json", host=f"{name}:{port}"))
+                assert rawhttp.status(answer) == status, (command[0], name)
+        finally:
+            stop(process)
