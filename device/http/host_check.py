@@ -5,7 +5,8 @@ user's browser then reads the board's loopback server as the same origin. The br
 sends `Host: evil.example`, so the server answers only the names it has (Transmission's
 `rpc-host-whitelist` and Jupyter's `local_hostnames` do the same): any IP address (a rebound name
 never looks like one), `localhost` and `*.localhost` (browsers resolve those to loopback
-themselves), the name it was told to bind, and each `--allow-host NAME`. Another name gets 421.
+themselves), the board's own host name and its mDNS `NAME.local` (names a page's DNS cannot
+hand out), the name it was told to bind, and each `--allow-host NAME`. Another name gets 421.
 
 A cross-origin page can POST without reading the answer (`mode: "no-cors"`); the browser then
 sends `Origin`, and a POST whose Origin is not the server's own is refused with 403, as Jupyter's
@@ -13,6 +14,7 @@ sends `Origin`, and a POST whose Origin is not the server's own is refused with 
 """
 
 import ipaddress
+import socket
 from collections.abc import Iterable
 from typing import Optional
 from urllib.parse import urlsplit
@@ -40,7 +42,9 @@ def is_address(host: str) -> bool:
 
 class Hosts:
     def __init__(self, bound: str, allowed: Iterable[str] = ()):
-        self.names = {_name(name) for name in (*allowed, bound) if name and not is_address(name)}
+        own = socket.gethostname().split(".")[0]
+        names = (*allowed, bound, own, f"{own}.local")
+        self.names = {_name(name) for name in names if name and not is_address(name)}
 
     def refusal(self, host: Optional[str]) -> Optional[str]:
         """None when the server answers to `host` (the Host header's value), else why not."""

@@ -181,8 +181,11 @@ AllowHost = Annotated[
     typer.Option(
         "--allow-host",
         metavar="NAME",
-        help="A host name the server answers to besides IP addresses and localhost (the board's name, e.g. "
-        "feeder.local); repeatable. Others get 421, which stops DNS-rebinding pages.",
+        envvar="EDGECELL_ALLOW_HOST",
+        show_envvar=True,
+        help="A host name the server answers to besides IP addresses, localhost and the board's own name "
+        "(NAME and NAME.local); repeatable (the variable: names separated by spaces). Others get 421, "
+        "which stops DNS-rebinding pages.",
         show_default=False,
         rich_help_panel=SERVING,
     ),

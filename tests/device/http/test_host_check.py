@@ -3,6 +3,7 @@ server does not answer to gets 421, a POST from another origin 403, and nothing 
 
 import base64
 import json
+import socket
 import threading
 import time
 import urllib.request
@@ -36,6 +37,8 @@ def test_the_names_it_answers_to():
     assert "--allow-host evil.example" in hosts.refusal("evil.example:8080")
     assert "--allow-host feeder.local" in Hosts("0.0.0.0").refusal("feeder.local:8080")
     assert Hosts("feeder.local").refusal("feeder.local:8080") is None  # the name it was told to bind
+    own = socket.gethostname().split(".")[0]
+    assert Hosts("0.0.0.0").refusal(f"{own}.local:8080") is None and Hosts("0.0.0.0").refusal(own) is None
     assert Hosts.cross_origin(None, "127.0.0.1:8080") is None  # curl, Home Assistant, Node-RED
     assert Hosts.cross_origin("http://127.0.0.1:8080", "127.0.0.1:8080") is None
     assert "http://evil.example" in Hosts.cross_origin("http://evil.example", "127.0.0.1:8080")
