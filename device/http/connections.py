@@ -15,10 +15,10 @@ import threading
 import time
 from collections import Counter
 
-MAX_CONNECTIONS = 64  # connections being served at once; each is a thread, mostly waiting
+MAX_CONNECTIONS = 128  # connections being served at once; each is a thread, mostly waiting (nginx: 512)
 MAX_PER_CLIENT = 8  # from one IP address (a page and its images need 2 to 6)
 RETRY_AFTER_S = 2
-LINGER_S = 2.0
+LINGER_S = 5.0  # nginx: lingering_timeout 5s
 MAX_LINGERING = 256
 
 

@@ -54,17 +54,18 @@ class Handler(BaseHTTPRequestHandler):
 
     def parse_request(self) -> bool:
         """The request line and headers, then what is checked before any body is read."""
-        return super().parse_request() and self._admit()
+        if not super().parse_request():
+            return False
+        return self._admit()
 
     def _admit(self) -> bool:
         refusal = self.server.hosts.refusal(self.headers.get("Host"))
-        if refusal is not None:
-            self.close_connection = True  # RFC 9110: a misdirected request may be retried on a new connection
-            self._error(421, refusal)
+        if refusal is not None:  # closed, as every refusal here is: RFC 9110 has 421 retried on a new connection
+            self._refuse(421, refusal)
             return False
         framing = body_check.framing(self.headers)
         if framing is not None:
-            self._error(*framing)
+            self._refuse(*framing)
             return False
         if self.command != "POST" and (
             self.headers.get("Transfer-Encoding") is not None or body_check.body_length(self.headers)
@@ -72,7 +73,7 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # a body nobody reads must not be parsed as the next request
         path, query = self._split()
         if "token" in query:
-            self._error(
+            self._refuse(
                 400,
                 "the token goes in the 'Authorization: Bearer TOKEN' header, not in the address (an address "
                 "ends up in logs and history); open the page as /#token=TOKEN",
@@ -83,7 +84,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.command == "POST":
             refusal = self.server.hosts.cross_origin(self.headers.get("Origin"), self.headers.get("Host"))
             if refusal is not None:
-                self._error(403, refusal)
+                self._refuse(403, refusal)
                 return False
         return True
 
@@ -182,6 +183,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def _error(self, status: int, reason: str, **headers):
         self._send(status, json.dumps({"error": reason, "status": status}).encode(), "application/json", headers)
+
+    def _refuse(self, status: int, reason: str, **headers):
+        """A refusal before the body was read: the connection is closed, so it is never parsed as a request."""
+        self.close_connection = True
+        self._error(status, reason, **headers)
 
     def _busy(self, reason: str):
         self._error(503, f"{reason}; retry after {RETRY_AFTER_S} s", **{"Retry-After": str(RETRY_AFTER_S)})

@@ -96,6 +96,9 @@ class Classify:
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # Connections the kernel completes before they are accepted; past it a client's SYN is dropped
+    # and retried a second later (socketserver's default is 5; nginx's backlog is 511).
+    request_queue_size = 128
 
     def __init__(
         self,

@@ -58,3 +58,11 @@ def test_chunked_alone_is_411():
     assert (
         body_check.check_length(Headers({"Content-Length": "٥"}), 1000).status == 400
     )  # a digit to int(), not to HTTP
+
+
+def test_an_ambiguous_get_is_400_and_the_connection_closed(serve):
+    port = serve().server_address[1]
+    sneaky = "GET /status.json HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n"
+    answer = rawhttp.exchange(port, sneaky.encode() + b"0\r\n\r\n" + SMUGGLED)
+    assert rawhttp.status(answer) == 400 and rawhttp.header(answer, "Connection") == "close"
+    assert answer.count(b"HTTP/1.1 ") == 1
