@@ -40,7 +40,7 @@ class Reader(io.RawIOBase):
     def __init__(self, sock):
         self.sock = sock
         self.seconds, self.until, self.cap = HEADER_S, time.monotonic() + HEADER_S, None
-        self.received = 0
+        self.received, self.ended = 0, False
 
     def readable(self) -> bool:
         return True
@@ -48,6 +48,7 @@ class Reader(io.RawIOBase):
     def start(self, seconds: float, cap: Optional[int] = None) -> None:
         """`seconds` from now for what is read next, at most `cap` bytes of it (None: no cap)."""
         self.seconds, self.until, self.cap, self.received = seconds, time.monotonic() + seconds, cap, 0
+        self.ended = False  # the client closed its side before what was read next was all in
 
     def readinto(self, buffer) -> int:
         if self.cap is not None and self.received >= self.cap:
@@ -61,4 +62,5 @@ class Reader(io.RawIOBase):
         except TimeoutError:
             raise Late(self.seconds, self.received > 0) from None
         self.received += count
+        self.ended = self.ended or count == 0
         return count

@@ -59,6 +59,9 @@ class Handler(BaseHTTPRequestHandler):
         return self._admit()
 
     def _admit(self) -> bool:
+        if self.reader.ended:  # http.server takes the end of the stream for the end of the headers
+            self.close_connection = True  # a request cut short (RFC 9112 section 8) is not answered
+            return False
         refusal = self.server.hosts.refusal(self.headers.get("Host"))
         if refusal is not None:  # closed, as every refusal here is: RFC 9110 has 421 retried on a new connection
             self._refuse(421, refusal)

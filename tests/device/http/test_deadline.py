@@ -2,6 +2,7 @@
 (408), the header bytes are capped (431), and 16 trickling sockets no longer lock anyone out."""
 
 import json
+import socket
 import time
 
 import pytest
@@ -93,3 +94,16 @@ def test_sixteen_trickling_sockets_lock_no_one_out(serve):
     assert rawhttp.status(over_the_limit) == 503
     assert rawhttp.header(over_the_limit, "Retry-After") == "2"
     assert b"8 connections from 127.0.0.2 already open" in over_the_limit
+
+
+def test_a_request_cut_short_is_not_answered(serve):
+    """Headers without their closing empty line, then the client's side closed: not a request."""
+    port = serve().server_address[1]
+    with rawhttp.connect(port) as sock:
+        sock.sendall(b"GET /status.json HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Half: 1\r\n")
+        sock.shutdown(socket.SHUT_WR)
+        assert rawhttp.read_all(sock) == b""
+    with rawhttp.connect(port) as sock:  # the same, whole, then the side closed: answered
+        sock.sendall(b"GET /status.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        sock.shutdown(socket.SHUT_WR)
+        assert rawhttp.status(rawhttp.read_all(sock)) == 200
