@@ -1,11 +1,12 @@
 """The HTTP server under attack beside the infer loop: the loop's rate, a good client's answers and
 peak memory, in quiet rounds and attacked rounds taken in turns in one run.
 
-    python benchmarks/hostile_http.py [MODEL.tflite] [--rounds R] [--seconds S]
+    python benchmarks/hostile_http.py [MODEL.tflite] [--fps N] [--network-nice 19] [--rounds R] [--seconds S]
 
-The board is this process, as `edgecell infer --serve` is: the infer loop (`runner.run`, unpaced,
-over in-memory 640x480 frames) feeds the page's `Live` state, and the server with a token answers
-on loopback. Another process is the network:
+The board is this process, as `edgecell infer --serve` is: the infer loop (`runner.run` over
+in-memory 640x480 frames, at `--fps` as a camera gives them or as fast as it can) feeds the page's
+`Live` state, and the server with a token answers on loopback. Another process is the network
+(its attacking threads at `--network-nice`, standing in for other machines on 2 shared cores):
 - a good client, with the token, on a new connection every 0.25 s: GET /status.json, then POST a
   small PNG to /classify; every answer's time is kept (target: each within 2 s);
 - in attacked rounds also 50 slowloris sockets, each from its own 127.0.1.x address, sending a
@@ -47,9 +48,9 @@ TOKEN = "benchmark-token-0123456789"
 TRICKLERS, BOMBERS = 50, 8
 
 NETWORK = r"""
-import http.client, json, socket, sys, threading, time
+import http.client, json, os, socket, sys, threading, time
 port, token, seconds, bomb_path = int(sys.argv[1]), sys.argv[2], float(sys.argv[3]), sys.argv[4]
-attack = sys.argv[5] == "1"
+attack, nice = sys.argv[5] == "1", int(sys.argv[7])
 small = open(sys.argv[6], "rb").read()
 bomb = open(bomb_path, "rb").read()
 end = time.monotonic() + seconds
@@ -59,7 +60,11 @@ def connection(source):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=(source, 0))
     return c
 
+def attacker():
+    os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)  # this thread only, not the good client
+
 def trickle(source):
+    attacker()
     while time.monotonic() < end:
         s = None
         try:
@@ -75,6 +80,7 @@ def trickle(source):
                 s.close()
 
 def bomber(source):
+    attacker()
     while time.monotonic() < end:
         c = connection(source)
         try:
@@ -160,8 +166,8 @@ def one_round(loop, port, seconds, bomb, small, attack: bool, nice: int) -> dict
     start_count, start, first = loop.done, time.monotonic(), len(loop.work_ms)
     cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     network = subprocess.run(
-        ["nice", "-n", str(nice), sys.executable, "-c", NETWORK, str(port), TOKEN, str(seconds), str(bomb)]
-        + ["1" if attack else "0", str(small)],
+        [sys.executable, "-c", NETWORK, str(port), TOKEN, str(seconds), str(bomb), "1" if attack else "0"]
+        + [str(small), str(nice)],
         capture_output=True,
         text=True,
         timeout=seconds + 120,
@@ -181,7 +187,10 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=15.0, help="each round's length")
     parser.add_argument("--fps", type=float, default=0.0, help="frames a second the camera gives (0: unpaced)")
     parser.add_argument(
-        "--network-nice", type=int, default=0, help="niceness of the attacking process (19: as if on another machine)"
+        "--network-nice",
+        type=int,
+        default=0,
+        help="niceness of the attacking threads (19: as if on another machine; the good client at 0)",
     )
     args = parser.parse_args(argv)
 

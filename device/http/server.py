@@ -4,7 +4,7 @@ Python's own `http.server` (a `ThreadingHTTPServer`) serves it: five routes need
 and a Pi gains nothing from one but install size and start-up time. It runs on daemon threads
 beside the infer loop and never blocks it: the loop only updates `Live`, the server only reads
 it. /classify has its own `Classifier` (a TFLite interpreter is not safe to share between
-threads), and its requests take turns on it.
+threads), and its requests take turns on its interpreter.
 
 Bounded whatever arrives: connections in all and per client address (`connections.py`, more get
 503 with Retry-After), one deadline for a request's headers and one for its body (`deadline.py`),
@@ -88,8 +88,10 @@ class Classify:
         runner.warm_up(classifier, 1)  # the first invoke sets the runtime up: paid here, not by the first client
 
     def __call__(self, rgb, name: str = "request", decode_ms: float = 0.0):
+        # Resizing is pure and may run beside another request's: a 40-megapixel photo's resize
+        # (in a nice 10 thread, slow on a busy board) does not hold up a small image's turn.
+        frame = runner.prepare(self.classifier, Frame(name, rgb, decode_ms=decode_ms))
         with self._lock:
-            frame = Frame(name, rgb, decode_ms=decode_ms)
             return runner.classify_frame(self.classifier, frame, self.top_k, self.threshold)
 
 
