@@ -15,6 +15,7 @@ import threading
 import time
 from collections import deque
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Optional
 
 import cv2
@@ -39,7 +40,8 @@ class Live(Sink):
     taps_frames = True
 
     def __init__(self, model: str = "", runtime: str = "", sensor: Optional[thermal.Sensor] = None):
-        self.model, self.runtime = model, runtime
+        self.model = Path(model).name  # the file's name only: where it lives is nobody's business on the network
+        self.runtime = runtime
         self.sensor = sensor or thermal.Sensor()
         self.started = time.monotonic()
         self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -189,6 +191,16 @@ class Live(Sink):
                 with self._lock:
                     self._jpegs.append(last)
             return last
+
+
+def for_display(rgb: np.ndarray) -> np.ndarray:
+    """`rgb`, or a copy at the page's widest width when it is wider: what the page keeps of a
+    40-megapixel photo POSTed to /classify is then 1 MB, not 120."""
+    height, width = rgb.shape[:2]
+    if width <= DISPLAY_WIDTH[1]:
+        return rgb
+    target = (DISPLAY_WIDTH[1], max(1, round(height * DISPLAY_WIDTH[1] / width)))
+    return cv2.resize(rgb, target, interpolation=cv2.INTER_AREA)
 
 
 def caption(result) -> str:

@@ -5,6 +5,7 @@ import typer
 
 from edgecell.cli.options import (
     SERVING,
+    AllowHost,
     Append,
     Camera,
     Confusion,
@@ -115,6 +116,7 @@ def infer(
     serve_for: ServeFor = None,
     token: Token = None,
     max_body_mb: MaxBodyMb = 10.0,
+    allow_host: AllowHost = None,
 ):
     """Classify images, videos or camera frames with a .tflite model, timing every image."""
     from edgecell.device import infer_run
@@ -145,7 +147,7 @@ def infer(
         sinks, detector = _connect(reach, classifier, options, serve is not None, log)
         labelled = labelled_report.sinks(source.paths, classifier.labels, confusion)  # a class folder: accuracy too
         shown = partial(terminal.Terminal, quiet=quiet, echo=typer.echo)
-        with _serving(serve, load, classifier, top_k, threshold, token, max_body_mb, log) as page:
+        with _serving(serve, load, classifier, top_k, threshold, token, max_body_mb, allow_host, log) as page:
             every = [*sinks, *page, *labelled]
             summary = infer_run.run(
                 classifier, source, options, sinks=every, terminal=shown, log=log, on_signals=True, events=detector
@@ -205,7 +207,7 @@ def _linger(seconds, log) -> None:
     server.linger(seconds, log)
 
 
-def _serving(address, load, classifier, top_k, threshold, token, max_body_mb, log):
+def _serving(address, load, classifier, top_k, threshold, token, max_body_mb, allow_host, log):
     """`--serve`: the server beside the run, yielding its sinks; imported only when asked for."""
     if address is None:
         import contextlib
@@ -213,4 +215,5 @@ def _serving(address, load, classifier, top_k, threshold, token, max_body_mb, lo
         return contextlib.nullcontext([])
     from edgecell.device.http import server
 
-    return server.beside(server.Serving(address, token, max_body_mb, top_k, threshold), load, classifier, log)
+    serving = server.Serving(address, token, max_body_mb, top_k, threshold, allow_hosts=tuple(allow_host or ()))
+    return server.beside(serving, load, classifier, log)

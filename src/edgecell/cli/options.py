@@ -193,6 +193,20 @@ Token = Annotated[
         rich_help_panel=SERVING,
     ),
 ]
+AllowHost = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--allow-host",
+        metavar="NAME",
+        envvar="EDGECELL_ALLOW_HOST",
+        show_envvar=True,
+        help="A host name the server answers to besides IP addresses, localhost and the board's own name "
+        "(NAME and NAME.local); repeatable (the variable: names separated by spaces). Others get 421, "
+        "which stops DNS-rebinding pages.",
+        show_default=False,
+        rich_help_panel=SERVING,
+    ),
+]
 MaxBodyMb = Annotated[
     float,
     typer.Option(
