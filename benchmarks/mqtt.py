@@ -12,7 +12,10 @@ the rounds, wall time and the process's CPU time (every thread: the publisher's 
 where a second core hides it from the wall time). Target: at most 1.05. A second bare loop in
 the same turns (A/A) shows how far two identical contenders differ on this machine.
 
-With `--with-serve`, a third contender has both: the publisher and `--serve`'s parts as
+A third contender sends every result alone (`--no-mqtt-batch`), as every result was sent before
+results that come together went several to a message.
+
+With `--with-serve`, a fourth contender has both: the publisher and `--serve`'s parts as
 benchmarks/serve.py sets them up (the `Live` sink and frame tap, the server on loopback, a page
 polling it twice a second from its own process), which is issue 14's "MQTT publishing and
 `--serve` together add at most 5%". The server's threads count in the CPU time; the page, the
@@ -87,9 +90,11 @@ def loop_ms(classifier, frames, sinks=()) -> tuple:
     return wall * 1000.0 / len(frames), cpu * 1000.0 / len(frames)
 
 
-def published_ms(classifier, frames, target, folder, also=()) -> tuple:
-    """(per-frame ms, the publisher) of one round with the publisher connected, and `also` sinks."""
-    sink = Publisher(target, "bench", folder / "outbox", Publishing(stats_every=1.0), log=lambda m: None)
+def published_ms(classifier, frames, target, folder, also=(), batch=True) -> tuple:
+    """(per-frame ms, the publisher) of one round with the publisher connected, and `also` sinks;
+    `batch` False sends each result alone (`--no-mqtt-batch`)."""
+    settings = Publishing(stats_every=1.0, batch=batch)
+    sink = Publisher(target, "bench", folder / "outbox", settings, log=lambda m: None)
     for _ in range(100):
         if sink.connected:
             break
@@ -103,7 +108,8 @@ def one_round(name, classifier, frames, target, folder, counts) -> tuple:
         return loop_ms(classifier, frames)
     parts = Served(classifier) if name.endswith("--serve") else None
     try:
-        ms, sink = published_ms(classifier, frames, target, folder, [parts.live] if parts else [])
+        also = [parts.live] if parts else []
+        ms, sink = published_ms(classifier, frames, target, folder, also, batch="--no-mqtt-batch" not in name)
     finally:
         if parts is not None:
             counts["page requests"] += parts.close()
@@ -124,7 +130,8 @@ def main(argv=None) -> int:
     classifier = Classifier(args.model, labels=args.labels, threads=args.threads)
     decoded = [image.load_rgb(p) for p in sorted((DEMO_MODEL.parent / "images").glob("*.png"))]
     frames = camera_frames(args.frames, decoded)
-    names = ["without", "with --mqtt", *(["with --mqtt --serve"] if args.with_serve else []), "without, again"]
+    serve = ["with --mqtt --serve"] if args.with_serve else []
+    names = ["without", "with --mqtt", "with --no-mqtt-batch", *serve, "without, again"]
     times, counts = {name: [] for name in names}, Counter()
 
     with tempfile.TemporaryDirectory() as tmp:
