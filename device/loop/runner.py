@@ -145,8 +145,9 @@ def run(
     With `prefetch` > 0, the first `PROBE` images run one after the other; if reading ahead could
     save at least `WORTH_IT` of the time per image, the rest are decoded and preprocessed ahead:
     files a source yields undecoded (`Pending`) by a pool of threads, one per core the model's own
-    threads leave (`decode_workers`), at most `prefetch` per worker in flight; decoded frames in
-    one thread, `prefetch` ahead. With 0 (cameras), never.
+    threads leave (`decode_workers`), at most `prefetch` per worker in flight, kept only if its
+    first `decode_pool.TRIAL` images measure faster than the probe's (`decode_pool.OnTrial`);
+    decoded frames in one thread, `prefetch` ahead. With 0 (cameras), never.
     """
     stop = stop if stop is not None else Stop()
     warm = warm_up(classifier, warmup)
@@ -155,7 +156,7 @@ def run(
     first_invoke = warm[0] if warm else None
     source = current = iter(frames)
     decide = prefetch > 0 and cores() > 1
-    workers, pending = 0, False  # decode threads in use; whether the source yields undecoded files
+    workers, pending, pool = 0, False, None  # decode threads; whether files come undecoded; the pool
     started = time.perf_counter()
     try:
         while (item := next(current, None)) is not None:
@@ -178,8 +179,10 @@ def run(
                 if overlap_gain(probe, workers) < WORTH_IT:
                     workers = 0
                 elif pending:  # the rest of `source`: files decoded on `workers` cores, in order
+                    serial_ms = _since(started) / (tally.done + tally.failed)  # as measured, not estimated
                     work = partial(prepare, classifier)
-                    current = decode_pool.in_order(source, work, workers, prefetch * workers, stop)
+                    pool = decode_pool.OnTrial(source, work, decoded, workers, prefetch * workers, stop, serial_ms)
+                    current = iter(pool)
                 else:  # frames the source decodes itself, in one thread ahead of the model
                     current = readahead.ahead((prepare(classifier, f) for f in source), prefetch, stop)
     finally:
@@ -187,7 +190,10 @@ def run(
         if close is not None:
             close()
     wall = time.perf_counter() - started
-    return summary(classifier, tally, warm, first_invoke, wall, stop.reason, workers)
+    found = summary(classifier, tally, warm, first_invoke, wall, stop.reason, pool.workers if pool else workers)
+    if pool is not None and pool.trial is not None:
+        found["decode_trial"] = pool.trial  # the pool's measured pace against one image at a time
+    return found
 
 
 class Tally:

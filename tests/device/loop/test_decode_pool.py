@@ -76,3 +76,30 @@ def test_stop_ends_a_wait_and_closing_lets_the_threads_go():
     items.close()
     time.sleep(0.2)
     assert len(produced) <= 3 + 4  # taken, and at most the bound submitted after
+
+
+def test_on_trial_the_pool_stays_only_where_it_measured_faster():
+    from edgecell.device.loop.decode_pool import TRIAL, OnTrial
+
+    threads = set()
+
+    def work(n):
+        threads.add(threading.current_thread().name)
+        return ("pool", n)
+
+    def alone(n):
+        return ("alone", n)
+
+    slower = OnTrial(iter(range(100)), work, alone, 2, 4, threading.Event(), serial_ms=0.0)  # nothing beats 0 ms
+    got = list(slower)
+    assert [n for _, n in got] == list(range(100))  # every item once, in order, across the switch
+    assert [way for way, _ in got] == ["pool"] * TRIAL + ["alone"] * (100 - TRIAL)
+    assert slower.workers == 0 and slower.trial["kept"] is False and slower.trial["pooled_ms"] > 0
+    assert any(name.startswith("decode") for name in threads)
+
+    faster = OnTrial(iter(range(100)), work, alone, 2, 4, threading.Event(), serial_ms=1e9)
+    assert list(faster) == [("pool", n) for n in range(100)]
+    assert faster.workers == 2 and faster.trial["kept"] is True
+
+    short = OnTrial(iter(range(5)), work, alone, 2, 4, threading.Event(), serial_ms=0.0)
+    assert list(short) == [("pool", n) for n in range(5)] and short.trial is None  # too few to judge
