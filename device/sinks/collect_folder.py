@@ -1,0 +1,57 @@
+"""The folder `edgecell infer --collect DIR` keeps frames in, within a size cap.
+
+Each frame is two files written atomically (core/atomic.py, so a reader never sees part of
+either): NAME.jpg, then its sidecar NAME.json, so a frame whose sidecar is there is whole
+(`edgecell collect` fetches only those). Names start with the UTC time, so they sort oldest
+first. The cap counts every frame on disk, those an earlier run left included; past it the
+oldest frames go first, as journald's SystemMaxUse= removes the oldest journal files.
+"""
+
+import os
+from collections import deque
+from pathlib import Path
+
+from edgecell.core import atomic
+
+KINDS = (".jpg", ".json")
+
+
+class CollectFolder:
+    def __init__(self, folder: Path, max_bytes: int):
+        self.folder = Path(folder)
+        self.max_bytes = max_bytes
+        self.removed = 0  # frames removed for the cap
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._scan()
+
+    def _scan(self) -> None:
+        """What is on disk now, oldest first: (stem, bytes of its files)."""
+        sizes = {}
+        with os.scandir(self.folder) as entries:
+            for entry in entries:
+                stem, kind = os.path.splitext(entry.name)
+                if kind in KINDS and not entry.name.startswith(".") and entry.is_file(follow_symlinks=False):
+                    sizes[stem] = sizes.get(stem, 0) + entry.stat(follow_symlinks=False).st_size
+        self._frames = deque(sorted(sizes.items()))
+        self.bytes = sum(sizes.values())
+
+    def add(self, stem: str, jpeg: bytes, sidecar: dict) -> None:
+        """Write one frame, then remove the oldest while the folder is over its cap."""
+        atomic.write_bytes(self.folder / f"{stem}.jpg", jpeg)
+        atomic.write_json(self.folder / f"{stem}.json", sidecar)
+        self._frames.append((stem, sum(self._size(stem + kind) for kind in KINDS)))
+        self.bytes += self._frames[-1][1]
+        if self.bytes > self.max_bytes:
+            self._scan()  # files fetched and removed by `edgecell collect --remove` no longer count
+            while self.bytes > self.max_bytes and self._frames:
+                old, size = self._frames.popleft()
+                for kind in KINDS:
+                    (self.folder / f"{old}{kind}").unlink(missing_ok=True)
+                self.bytes -= size
+                self.removed += 1
+
+    def _size(self, name: str) -> int:
+        try:
+            return (self.folder / name).stat().st_size
+        except OSError:
+            return 0
