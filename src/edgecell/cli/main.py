@@ -27,6 +27,7 @@ COMMANDS = (
     "bench",
     "deploy",
     "collect",
+    "review",
     "watch",
     "pretrained",
 )
