@@ -7,6 +7,7 @@ first. The cap counts every frame on disk, those an earlier run left included; p
 oldest frames go first, as journald's SystemMaxUse= removes the oldest journal files.
 """
 
+import json
 import os
 from collections import deque
 from pathlib import Path
@@ -36,22 +37,21 @@ class CollectFolder:
         self.bytes = sum(sizes.values())
 
     def add(self, stem: str, jpeg: bytes, sidecar: dict) -> None:
-        """Write one frame, then remove the oldest while the folder is over its cap."""
-        atomic.write_bytes(self.folder / f"{stem}.jpg", jpeg)
-        atomic.write_json(self.folder / f"{stem}.json", sidecar)
-        self._frames.append((stem, sum(self._size(stem + kind) for kind in KINDS)))
-        self.bytes += self._frames[-1][1]
-        if self.bytes > self.max_bytes:
+        """Make room for one frame (the oldest go first), then write it: the folder, the frame
+        being written included, never holds more than the cap."""
+        text = json.dumps(sidecar, indent=2) + "\n"
+        size = len(jpeg) + len(text.encode("utf-8"))
+        if size > self.max_bytes:
+            raise ValueError(f"a frame of {size} bytes is larger than the whole --collect-mb cap")
+        if self.bytes + size > self.max_bytes:
             self._scan()  # files fetched and removed by `edgecell collect --remove` no longer count
-            while self.bytes > self.max_bytes and self._frames:
-                old, size = self._frames.popleft()
+            while self.bytes + size > self.max_bytes and self._frames:
+                old, held = self._frames.popleft()
                 for kind in KINDS:
                     (self.folder / f"{old}{kind}").unlink(missing_ok=True)
-                self.bytes -= size
+                self.bytes -= held
                 self.removed += 1
-
-    def _size(self, name: str) -> int:
-        try:
-            return (self.folder / name).stat().st_size
-        except OSError:
-            return 0
+        atomic.write_bytes(self.folder / f"{stem}.jpg", jpeg)
+        atomic.write_text(self.folder / f"{stem}.json", text)
+        self._frames.append((stem, size))
+        self.bytes += size

@@ -118,6 +118,10 @@ class Collector(Sink):
             reason = unsure.SAMPLE
         return reason
 
+    def waiting(self) -> int:
+        """Frames queued for the writer now."""
+        return self._queue.qsize()
+
     def close(self) -> None:
         self._queue.put(None)
         self._writer.join()

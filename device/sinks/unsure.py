@@ -18,8 +18,12 @@ UNKNOWN, MARGIN_REASON, SAMPLE = "unknown", "margin", "sample"  # the reasons a 
 def margin(result) -> Optional[float]:
     """The top-1 score minus the top-2 score of `result`, or None when it has fewer than two."""
     if result.scores is not None and len(result.scores) >= 2:
-        second, first = np.partition(np.asarray(result.scores, dtype=np.float64).reshape(-1), -2)[-2:]
-        return float(first - second)
+        # A Python list and two max() calls: 0.5 us for ten classes where np.partition takes 2.5,
+        # paid on every frame of a loop that can take 30 us.
+        values = np.asarray(result.scores).reshape(-1).tolist()
+        first = max(values)
+        values.remove(first)
+        return float(first - max(values))
     if len(result.classes) >= 2:
         return float(result.classes[0].score - result.classes[1].score)
     return None
@@ -28,7 +32,7 @@ def margin(result) -> Optional[float]:
 def unsure(result, within: float = MARGIN) -> Optional[str]:
     """Why `result` is worth a label (UNKNOWN or MARGIN_REASON), or None for a confident answer or a
     failed frame."""
-    if not result.ok:
+    if result.error is not None:
         return None
     if getattr(result, "unknown", False):  # answered `unknown` under --unknown's threshold
         return UNKNOWN

@@ -57,7 +57,7 @@ def test_the_reasons_a_frame_is_kept():
     assert unsure.unsure(result("x", [0.5, 0.45, 0.05])) == unsure.MARGIN_REASON
     assert unsure.unsure(result("x", [0.9, 0.05, 0.05])) is None
     assert unsure.unsure(result("x", [0.5, 0.45, 0.05]), within=0.01) is None
-    answered_unknown = types.SimpleNamespace(ok=True, unknown=True, scores=np.array([0.9, 0.1]), classes=[])
+    answered_unknown = types.SimpleNamespace(error=None, unknown=True, scores=np.array([0.9, 0.1]), classes=[])
     assert unsure.unsure(answered_unknown) == unsure.UNKNOWN  # Result.unknown, with --unknown
     failed = Result("x", [], Timing(), "cannot be decoded")
     assert unsure.unsure(failed) is None
