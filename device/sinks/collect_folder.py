@@ -9,12 +9,14 @@ oldest frames go first, as journald's SystemMaxUse= removes the oldest journal f
 
 import json
 import os
+import time
 from collections import deque
 from pathlib import Path
 
 from edgecell.core import atomic
 
 KINDS = (".jpg", ".json")
+RESCAN_S = 60.0  # at the cap, what is on disk is looked at again at most this often
 
 
 class CollectFolder:
@@ -23,6 +25,7 @@ class CollectFolder:
         self.max_bytes = max_bytes
         self.removed = 0  # frames removed for the cap
         self.folder.mkdir(parents=True, exist_ok=True)
+        atomic.sweep_folder(self.folder)  # once here, not at every write: each look lists the folder
         self._scan()
 
     def _scan(self) -> None:
@@ -35,6 +38,7 @@ class CollectFolder:
                     sizes[stem] = sizes.get(stem, 0) + entry.stat(follow_symlinks=False).st_size
         self._frames = deque(sorted(sizes.items()))
         self.bytes = sum(sizes.values())
+        self._scanned = time.monotonic()
 
     def add(self, stem: str, jpeg: bytes, sidecar: dict) -> None:
         """Make room for one frame (the oldest go first), then write it: the folder, the frame
@@ -43,15 +47,15 @@ class CollectFolder:
         size = len(jpeg) + len(text.encode("utf-8"))
         if size > self.max_bytes:
             raise ValueError(f"a frame of {size} bytes is larger than the whole --collect-mb cap")
-        if self.bytes + size > self.max_bytes:
+        if self.bytes + size > self.max_bytes and time.monotonic() - self._scanned > RESCAN_S:
             self._scan()  # files fetched and removed by `edgecell collect --remove` no longer count
-            while self.bytes + size > self.max_bytes and self._frames:
-                old, held = self._frames.popleft()
-                for kind in KINDS:
-                    (self.folder / f"{old}{kind}").unlink(missing_ok=True)
-                self.bytes -= held
-                self.removed += 1
-        atomic.write_bytes(self.folder / f"{stem}.jpg", jpeg)
-        atomic.write_text(self.folder / f"{stem}.json", text)
+        while self.bytes + size > self.max_bytes and self._frames:
+            old, held = self._frames.popleft()
+            for kind in KINDS:
+                (self.folder / f"{old}{kind}").unlink(missing_ok=True)
+            self.bytes -= held
+            self.removed += 1
+        atomic.write_bytes(self.folder / f"{stem}.jpg", jpeg, sweep=False)
+        atomic.write_text(self.folder / f"{stem}.json", text, sweep=False)
         self._frames.append((stem, size))
         self.bytes += size

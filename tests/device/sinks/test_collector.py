@@ -68,6 +68,8 @@ def test_a_long_run_stays_within_the_cap_counting_an_earlier_runs_files(tmp_path
     folder.mkdir()
     (folder / "20000101T000000.000Z-000001.jpg").write_bytes(b"\xff" * 30_000)  # left by an earlier run
     (folder / "20000101T000000.000Z-000001.json").write_text("{}")
+    killed = folder / ".20000101T000000.000Z-000002.jpg.partial-4194304999-x"  # a write killed part-way
+    killed.write_bytes(b"\xff" * 1000)
     cap = 0.1  # MB; each frame is ~13 kB, so 7 fit
     sink = collector(folder, max_mb=cap, per_minute=10_000, share=0.0)
     for batch in range(10):
@@ -78,6 +80,7 @@ def test_a_long_run_stays_within_the_cap_counting_an_earlier_runs_files(tmp_path
     assert (report["collected"], report["dropped_queue"]) == (100, 0)
     assert on_disk(folder) <= cap * 1024 * 1024 == pytest.approx(cap * 1024 * 1024)
     assert not (folder / "20000101T000000.000Z-000001.jpg").exists()  # the oldest went first
+    assert not killed.exists()  # swept once at start
     assert report["removed_for_cap"] == report["collected"] + 1 - len(list(folder.glob("*.jpg")))
     names = sorted(p.name for p in folder.iterdir())
     assert not [n for n in names if n.startswith(".")]  # no partial file left
