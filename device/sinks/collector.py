@@ -73,6 +73,7 @@ class Collector(Sink):
         self.reasons = dict.fromkeys((unsure.UNKNOWN, unsure.MARGIN_REASON, unsure.SAMPLE), 0)
         self.first_error: Optional[str] = None
         self._random = random.Random(settings.seed)
+        self._margin, self._share = settings.margin, settings.share  # read on every frame
         self._times: deque = deque(maxlen=settings.per_minute)  # when the last frames were kept
         self._pending: deque = deque(maxlen=PENDING)  # (name, pixels or a Pending file)
         self._queue: queue.Queue = queue.Queue(maxsize=QUEUE)
@@ -113,8 +114,8 @@ class Collector(Sink):
 
     def why(self, result) -> Optional[str]:
         """The reason to keep `result`'s frame, or None."""
-        reason = unsure.unsure(result, self.settings.margin)
-        if reason is None and result.ok and self._random.random() < self.settings.share:
+        reason = unsure.unsure(result, self._margin)
+        if reason is None and result.error is None and self._random.random() < self._share:
             reason = unsure.SAMPLE
         return reason
 

@@ -17,13 +17,12 @@ UNKNOWN, MARGIN_REASON, SAMPLE = "unknown", "margin", "sample"  # the reasons a 
 
 def margin(result) -> Optional[float]:
     """The top-1 score minus the top-2 score of `result`, or None when it has fewer than two."""
-    if result.scores is not None and len(result.scores) >= 2:
-        # A Python list and two max() calls: 0.5 us for ten classes where np.partition takes 2.5,
-        # paid on every frame of a loop that can take 30 us.
-        values = np.asarray(result.scores).reshape(-1).tolist()
-        first = max(values)
-        values.remove(first)
-        return float(first - max(values))
+    scores = result.scores
+    if scores is not None and len(scores) >= 2:
+        # Sorted as a Python list: 0.4 us for ten classes where np.partition takes 2.5, paid on every
+        # frame of a loop that can take 26 us (benchmarks/collect.py).
+        top = sorted(scores.tolist() if scores.ndim == 1 else np.ravel(scores).tolist())
+        return top[-1] - top[-2]
     if len(result.classes) >= 2:
         return float(result.classes[0].score - result.classes[1].score)
     return None
