@@ -95,11 +95,11 @@ def side_by_side(classifier, frames, rounds: int, scratch: Path) -> None:
                 kept[name].append((report["collected"], report["dropped_rate"], report["dropped_queue"]))
     base = statistics.median(times["without"])
     print(f"{len(frames)} frames of the demo's digits and their blends, {rounds} rounds")
-    print(f"{'contender':<34}{'ms/frame':>10}{'ratio':>8}  kept, dropped by rate, by a full queue (last round)")
+    print(f"{'contender':<40}{'ms/frame':>10}{'ratio':>8}  kept, dropped by rate, by a full queue (last round)")
     for name in contenders:
         ms = statistics.median(times[name])
         counts = ", ".join(map(str, kept[name][-1])) if kept[name] else ""
-        print(f"{name:<34}{ms:>10.4f}{ms / base:>8.3f}  {counts}")
+        print(f"{name:<40}{ms:>10.4f}{ms / base:>8.3f}  {counts}")
 
 
 def long_run(classifier, frames, count: int, cap_mb: float, scratch: Path) -> None:
