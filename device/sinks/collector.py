@@ -33,6 +33,7 @@ from edgecell.device.sinks.base import Sink
 from edgecell.device.sinks.collect_folder import CollectFolder
 
 QUEUE = 16  # frames waiting for the writer at most
+QUEUE_BYTES = 64 * 2**20  # and their pixels at most: 16 frames of a 4K video would be 400 MB
 PENDING = 64  # tapped frames awaiting their result at most (read-ahead keeps a few in flight)
 JPEG_QUALITY = 90
 
@@ -77,6 +78,8 @@ class Collector(Sink):
         self._times: deque = deque(maxlen=settings.per_minute)  # when the last frames were kept
         self._pending: deque = deque(maxlen=PENDING)  # (name, pixels or a Pending file)
         self._queue: queue.Queue = queue.Queue(maxsize=QUEUE)
+        self._queued_bytes = 0  # pixels in the queue; the loop adds, the writer takes away
+        self._bytes_lock = threading.Lock()
         self._run = 0
         self._writer = threading.Thread(target=self._write_all, name="edgecell-collect", daemon=True)
         self._writer.start()
@@ -105,12 +108,25 @@ class Collector(Sink):
         if len(self._times) == self._times.maxlen and now - self._times[0] < 60.0:
             self.counts["dropped_rate"] += 1
             return
+        size = getattr(picture, "nbytes", 0)  # a folder's file waits as its path: no pixels held
+        with self._bytes_lock:
+            room = self._queued_bytes + size <= QUEUE_BYTES
+            if room:
+                self._queued_bytes += size
         try:
+            if not room:
+                raise queue.Full
             self._queue.put_nowait((result, picture, why, datetime.now(timezone.utc)))
         except queue.Full:
+            if room:
+                self._taken(size)
             self.counts["dropped_queue"] += 1
             return
         self._times.append(now)
+
+    def _taken(self, size: int) -> None:
+        with self._bytes_lock:
+            self._queued_bytes -= size
 
     def why(self, result) -> Optional[str]:
         """The reason to keep `result`'s frame, or None."""
@@ -135,6 +151,8 @@ class Collector(Sink):
             except (OSError, ValueError, cv2.error) as error:  # a full disk: counted, the loop goes on
                 self.counts["failed_writes"] += 1
                 self.first_error = self.first_error or f"{type(error).__name__}: {error}"
+            finally:
+                self._taken(getattr(item[1], "nbytes", 0))
 
     def _write_one(self, result, picture, why: str, when: datetime) -> None:
         if isinstance(picture, Pending):  # a folder's file: decoded again, only for the frames kept

@@ -109,6 +109,20 @@ def test_a_full_queue_drops_and_counts_rather_than_slowing_the_loop(tmp_path):
     assert len(list((tmp_path / "c").glob("*.json"))) == report["collected"]
 
 
+def test_the_queue_holds_at_most_its_bytes_of_pixels(tmp_path):
+    from edgecell.device.sinks import collector as module
+
+    sink = collector(tmp_path / "c", per_minute=100_000, share=0.0)
+    frames = [Frame(f"f{i}", np.zeros((2160, 3840, 3), dtype=np.uint8)) for i in range(12)]  # 4K: 24 MB each
+    for frame in sink.tap(iter(frames)):
+        sink.write(result(frame.name, [0.5, 0.45, 0.05]))
+        assert sink._queued_bytes <= module.QUEUE_BYTES
+    sink.close()
+    report = sink.report()
+    assert report["dropped_queue"] >= 12 - 4 and report["collected"] + report["dropped_queue"] == 12
+    assert sink._queued_bytes == 0
+
+
 def test_a_seeded_share_of_confident_frames_is_kept(tmp_path):
     chosen = []
     for run in ("one", "two"):
