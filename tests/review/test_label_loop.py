@@ -1,7 +1,7 @@
 """The loop end to end: a board (this machine behind a real OpenSSH server, tests/support/sshd.py)
 runs `edgecell infer --collect` over SSH on digits and blends of two digits; `edgecell collect`
 brings the kept frames home and removes them from the board; the review page in headless Chromium
-labels three; the dataset listing `edgecell train` uses (classfolder.scan, then the split) sees them."""
+labels three; `edgecell train DATA` trains on them: its split.json lists each under its class."""
 
 import itertools
 import json
@@ -24,6 +24,7 @@ from edgecell.train.dataset import split
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.tf,  # the loop ends in edgecell train
     pytest.mark.skipif(bool(sshd.unavailable()), reason=sshd.unavailable() or "sshd runs here"),
 ]
 
@@ -117,3 +118,15 @@ def test_collected_on_the_board_fetched_labelled_and_seen_by_train(server, tmp_p
         assert (f"{guess}/{key.split('/', 1)[1]}", guess) in listed  # DATA/<class>/NAME.jpg, under its class
     held = split(after)
     assert sum(len(part) for part in (held.train, held.val, held.test)) == len(after.samples)
+    model = tmp_path / "trained"
+    trained = subprocess.run(
+        edgecell_command("train", data, "--out", model, "--epochs", "1", "--img-size", "16"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    used = json.loads((model / "split.json").read_text())
+    listed = {(path, used["classes"][label]) for part in ("train", "val", "test") for path, label in used[part]}
+    for key, guess in labelled:
+        assert (f"{guess}/{key.split('/', 1)[1]}", guess) in listed  # the next model saw the labelled frames
