@@ -88,6 +88,26 @@ def test_new_frames_come_home_verified_once_and_leave_the_board_only_with_remove
     assert len(files(home)) == 4 * count - 1
 
 
+def test_links_and_strange_names_on_the_board_are_not_frames(server, tmp_path):
+    board = collected(tmp_path / "board")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the laptop")
+    for kind in (".jpg", ".json"):
+        (board / f"link{kind}").symlink_to(secret)  # a link to a file elsewhere on the board
+        (board / f"x$(touch ran){kind}").write_text("{}")  # a name a shell would run
+        (board / f"-rf{kind}").write_text("{}")  # a name a command would read as an option
+    inbox = tmp_path / "inbox"
+    done = collect(server, server.host(), "--into", inbox, "--from", board, "--remove")
+    count = len(list(DEMO_IMAGES.glob("*.png")))
+    assert done.returncode == 0 and f"fetched {count} new frames" in done.stdout, done.stdout
+    fetched = {p.name for p in next(inbox.iterdir()).iterdir() if not p.name.startswith(".")}
+    assert len(fetched) == 2 * count and not any("link" in n or "$" in n or n.startswith("-") for n in fetched)
+    assert not (board / "ran").exists() and not (Path.home() / "ran").exists()  # the name stayed a name
+    assert {p.name for p in board.iterdir()} == {
+        f"{n}{k}" for n in ("link", "x$(touch ran)", "-rf") for k in (".jpg", ".json")
+    }
+
+
 def test_a_copy_damaged_in_transit_is_not_kept_nor_removed(server, hostile, tmp_path):
     board = collected(tmp_path / "board")
     fake = tmp_path / "bin"

@@ -3,7 +3,8 @@
 Over the same SSH connection deploy uses (deploy/ssh.py, replies capped by deploy/replies.py),
 one board at a time or several at once, each into INBOX/<board>/:
 1. list the board's folder: every frame whose sidecar is written (NAME.json, written after
-   NAME.jpg, sinks/collect_folder.py), with both files' sizes;
+   NAME.jpg, sinks/collect_folder.py), with both files' sizes; a symbolic link is no frame, nor
+   a name outside letters, digits, '.', '_' and '-';
 2. leave out the frames this inbox already fetched (INBOX/<board>/.fetched lists them, so a frame
    labelled and moved away by `edgecell review` is not fetched again);
 3. fetch the rest in batches that fit the reply cap: the board's sha256sum of each file, then the
@@ -41,7 +42,8 @@ d="$1"; case "$d" in /*) ;; *) d="$HOME/$d" ;; esac
 cd "$d" || exit 4
 for f in *.json; do
   n="${f%.json}"
-  [ -f "$n.json" ] && [ -f "$n.jpg" ] && echo "$n $(wc -c < "$n.jpg") $(wc -c < "$n.json")"
+  [ -f "$n.json" ] && [ -f "$n.jpg" ] && [ ! -L "$n.json" ] && [ ! -L "$n.jpg" ] \
+    && echo "$n $(wc -c < "$n.jpg") $(wc -c < "$n.json")"
 done
 exit 0
 """
