@@ -53,6 +53,8 @@ def test_frames_are_labelled_by_button_and_key_with_none_and_undo(tmp_path):
         (data / label).mkdir(parents=True)
     names = sorted(p.name for p in board.glob("*.jpg"))
     (data / "1" / names[1]).write_bytes(b"an earlier picture of the same name")  # a clash: a new name, never over it
+    hostile = board / names[3].replace(".jpg", ".json")  # a board's sidecar is text, never HTML on the page
+    hostile.write_text(json.dumps({**json.loads(hostile.read_text()), "guess": "<img src=x onerror=alert(1)>"}))
     process, url = start_review(inbox, data, tmp_path)
     try:
         with chromium(tmp_path / "profile") as browser:
@@ -76,6 +78,8 @@ def test_frames_are_labelled_by_button_and_key_with_none_and_undo(tmp_path):
             body.send_keys("s")  # skip it: the next one comes, the skipped one goes last
             wait_for(browser, f"board-a/{names[3]}")
             assert browser.find_element(By.ID, "remaining").text == str(len(names) - 2)
+            assert browser.find_element(By.ID, "guess").text == "guess: <img src=x onerror=alert(1)>"
+            assert not browser.find_elements(By.CSS_SELECTOR, "#right img")
             shot = tmp_path / "review-page.png"
             browser.save_screenshot(str(shot))
             keep(shot)
