@@ -149,7 +149,7 @@ def main(argv=None) -> int:
     page = f", {counts['page requests']} requests from a polling page" if args.with_serve else ""
     print(
         f"per-frame cost, {args.frames} 640x480 frames x {args.rounds} rounds in turns ({counts['delivered']} "
-        f"messages delivered to a real Mosquitto and mosquitto_sub, {counts['dropped']} dropped{page}), "
+        f"results delivered to a real Mosquitto and mosquitto_sub, {counts['dropped']} dropped{page}), "
         f"medians of the rounds; target <= {TARGET}:"
     )
     print(f"  {'':22s} {'wall us/frame':>13s}  {'ratio':13s}  {'CPU us/frame':>12s}  ratio (all threads)")

@@ -12,7 +12,7 @@ figures beside a constant answer (majority-class rate, balanced accuracy, each c
 
 import time
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 import numpy as np
 
@@ -44,6 +44,7 @@ class Check(NamedTuple):
     latency_ms_p50: float
     runtime: str
     baseline: dict  # beside a constant answer: majority-class rate, balanced accuracy, recalls, verdict
+    scores: Optional[np.ndarray] = None  # the TFLite model's (N, classes) scores (its unknown threshold's input)
 
 
 def load_held_out(paths, labels, input_size, decode: str = decode_scale.DEFAULT) -> HeldOut:
@@ -128,6 +129,7 @@ def compare(keras: np.ndarray, tflite: np.ndarray, labels: np.ndarray, classes, 
         latency_ms_p50=latency(timings).p50,
         runtime=runtime,
         baseline=against_constant(labels, best(tflite), classes),
+        scores=tflite,
     )
 
 

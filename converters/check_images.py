@@ -13,7 +13,9 @@ from typing import NamedTuple
 from edgecell.converters import check
 from edgecell.core.errors import EdgecellError
 from edgecell.core.split import SPLIT_FILE, read_split
+from edgecell.device.input import sources
 from edgecell.device.input.classfolder import held_out
+from edgecell.device.input.image import IMAGE_EXTENSIONS
 
 
 class CheckImages(NamedTuple):
@@ -66,6 +68,20 @@ def gather(model_dir, input_size, data=None, check_val: bool = False, check_data
     used = [origin[str(path)] for path in images.paths]
     sources = [{"source": source, "images": used.count(source)} for source, _, _ in parts]
     return CheckImages(images, sources, skipped + images.unreadable)
+
+
+def unknown(folder, input_size, decode=None) -> check.HeldOut:
+    """`--check-unknown DIR`: images of none of the model's classes, every one labelled -1 (no answer
+    is right), decoded as the board will. They take part in the unknown threshold only."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise EdgecellError(
+            f"--check-unknown {folder} is not a folder; give a folder of images of none of the model's classes."
+        )
+    paths = [i.path for i in sources.walk(folder) if i.kind == "image"]
+    if not paths:
+        raise EdgecellError(f"--check-unknown {folder} holds no images ({', '.join(IMAGE_EXTENSIONS)}).")
+    return check.load_held_out(paths, [-1] * len(paths), input_size, *([decode] if decode else []))
 
 
 def describe(sources: list) -> str:

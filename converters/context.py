@@ -15,6 +15,8 @@ DEFAULT_MAX_DROP = 1.0  # accuracy points a variant may lose against Keras
 DEFAULT_CALIBRATION_IMAGES = 300
 DEFAULT_FALLBACK_LAYERS = 6
 DEFAULT_FALLBACK_SECONDS = 120.0
+DEFAULT_UNKNOWN_TARGET = 0.95  # accuracy the answers given must reach (converters/unknown_threshold.py)
+DEFAULT_UNKNOWN_CONFIDENCE = 0.95  # how sure that is, over the draw of the held-out images
 
 
 class Limits(NamedTuple):
@@ -39,6 +41,9 @@ class Settings:
     inconclusive: Inconclusive = DEFAULT_INCONCLUSIVE  # what a drop the images cannot judge counts as
     check_val: bool = False  # also check on the validation split (`--check-val`)
     check_data: Optional[Path] = None  # also check on this class folder (`--check-data`)
+    check_unknown: Optional[Path] = None  # images of none of the classes, for the unknown threshold only
+    unknown_target: float = DEFAULT_UNKNOWN_TARGET  # `--unknown-target`
+    unknown_confidence: float = DEFAULT_UNKNOWN_CONFIDENCE  # `--unknown-confidence`
 
     def checked(self) -> "Settings":
         """The same settings with variants deduplicated and typed; a bad value is one sentence."""
@@ -54,6 +59,10 @@ class Settings:
             )
         if self.calib_samples < 1:
             raise EdgecellError(f"--calib-samples {self.calib_samples} is too small; give at least 1 (default 300).")
+        shares = (("--unknown-target", self.unknown_target), ("--unknown-confidence", self.unknown_confidence))
+        for flag, value in shares:
+            if not 0.0 < value < 1.0:
+                raise EdgecellError(f"{flag} {value:g} is not between 0 and 1; give a share such as 0.95.")
         if self.fallback is not None and Variant.int8 not in variants:
             raise EdgecellError("--fallback searches for an int8 model within budget; add --quantize int8.")
         return replace(
@@ -77,3 +86,5 @@ class Context:
     calibrated: Any = None  # calibration.Calibration, for int8
     validation: Any = None  # check.HeldOut of the validation split, to choose int8 weight granularity
     out: Path = Path(".")  # the export folder
+    labelled: bool = True  # False for a pretrained folder: its check images carry Keras' answers, not labels
+    unknown_images: Any = None  # check.HeldOut of `--check-unknown`, labelled -1

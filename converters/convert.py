@@ -5,8 +5,9 @@
 - dynamic: dynamic-range quantization, int8 weights and float activations.
 - int8: full integer. Weights and activations int8, calibrated on training images; the input is
   uint8 taking the raw 0..255 pixels of the preprocessing contract (scale 1, zero point 0), the
-  output uint8 with the scale and zero point to dequantize it. Its weights are quantized per
-  output channel, or per tensor where that costs nothing (granularity.py).
+  output uint8 with the scale and zero point to dequantize it. The input reaches int8 through
+  float32, so the runtime's XNNPACK delegate runs that step (requantize.py). Its weights are
+  quantized per output channel, or per tensor where that costs nothing (granularity.py).
 """
 
 import contextlib
@@ -64,12 +65,14 @@ def convert(model, variant: Variant, representative=None, per_channel: bool = Tr
             reason = str(error).strip().splitlines()[0] if str(error).strip() else chatter()[-300:]
             raise EdgecellError(f"TFLite conversion to {variant.value} failed ({reason[:300]}).") from None
     if variant is Variant.int8:
-        from edgecell.converters import flatbuffer  # ai-edge-litert's schema: not on every board
+        from edgecell.converters import flatbuffer, requantize  # ai-edge-litert's schema: not on every board
 
         # Calibration gives the uint8 input the range the images happened to span (e.g. 3..250);
         # a scale of exactly 1 lets the board feed decoder pixels as they are. The QUANTIZE op
         # after the input requantizes into the calibrated int8 range either way.
         content = flatbuffer.set_input_quantization(content, 1.0, 0)
+        # A QUANTIZE from uint8 to int8 would run outside XNNPACK (requantize.py).
+        content = requantize.through_float(content)
     return content
 
 

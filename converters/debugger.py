@@ -117,7 +117,7 @@ class Calibrated:
         """The int8 model (uint8 input taking raw pixels, uint8 output) with `float_nodes` left in float."""
         from tensorflow.lite.python import convert as tflite_convert  # the converter's own re-quantizer
 
-        from edgecell.converters import flatbuffer
+        from edgecell.converters import flatbuffer, requantize
 
         with convert._quiet(), _no_warnings():
             try:
@@ -132,7 +132,7 @@ class Calibrated:
                 raise EdgecellError(
                     f"Re-quantizing with {', '.join(float_nodes)} in float failed ({_first(error)})."
                 ) from None
-        return flatbuffer.set_input_quantization(content, 1.0, 0)
+        return requantize.through_float(flatbuffer.set_input_quantization(content, 1.0, 0))
 
     def _graph(self) -> dict:
         """{output tensor name: (op name, node names of the ops reading it)} of the calibrated model."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgecell.converters import compat
+from edgecell.converters import compat, unknown_threshold
 from edgecell.core.errors import EdgecellError
 from edgecell.core.numbers import size
 from edgecell.core.printable import printable
@@ -93,6 +93,8 @@ def text(described: dict) -> str:
         lines.append(f"standard metadata: {standard['name'] or '(no name)'}" + (f", {about}" if about else ""))
         if standard["description"]:
             lines.append(f"  {standard['description']}")
+        if standard.get("score_threshold") is not None:
+            lines.append(f"  score threshold {standard['score_threshold']:g} (ScoreThresholdingOptions of the output)")
     meta = described["metadata"]
     if meta is None:
         lines.append("edgecell metadata: none (not made by edgecell export)")
@@ -114,6 +116,8 @@ def text(described: dict) -> str:
             f"  source: {source.get('arch')} from {source.get('model_dir')}, Keras accuracy "
             f"{source.get('keras_accuracy')} on {source.get('test_images')} images"
         )
+        if meta.get("unknown"):
+            lines.append(f"  {unknown_threshold.sentence(meta['unknown'])}")
     lines.append("ops: " + ", ".join(f"{op['name']} v{op['version']}" for op in described["ops"]))
     for target in compat.Target:
         verdict = described[target.value]

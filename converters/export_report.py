@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from edgecell.converters import unknown_threshold
 from edgecell.converters.fallback import short
 from edgecell.core import atomic
 from edgecell.core.numbers import size
@@ -69,6 +70,7 @@ def markdown(report: dict) -> str:
         cells = [v["per_class_change"].get(label) for v in report["variants"]]
         lines.append(f"| {label} | " + " | ".join("n/a" if c is None else f"{c:+.2f}" for c in cells) + " |")
     lines += _flip_table(report)
+    lines += _unknown(report)
     if report.get("calibration"):
         calibration = report["calibration"]
         lines += [
@@ -115,6 +117,15 @@ def _flip_table(report: dict) -> list:
             + " |"
         )
     return lines
+
+
+def _unknown(report: dict) -> list:
+    """Each variant's unknown threshold and its guarantee, as `edgecell infer --unknown auto` uses it."""
+    variants = [v for v in report["variants"] if v.get("unknown")]
+    if not variants:
+        return []
+    lines = ["", "Unknown (the top-1 score under which `edgecell infer --unknown auto` answers unknown):", ""]
+    return lines + [f"- {v['variant']}: {unknown_threshold.sentence(v['unknown'])}." for v in variants]
 
 
 def _beside_constant(report: dict) -> list:

@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import NamedTuple, Optional
 
+import numpy as np
+
 from edgecell.converters import (
     calibration,
     check,
@@ -21,6 +23,8 @@ from edgecell.converters import (
     fallback,
     granularity,
     metadata_writer,
+    reference,
+    unknown_threshold,
     unlabelled,
 )
 from edgecell.converters.context import Context, Settings
@@ -33,6 +37,7 @@ from edgecell.core.split import read_split
 from edgecell.device.input import decode_scale
 from edgecell.device.measure import accuracy, baseline
 from edgecell.device.measure.machine import cpu_model
+from edgecell.device.model import edgecell_metadata
 from edgecell.device.model.scores import best
 
 EXPORT_DIR = "export"
@@ -65,6 +70,7 @@ class _Inputs(NamedTuple):
     calibrated: Optional[calibration.Calibration]
     validation: Optional[check.HeldOut]
     pretrained: bool  # an `edgecell pretrained` folder: checked by agreement with Keras, not labels
+    unknown: Optional[check.HeldOut] = None  # `--check-unknown`: images of none of the classes
 
 
 def _export(model_dir, settings: Settings, log) -> dict:
@@ -82,7 +88,17 @@ def _export(model_dir, settings: Settings, log) -> dict:
     keras = _keras_reference(keras_scores, images, classes, inputs, log)
     out = model_dir / EXPORT_DIR
     context = Context(
-        settings, model, classes, input_size, images, keras_scores, inputs.calibrated, inputs.validation, out
+        settings,
+        model,
+        classes,
+        input_size,
+        images,
+        keras_scores,
+        inputs.calibrated,
+        inputs.validation,
+        out,
+        labelled=not inputs.pretrained,
+        unknown_images=inputs.unknown,
     )
     rows, searched = _variants(context, model_dir, decode, keras["accuracy"], log)
     atomic.write_text(out / modelfolder.LABELS_FILE, "\n".join(classes) + "\n")
@@ -112,6 +128,8 @@ def _gather(model_dir: Path, settings: Settings, input_size, decode, log) -> _In
         inputs = _Inputs(checked, calibrated, validation, False)
     if inputs.calibrated is not None and inputs.calibrated.warning:
         log(f"Warning: {inputs.calibrated.warning}")
+    if settings.check_unknown is not None:
+        inputs = inputs._replace(unknown=check_images.unknown(settings.check_unknown, input_size, decode))
     return inputs
 
 
@@ -164,6 +182,7 @@ def _variants(context: Context, model_dir: Path, decode, keras_accuracy: float, 
             log(line)
         if context.settings.fallback is not None and variant is Variant.int8:
             rows[-1], searched = _fallback(context, rows[-1], meta, log)
+        log(f"{rows[-1]['variant']}: {unknown_threshold.sentence(rows[-1]['unknown'])}.")
     return rows, searched
 
 
@@ -223,9 +242,14 @@ def _variant(context: Context, variant: Variant, meta: dict) -> dict:
     content = metadata_writer.embed(content, meta)
     path = atomic.write_bytes(context.out / model_file(variant), content)
     result = check.against_keras(path, context.keras_scores, context.images, meta["labels"], settings.threads)
-    content = metadata_writer.embed(content, dict(meta, check=_decision(result, settings).as_dict()))
+    unknown = _unknown(context, result, path)
+    checked = _decision(result, settings).as_dict()
+    content = metadata_writer.embed(
+        content, dict(meta, check=checked, unknown=unknown, reference=reference.reference(result.scores))
+    )
     path = atomic.write_bytes(path, content)  # the same model, now saying how it was checked
     row = _row(variant.value, path, content, result, settings)
+    row["unknown"] = unknown
     if choice is not None:
         row["int8_weights"] = choice.as_dict()
     return row
@@ -239,12 +263,32 @@ def _fallback(context: Context, row: dict, meta: dict, log):
     if found.content is None:
         return row, found.summary
     path = atomic.write_bytes(context.out / f"model_{found.kind}.tflite", found.content)
-    chosen = _row(found.kind, path, found.content, found.check, context.settings)
-    chosen.update(int8_weights=row.get("int8_weights"), fallback=found.summary["chosen"])
+    unknown = _unknown(context, found.check, path)  # the chosen model's own scores
+    drift_reference = reference.reference(found.check.scores)
+    content = metadata_writer.embed(
+        found.content, dict(edgecell_metadata.read(found.content), unknown=unknown, reference=drift_reference)
+    )
+    path = atomic.write_bytes(path, content)
+    chosen = _row(found.kind, path, content, found.check, context.settings)
+    chosen.update(int8_weights=row.get("int8_weights"), fallback=found.summary["chosen"], unknown=unknown)
     log(_line(chosen))
     for line in _beside_constant(chosen["variant"], chosen["baseline"]):
         log(line)
     return chosen, found.summary
+
+
+def _unknown(context: Context, result: check.Check, result_path) -> dict:
+    """The variant's unknown threshold from its own scores on the check images (unknown_threshold.py)."""
+    target, confidence = context.settings.unknown_target, context.settings.unknown_confidence
+    if not context.labelled:
+        return unknown_threshold.without_labels(len(context.images.labels), target, confidence)
+    scores, labels = result.scores, context.images.labels
+    if context.unknown_images is not None:  # wrong whatever they are answered: only a low score spares them
+        other, _, _ = check.tflite_probabilities(result_path, context.unknown_images, context.settings.threads)
+        scores, labels = np.concatenate([scores, other]), np.concatenate([labels, context.unknown_images.labels])
+    chosen = unknown_threshold.choose(scores, labels, target, confidence).as_dict()
+    chosen["unknown_images"] = 0 if context.unknown_images is None else len(context.unknown_images.labels)
+    return chosen
 
 
 def _decision(result: check.Check, settings: Settings) -> accuracy.Decision:

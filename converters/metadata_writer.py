@@ -57,13 +57,21 @@ def embed(content: bytes, meta: dict, **standard_fields) -> bytes:
     metadata made from it; `standard_fields` (name, version, author, license) override its defaults."""
     data = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     names = ", ".join(map(str, meta["labels"][:5])) + (", ..." if len(meta["labels"]) > 5 else "")
+    unknown = meta.get("unknown") or {}
     fields = {
         "name": f"edgecell image classifier ({meta['source'].get('arch')}, {meta['variant']})",
         "description": f"Classifies an RGB image into {len(meta['labels'])} classes ({names}). "
         f"Exported by edgecell {meta.get('edgecell_version')}.",
         "mean": _channels(meta["input"].get("mean", 0.0)),
         "std": _channels(meta["input"].get("std", 1.0)),
+        "score_threshold": unknown.get("threshold"),  # the unknown threshold (converters/unknown_threshold.py)
     }
+    if unknown.get("threshold") is not None:
+        fields["description"] += (
+            f" Answers scoring under {unknown['threshold']:g} are unknown: the rest are right at least "
+            f"{100 * unknown['target']:g}% of the time with {100 * unknown['confidence']:g}% confidence "
+            f"({unknown['images']} held-out images; {unknown['method']})."
+        )
     fields.update({key: value for key, value in standard_fields.items() if value})
     labels = [str(label) for label in meta["labels"]]
     return standard_metadata_writer.embed(content, labels, {METADATA_NAME: data}, **fields)

@@ -24,8 +24,10 @@ MIN_PARSER_VERSION = "1.0.0"  # every field written here is in the schema's firs
 FLOAT_INPUTS = ("FLOAT32", "FLOAT16")
 
 
-def build(labels, input_type: str, mean=(0.0,), std=(1.0,), name="", version="", description="", author="", license=""):
-    """The TFLITE_METADATA flatbuffer of an image classifier with `labels` (as LABELS_FILE)."""
+def build(labels, input_type: str, mean=(0.0,), std=(1.0,), score_threshold=None, **about):
+    """The TFLITE_METADATA flatbuffer of an image classifier with `labels` (as LABELS_FILE); `about`
+    holds its name, version, description, author and license. With `score_threshold`, the output's
+    ScoreThresholdingOptions (MediaPipe's ImageClassifier drops results scoring below it)."""
     image = schema.TensorMetadataT()
     image.name = "image"
     image.description = "RGB image, 8-bit pixels (0..255)."
@@ -56,12 +58,18 @@ def build(labels, input_type: str, mean=(0.0,), std=(1.0,), name="", version="",
     labels_file.description = "Labels for the classes the model can recognise, one a line."
     labels_file.type = schema.AssociatedFileType.TENSOR_AXIS_LABELS
     scores.associatedFiles = [labels_file]
+    if score_threshold is not None:
+        options = schema.ScoreThresholdingOptionsT()
+        options.globalScoreThreshold = float(score_threshold)
+        unit = schema.ProcessUnitT()
+        unit.optionsType, unit.options = schema.ProcessUnitOptions.ScoreThresholdingOptions, options
+        scores.processUnits = [unit]
 
     graph = schema.SubGraphMetadataT()
     graph.inputTensorMetadata, graph.outputTensorMetadata = [image], [scores]
     meta = schema.ModelMetadataT()
-    meta.name, meta.description, meta.version = name, description, version or None
-    meta.author, meta.license = author or None, license or None
+    meta.name, meta.description = about.get("name", ""), about.get("description", "")
+    meta.version, meta.author, meta.license = (about.get(key) or None for key in ("version", "author", "license"))
     meta.subgraphMetadata = [graph]
     meta.minParserVersion = MIN_PARSER_VERSION
     builder = flatbuffers.Builder(1024)

@@ -16,7 +16,7 @@ from typing import Optional
 from edgecell.core.errors import EdgecellError
 from edgecell.device.input import image, sources
 from edgecell.device.input.source_check import check_paths
-from edgecell.device.loop import runner
+from edgecell.device.loop import drift, runner, unknown
 from edgecell.device.loop.events import dispatch
 from edgecell.device.sinks import base
 from edgecell.device.sinks.terminal import model_line
@@ -69,8 +69,15 @@ class Options:
     output: Optional[Path] = None  # results file, .csv or .jsonl
     append: bool = False
     max_output_mb: Optional[float] = None
+    unknown: Optional[str] = None  # `--unknown auto|SCORE` (loop/unknown.py)
+    drift_window: int = drift.WINDOW  # `--drift-window`: frames drift is judged on, 0 for none (loop/drift.py)
 
     def check(self) -> None:
+        unknown.parse(self.unknown)
+        if self.drift_window < 0:
+            raise EdgecellError(
+                f"--drift-window {self.drift_window} is negative; give a number of frames, or 0 for none."
+            )
         if (self.append or self.max_output_mb is not None) and self.output is None:
             raise EdgecellError("--append and --max-output-mb apply to a results file; give --output FILE.jsonl too.")
 
@@ -111,11 +118,15 @@ def run(
     options.check()
     if classifier.normalisation.notice:  # a float model with no metadata: a guess, said once
         log(classifier.normalisation.notice)
+    rule = unknown.rule(options.unknown, classifier)
+    shift = drift.from_model(classifier.metadata, options.drift_window)
     stop = stop or runner.Stop()
     sinks = list(sinks)
     lazy = not any(sink.taps_frames for sink in sinks)  # a sink that shows pixels gets them decoded
     camera, frames, total, prefetch = open_source(source, classifier, stop, log, lazy)
     log(model_line(classifier.path, classifier.labels_source))  # the inputs are there: say what runs them
+    if rule is not None:
+        log(unknown.line(rule))
     if options.limit is not None and total is not None:
         total = min(total, options.limit)
     every = []
@@ -128,21 +139,21 @@ def run(
         every += list(sinks)
         if terminal is not None:
             every.append(terminal(total))
-        for sink in every:  # a sink that shows frames (the live page) sees each on its way in
-            frames = sink.tap(frames)
+        frames = _attach(every, frames, shift)
 
         def on_result(result):
             for sink in every:
                 sink.write(result)
             if events is not None and (event := events.update(result)) is not None:
                 dispatch(every, event)
+            if shift is not None and (change := shift.update(result)) is not None:
+                dispatch(every, change)
 
         with runner.stopping_on_signals(stop) if on_signals else contextlib.nullcontext():
             summary = runner.run(
                 classifier,
                 frames,
-                top_k=options.top_k,
-                threshold=options.threshold,
+                ranking=runner.Ranking(options.top_k, options.threshold, None if rule is None else rule.threshold),
                 warmup=options.warmup,
                 limit=options.limit,
                 prefetch=prefetch,
@@ -155,20 +166,39 @@ def run(
         if camera is not None:
             camera.close()
     if camera is not None:
-        summary["camera"] = {
-            "name": camera.name,
-            "stalls": camera.stalls,
-            "reconnects": camera.reconnects,
-            "empty_frames": camera.empty_frames,
-            "asked_size": list(camera.size) if camera.size else None,  # (width, height)
-            "frame_size": list(camera.frame_size) if camera.frame_size else None,  # what arrived
-        }
+        summary["camera"] = camera_report(camera)
     if options.output is not None:
         summary["output"] = str(options.output)
     if events is not None:
         summary["events"] = events.count
+    if rule is not None:
+        summary["unknown"] = rule.as_dict()
+    if shift is not None:
+        summary["drift"] = shift.report()
     summary.update(base.reports(every))
     return summary
+
+
+def _attach(sinks, frames, shift):
+    """The frames through each sink's tap (one that shows frames, the live page, sees each on its way
+    in); the drift tracker, when there is one, to each sink that reports it."""
+    for sink in sinks:
+        frames = sink.tap(frames)
+        if shift is not None:
+            sink.follow(shift)
+    return frames
+
+
+def camera_report(camera) -> dict:
+    """The summary's part on the camera: what it asked for and what came."""
+    return {
+        "name": camera.name,
+        "stalls": camera.stalls,
+        "reconnects": camera.reconnects,
+        "empty_frames": camera.empty_frames,
+        "asked_size": list(camera.size) if camera.size else None,  # (width, height)
+        "frame_size": list(camera.frame_size) if camera.frame_size else None,  # what arrived
+    }
 
 
 def exit_status(summary: dict) -> int:

@@ -3,7 +3,8 @@ import shutil
 import pytest
 from support.imagegen import colour_dataset
 
-pytest_plugins = ["support.mosquitto"]  # the `mosquitto` fixture: a real broker on a free loopback port
+# `mosquitto`: a real broker on a free loopback port; `serve`: the HTTP server; `browser`: headless Chromium
+pytest_plugins = ["support.mosquitto", "support.serving", "support.chromium"]
 
 
 @pytest.fixture(scope="session")

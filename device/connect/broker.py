@@ -58,6 +58,11 @@ def parse_url(url: str, option: str = "--mqtt") -> Target:
     return Target(parts.hostname, port or (8883 if tls else 1883), prefix, tls, user, password)
 
 
+def is_topic(name: str) -> bool:
+    """Whether `name` is a topic one may publish to: levels without wildcards or control characters."""
+    return bool(name) and not _BAD_TOPIC_PART.search(name) and "" not in name.split("/")
+
+
 def device_id(given: Optional[str] = None) -> str:
     """`given`, or this machine's host name, checked by the one device-id rule (core/device_rule.py)."""
     import socket  # here: most runs name no broker, and socket costs a few ms at start
@@ -69,8 +74,8 @@ def device_id(given: Optional[str] = None) -> str:
     return device
 
 
-def client(target: Target, client_id: str, ca: Optional[Path] = None):
-    """A paho-mqtt 2.x client for `target` (not connected yet)."""
+def client(target: Target, client_id: str, ca: Optional[Path] = None, mqtt5: bool = False):
+    """A paho-mqtt 2.x client for `target` (not connected yet): MQTT 3.1.1, or 5 with `mqtt5`."""
     try:
         import paho.mqtt.client as mqtt
     except ImportError:
@@ -79,7 +84,8 @@ def client(target: Target, client_id: str, ca: Optional[Path] = None):
         raise EdgecellError(f"--mqtt-ca {ca} applies to an mqtts:// broker; {target} is plain MQTT.")
     if ca is not None and not Path(ca).is_file():
         raise EdgecellError(f"--mqtt-ca {ca} is not a file; give the broker's CA certificate (PEM).")
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311)
+    protocol = mqtt.MQTTv5 if mqtt5 else mqtt.MQTTv311
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=protocol)
     if target.username is not None:
         c.username_pw_set(target.username, target.password)
     if target.tls:

@@ -25,6 +25,7 @@ class Connections:
     ha_discovery: bool = False
     outbox: Optional[Path] = None  # default: ~/.cache/edgecell/outbox/DEVICE
     outbox_mb: float = 64.0
+    batch: bool = True  # results that come together go as one MQTT message (mqtt.Publishing.batch)
     webhook: Optional[str] = None
     smooth: Optional[int] = None  # frames in the scores' moving mean
     hold: Optional[int] = None  # frames the new class must hold
@@ -80,6 +81,7 @@ def start(connections: Connections, classifier, threshold: float = 0.0, log=prin
                     ca=connections.mqtt_ca,
                     ha_discovery=connections.ha_discovery,
                     model=classifier.path.name,
+                    batch=connections.batch,
                 ),
                 log=log,
             )

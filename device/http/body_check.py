@@ -35,21 +35,46 @@ def kind(data: bytes) -> Optional[str]:
     return None
 
 
-def check_length(length_header: Optional[str], max_bytes: int) -> Optional[Refusal]:
-    """A refusal for a Content-Length that is missing, malformed, zero or over `max_bytes`."""
-    if length_header is None:
+def framing(headers) -> Optional[Refusal]:
+    """A refusal for a request whose body length is ambiguous, as RFC 9112 section 6.3 has it:
+    Transfer-Encoding beside Content-Length (a request-smuggling attempt), Content-Lengths that
+    differ, or one that is not plain digits (`+5`, `5_0`, ` 5`, which Python's int() accepts)."""
+    lengths = [value.strip() for field in headers.get_all("Content-Length", []) for value in field.split(",")]
+    if headers.get("Transfer-Encoding") is not None and lengths:
+        return Refusal(400, "the request has both Transfer-Encoding and Content-Length; send Content-Length alone")
+    for value in lengths:
+        if not (value.isascii() and value.isdigit()) or len(value) > 18:
+            return Refusal(400, f"Content-Length {value!r} is not a number of bytes; send digits only, e.g. 5123")
+    if len(set(map(int, lengths))) > 1:
+        return Refusal(400, f"the request has Content-Lengths {', '.join(lengths)}; send one")
+    return None
+
+
+def body_length(headers) -> int:
+    """The body's length once `framing` passed: 0 when none is announced."""
+    lengths = headers.get_all("Content-Length", [])
+    return int(lengths[0].split(",")[0]) if lengths else 0
+
+
+def check_length(headers, max_bytes: int) -> Optional[Refusal]:
+    """A refusal for a POST whose body is unframed, missing, chunked or over `max_bytes`."""
+    refusal = framing(headers)
+    if refusal is not None:
+        return refusal
+    if headers.get("Content-Length") is None:
         return Refusal(411, "send the image with a Content-Length header (chunked bodies are not accepted)")
-    try:
-        length = int(length_header)
-    except ValueError:
-        return Refusal(400, f"Content-Length {length_header!r} is not a number")
-    if length < 0:
-        return Refusal(400, f"Content-Length {length} is negative")
+    length = body_length(headers)
     if length == 0:
         return Refusal(400, "the body is empty; POST the image file's bytes")
     if length > max_bytes:
         return Refusal(413, f"the body is {length} bytes, over the {max_bytes}-byte cap (--max-body-mb)")
     return None
+
+
+def pixels(data: bytes) -> int:
+    """The pixels `data` declares, for the decode budget; the cap when its header is unreadable."""
+    size = declared_size(data)
+    return size[0] * size[1] if size is not None else MAX_PIXELS
 
 
 SEND_THE_FILE = "POST the image file itself as the body: curl --data-binary @photo.jpg URL (not curl -F)"

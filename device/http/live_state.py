@@ -15,6 +15,7 @@ import threading
 import time
 from collections import deque
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Optional
 
 import cv2
@@ -39,7 +40,8 @@ class Live(Sink):
     taps_frames = True
 
     def __init__(self, model: str = "", runtime: str = "", sensor: Optional[thermal.Sensor] = None):
-        self.model, self.runtime = model, runtime
+        self.model = Path(model).name  # the file's name only: where it lives is nobody's business on the network
+        self.runtime = runtime
         self.sensor = sensor or thermal.Sensor()
         self.started = time.monotonic()
         self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -47,6 +49,7 @@ class Live(Sink):
         self.buckets = [0] * (len(BOUNDS_MS) + 1)  # the last one is +Inf
         self.latency_sum_ms = 0.0
         self.events: deque = deque(maxlen=EVENTS)
+        self.drift = None  # the run's drift tracker (loop/drift.py), when the model has a reference
         self._recent: deque = deque(maxlen=RECENT)  # (monotonic time, Timing)
         self._pending: deque = deque(maxlen=PENDING)  # (name, rgb)
         self._lock = threading.Lock()
@@ -89,10 +92,17 @@ class Live(Sink):
             self.latency_sum_ms += total
             self.buckets[_bucket(total)] += 1
 
+    def follow(self, drift) -> None:
+        self.drift = drift  # its report() in status.json and /metrics
+
     def event(self, event) -> None:
         """A class change (`events.Event`, handed out by `events.dispatch`) for the page's list."""
+        found = event.as_dict()
+        if found["type"] == "drift":  # the page's list shows a label and a score: the state and the scores' PSI
+            label = "drift" if found["state"] == "drift" else "drift over"
+            found = {**found, "label": label, "score": found["score_psi"]}
         with self._lock:
-            self.events.append(event.as_dict())
+            self.events.append(found)
 
     def close(self) -> None:
         self._pending.clear()
@@ -151,6 +161,7 @@ class Live(Sink):
             "frame_seq": shown[0] if shown else None,
             "frame": {"seq": shown[0], **row(shown[3])} if shown else None,
             "events": events,
+            **({"drift": self.drift.report()} if self.drift is not None else {}),
         }
 
     def jpeg(self, seq: Optional[int] = None) -> Optional[bytes]:
@@ -180,6 +191,16 @@ class Live(Sink):
                 with self._lock:
                     self._jpegs.append(last)
             return last
+
+
+def for_display(rgb: np.ndarray) -> np.ndarray:
+    """`rgb`, or a copy at the page's widest width when it is wider: what the page keeps of a
+    40-megapixel photo POSTed to /classify is then 1 MB, not 120."""
+    height, width = rgb.shape[:2]
+    if width <= DISPLAY_WIDTH[1]:
+        return rgb
+    target = (DISPLAY_WIDTH[1], max(1, round(height * DISPLAY_WIDTH[1] / width)))
+    return cv2.resize(rgb, target, interpolation=cv2.INTER_AREA)
 
 
 def caption(result) -> str:

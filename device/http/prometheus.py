@@ -48,6 +48,24 @@ class LiveCollector:
             yield GaugeMetricFamily(
                 "edgecell_throttled", "vcgencmd get_throttled bits (0: never throttled).", reading.throttled
             )
+        if live.drift is not None:
+            yield from _drift(live.drift.report())
+
+
+def _drift(report: dict):
+    """The last window's PSI against the reference and the threshold drift begins over (loop/drift.py)."""
+    index = GaugeMetricFamily(
+        "edgecell_drift_psi", "PSI of the last window against the export's reference.", labels=["of"]
+    )
+    limit = GaugeMetricFamily("edgecell_drift_threshold", "The PSI over which drift begins.", labels=["of"])
+    for position, of in enumerate(("scores", "classes")):
+        if report["judged"]:
+            index.add_metric([of], (report["score_psi"], report["class_psi"])[position])
+        limit.add_metric([of], report["thresholds"]["enter"][position])
+    yield index
+    yield limit
+    yield GaugeMetricFamily("edgecell_drifting", "1 while drift lasts.", int(report["drifting"]))
+    yield CounterMetricFamily("edgecell_drift_events", "Drift events: begun and ended.", report["events"])
 
 
 def registry(live) -> CollectorRegistry:

@@ -4,18 +4,18 @@ Python's own `http.server` (a `ThreadingHTTPServer`) serves it: five routes need
 and a Pi gains nothing from one but install size and start-up time. It runs on daemon threads
 beside the infer loop and never blocks it: the loop only updates `Live`, the server only reads
 it. /classify has its own `Classifier` (a TFLite interpreter is not safe to share between
-threads), and its requests take turns on it.
+threads), and its requests take turns on its interpreter.
 
-Bounded whatever arrives: at most `MAX_CLIENTS` connections at once (more get 503), a socket
-timeout for slow senders, a body cap read before the body (see `upload.py`). A bad request is a
-4xx with its reason as JSON and the server carries on. It binds 127.0.0.1 unless told otherwise;
-any other address needs a token, sent as `Authorization: Bearer TOKEN` (or `?token=` for the
-page and what it loads).
+Bounded whatever arrives: connections in all and per client address (`connections.py`, more get
+503 with Retry-After), one deadline for a request's headers and one for its body (`deadline.py`),
+a body cap read before the body (`body_check.py`), one memory budget for the bodies and decodes of
+all requests (`budget.py`). A bad request is a 4xx with its reason as JSON and the server carries
+on. It binds 127.0.0.1 unless told otherwise; any other address needs a token of at least
+`MIN_TOKEN` characters, sent as `Authorization: Bearer TOKEN`.
 """
 
 import contextlib
 import ipaddress
-import json
 import os
 import socket
 import sys
@@ -26,14 +26,16 @@ from importlib import resources
 from typing import NamedTuple, Optional
 
 from edgecell.core.errors import EdgecellError
-from edgecell.device.http import prometheus
+from edgecell.device.http import answer_headers, budget, prometheus
+from edgecell.device.http.connections import Connections, Refuser
+from edgecell.device.http.host_check import Hosts
 from edgecell.device.http.routes import Handler
 from edgecell.device.input.frame import Frame
 from edgecell.device.loop import runner
 
 DEFAULT_HOST = "127.0.0.1"
 MAX_BODY_MB = 10.0
-MAX_CLIENTS = 16
+MIN_TOKEN = 16  # characters of a token for a server beyond loopback (`openssl rand -hex 16` gives 32)
 NICE = 10  # the request threads' niceness: below the loop's
 
 
@@ -70,6 +72,11 @@ def check_exposure(address: Address, token: Optional[str]) -> None:
             f"--serve {address.host}:{address.port} would answer anyone on the network; give --token SECRET "
             "(clients send 'Authorization: Bearer SECRET'), or serve on 127.0.0.1."
         )
+    if not address.loopback and len(token) < MIN_TOKEN:
+        raise EdgecellError(
+            f"--token is {len(token)} characters, too short to guard {address.host}:{address.port} on the network; "
+            f"give one of at least {MIN_TOKEN} (e.g. $(openssl rand -hex 16)), or serve on 127.0.0.1."
+        )
 
 
 class Classify:
@@ -81,14 +88,19 @@ class Classify:
         runner.warm_up(classifier, 1)  # the first invoke sets the runtime up: paid here, not by the first client
 
     def __call__(self, rgb, name: str = "request", decode_ms: float = 0.0):
+        # Resizing is pure and may run beside another request's: a 40-megapixel photo's resize
+        # (in a nice 10 thread, slow on a busy board) does not hold up a small image's turn.
+        frame = runner.prepare(self.classifier, Frame(name, rgb, decode_ms=decode_ms))
         with self._lock:
-            frame = Frame(name, rgb, decode_ms=decode_ms)
             return runner.classify_frame(self.classifier, frame, self.top_k, self.threshold)
 
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # Connections the kernel completes before they are accepted; past it a client's SYN is dropped
+    # and retried a second later (socketserver's default is 5; nginx's backlog is 511).
+    request_queue_size = 128
 
     def __init__(
         self,
@@ -98,6 +110,7 @@ class Server(ThreadingHTTPServer):
         token: Optional[str] = None,
         max_body_mb: float = MAX_BODY_MB,
         feed_live: bool = False,
+        allow_hosts: tuple = (),
     ):
         check_exposure(address, token)
         self.live, self.classify, self.token = live, classify, token
@@ -105,8 +118,12 @@ class Server(ThreadingHTTPServer):
         self.feed_live = feed_live  # `edgecell serve`: what /classify sees is what the page shows
         self.metrics = prometheus.registry(live)
         self.page = resources.files("edgecell.device.http").joinpath("live.html").read_bytes()
-        self._slots = threading.BoundedSemaphore(MAX_CLIENTS)
-        self._thread = None
+        self.csp = answer_headers.page_policy(self.page)
+        self.hosts = Hosts(address.host, allow_hosts)
+        self.bodies = budget.Budget(budget.BODIES * self.max_body)
+        self.decodes = budget.Decodes()
+        self.connections = Connections()
+        self._thread = self._refuser = None
         if ":" in address.host:
             self.address_family = socket.AF_INET6
         try:
@@ -122,6 +139,7 @@ class Server(ThreadingHTTPServer):
         return f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
 
     def start(self) -> "Server":
+        self._refuser = Refuser()
         self._thread = threading.Thread(
             target=self.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True, name="edgecell-serve"
         )
@@ -132,6 +150,8 @@ class Server(ThreadingHTTPServer):
         if self._thread is not None:
             self.shutdown()
             self._thread.join(timeout=5)
+        if self._refuser is not None:
+            self._refuser.close()
         self.server_close()
 
     def handle_error(self, request, client_address):
@@ -142,9 +162,9 @@ class Server(ThreadingHTTPServer):
             print(f"edgecell serve: a request from {client_address[0]} failed: {error!r}", file=sys.stderr)
 
     def process_request(self, request, client_address):
-        if not self._slots.acquire(blocking=False):
-            _refuse_busy(request)
-            self.shutdown_request(request)
+        refusal = self.connections.enter(client_address[0])
+        if refusal is not None:
+            self._refuser.refuse(request, refusal)
             return
         super().process_request(request, client_address)
 
@@ -153,7 +173,7 @@ class Server(ThreadingHTTPServer):
         try:
             super().process_request_thread(request, client_address)
         finally:
-            self._slots.release()
+            self.connections.leave(client_address[0])
 
 
 def _yield_to_the_loop():
@@ -174,23 +194,26 @@ def start(
     max_body_mb: float = MAX_BODY_MB,
     feed_live: bool = False,
     log=print,
+    allow_hosts: tuple = (),
 ) -> Server:
     """`--serve [HOST:]PORT`: parse, refuse an exposed address without a token, bind, start, and
     say where (port 0 is a free port: the URL printed is the one bound)."""
-    server = Server(parse_address(address), live, classify, token, max_body_mb, feed_live).start()
+    server = Server(parse_address(address), live, classify, token, max_body_mb, feed_live, allow_hosts).start()
     log(f"Serving the live page on {server.url} (status.json, metrics, POST classify)")
     return server
 
 
 @dataclass(frozen=True)
 class Serving:
-    """Where and how the server answers: `[HOST:]PORT`, the token, the body cap, /classify's answer."""
+    """Where and how the server answers: `[HOST:]PORT`, the token, the body cap, /classify's answer,
+    the host names it answers to besides loopback and IP addresses (`--allow-host`)."""
 
     address: str
     token: Optional[str] = None
     max_body_mb: float = MAX_BODY_MB
     top_k: int = 1
     threshold: float = 0.0
+    allow_hosts: tuple = ()
 
 
 @contextlib.contextmanager
@@ -203,7 +226,9 @@ def beside(serving: Serving, load, classifier, log=print):
     check_exposure(parse_address(serving.address), serving.token)  # before loading anything
     live = Live(str(classifier.path), classifier.runtime.name)
     classify = Classify(load(), serving.top_k, serving.threshold)
-    server = start(serving.address, live, classify, serving.token, serving.max_body_mb, log=log)
+    server = start(
+        serving.address, live, classify, serving.token, serving.max_body_mb, log=log, allow_hosts=serving.allow_hosts
+    )
     try:
         yield [live]
     finally:
@@ -239,7 +264,16 @@ def run(
     stop = stop or runner.Stop()
     live = Live(str(classifier.path), classifier.runtime.name)
     classify = Classify(classifier, serving.top_k, serving.threshold)
-    server = start(serving.address, live, classify, serving.token, serving.max_body_mb, feed_live=True, log=log)
+    server = start(
+        serving.address,
+        live,
+        classify,
+        serving.token,
+        serving.max_body_mb,
+        feed_live=True,
+        log=log,
+        allow_hosts=serving.allow_hosts,
+    )
     try:
         if ready is not None:
             ready(server)
@@ -249,13 +283,3 @@ def run(
     finally:
         server.close()
     return live.status()
-
-
-def _refuse_busy(request):
-    body = json.dumps({"error": f"busy: {MAX_CLIENTS} connections already open", "status": 503}).encode()
-    head = f"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-    try:
-        request.settimeout(1.0)
-        request.sendall(head.encode() + b"Connection: close\r\n\r\n" + body)
-    except OSError:
-        pass

@@ -3,8 +3,9 @@
 Each frame's scores (every class, `Result.scores`) go into a window of the last `smooth` frames;
 the window's mean ranks the classes. The smoothed top class becomes the current class only once
 it has been the top class, at or above `threshold`, for `hold` frames in a row; that change is an
-`Event`. The first class to settle is an event too (`previous` is None), so a listener learns the
-state it starts from. Failed frames change nothing.
+`Event`. With `--unknown`, a smoothed top score under its threshold settles `unknown` instead
+(the event carries the threshold). The first class to settle is an event too (`previous` is
+None), so a listener learns the state it starts from. Failed frames change nothing.
 
 The API, for every sink and page that reports events:
 
@@ -27,8 +28,10 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from edgecell.core.errors import EdgecellError
+from edgecell.device.loop.unknown import UNKNOWN
 
 KEEP = 50  # events `recent` can return
+EXACT_EVERY = 10_000  # frames between fresh sums of the smoothing window (Detector._mean)
 
 
 class Event(NamedTuple):
@@ -38,9 +41,13 @@ class Event(NamedTuple):
     label: str  # the class it changed to
     score: float  # that class's smoothed score
     previous: Optional[str]  # the class it changed from (None for the first)
+    unknown_threshold: Optional[float] = None  # `--unknown`: a smoothed top score under it settles `unknown`
 
     def as_dict(self) -> dict:
-        return {"type": "event", **self._asdict()}
+        found = {"type": "event", **self._asdict()}
+        if self.unknown_threshold is None:
+            del found["unknown_threshold"]
+        return found
 
 
 class Detector:
@@ -53,6 +60,8 @@ class Detector:
         self.frames = 0
         self.count = 0  # events so far
         self._window = collections.deque(maxlen=smooth)
+        self._sum = None  # of the window's scores (float64), kept as frames come and go
+        self._since_exact = 0  # frames since the sum was last made afresh from the window
         self._candidate, self._held = None, 0
         self._recent = collections.deque(maxlen=keep)
         self._lock = threading.Lock()
@@ -61,10 +70,11 @@ class Detector:
         self.frames += 1
         if result.error is not None:
             return None
-        self._window.append(self._scores(result))
-        mean = np.mean(self._window, axis=0)
+        mean = self._mean(self._scores(result))
         best = int(np.argmax(mean))
         label, score = self._label(best), float(mean[best])
+        if result.unknown_threshold is not None and score < result.unknown_threshold:
+            label = UNKNOWN  # a run of unsure frames settles as `unknown`, as one frame is answered
         if score < self.threshold or label == self.current:
             self._candidate, self._held = None, 0
             return None
@@ -72,12 +82,31 @@ class Detector:
         self._candidate = label
         if self._held < self.hold:
             return None
-        event = Event(utc_now(), result.name, self.frames, label, round(score, 6), self.current)
+        settled = round(score, 6)
+        event = Event(utc_now(), result.name, self.frames, label, settled, self.current, result.unknown_threshold)
         self.current, self._candidate, self._held = label, None, 0
         self.count += 1
         with self._lock:
             self._recent.append(event)
         return event
+
+    def _mean(self, scores: np.ndarray) -> np.ndarray:
+        """The mean scores of the last `smooth` frames, `scores` the newest: a running sum, one add and
+        one subtract a frame, made afresh from the window every `EXACT_EVERY` frames so that rounding
+        cannot build up over a run of months."""
+        if self.smooth == 1:
+            return scores
+        if self._sum is None or self._sum.shape != scores.shape or self._since_exact >= EXACT_EVERY:
+            self._window.append(scores)
+            self._sum = np.sum(np.asarray(self._window, dtype=np.float64), axis=0)
+            self._since_exact = 0
+        else:
+            if len(self._window) == self.smooth:
+                self._sum -= self._window[0]
+            self._window.append(scores)
+            self._sum += scores
+            self._since_exact += 1
+        return self._sum / len(self._window)
 
     def recent(self, n: Optional[int] = None) -> list:
         with self._lock:

@@ -7,6 +7,8 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
+from edgecell.device.loop.unknown import UNKNOWN
+
 
 class Timing(NamedTuple):
     """Milliseconds per stage; None for stages a failed image never reached."""
@@ -25,20 +27,39 @@ class Result(NamedTuple):
     timing: Timing
     error: Optional[str] = None
     scores: Optional[np.ndarray] = None  # every class's score, in label order (events smooth these)
+    unknown_threshold: Optional[float] = None  # `--unknown`: a top-1 score under it is answered `unknown`
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def unknown(self) -> bool:
+        """Whether the answer is `unknown`: a classified frame whose top-1 score is under the threshold."""
+        if self.unknown_threshold is None or not self.ok:
+            return False
+        if self.scores is not None and len(self.scores):
+            return float(np.max(self.scores)) < self.unknown_threshold
+        return not self.classes or self.classes[0].score < self.unknown_threshold
 
-def row(result) -> dict:
-    """One result as a flat dict; `top_k` is a list of {label, score, index}."""
+    @property
+    def answer(self) -> Optional[str]:
+        """The label the frame is answered with: `unknown`, the best class, or None (failed, or none ranked)."""
+        if self.unknown:
+            return UNKNOWN
+        return self.classes[0].label if self.classes else None
+
+
+def row(result, time_utc: Optional[str] = None) -> dict:
+    """One result as a flat dict; `top_k` is a list of {label, score, index}; `time_utc` is now
+    unless given (ISO 8601 with a Z). With `--unknown`, `label` is the answer (`unknown` under the
+    threshold, while `top_k` keeps the model's guess) and `unknown_threshold` the threshold."""
     best = result.classes[0] if result.classes else None
     timing = result.timing
-    return {
+    found = {
         "source": result.name,
         "status": "ok" if result.error is None else "failed",
-        "label": best.label if best else None,
+        "label": result.answer,
         "score": round(best.score, 6) if best else None,
         "top_k": [{"label": c.label, "score": round(c.score, 6), "index": c.index} for c in result.classes],
         "decode_ms": _rounded_ms(timing.decode),
@@ -48,8 +69,11 @@ def row(result) -> dict:
         "total_ms": _rounded_ms(timing.total),
         "wait_ms": _rounded_ms(timing.wait),
         "error": result.error,
-        "time_utc": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "time_utc": time_utc or datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }
+    if result.unknown_threshold is not None:
+        found["unknown_threshold"] = result.unknown_threshold
+    return found
 
 
 def _rounded_ms(value):

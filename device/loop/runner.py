@@ -24,7 +24,7 @@ import signal
 import threading
 import time
 from functools import partial
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import numpy as np
 
@@ -38,6 +38,14 @@ from edgecell.device.model.scores import top_k as rank
 PROBE = 8  # images run one after the other before deciding to read ahead
 FAILURES_LISTED = 1000  # failures the summary names; past that it counts them
 WORTH_IT = 0.15  # read ahead when that could save at least this share of the time per image
+
+
+class Ranking(NamedTuple):
+    """How scores become an answer: the classes kept, and the threshold under which it is `unknown`."""
+
+    top_k: int = 1
+    threshold: float = 0.0  # classes scoring below it are not listed
+    unknown: Optional[float] = None  # `--unknown` (loop/unknown.py): a top-1 score under it answers `unknown`
 
 
 def cores() -> int:
@@ -88,8 +96,9 @@ def warm_up(classifier, runs: int) -> list:
     return times
 
 
-def classify_frame(classifier, frame, k: int = 1, threshold: float = 0.0) -> Result:
-    """One decoded (or failed) frame through preprocess, invoke and postprocess, timed."""
+def classify_frame(classifier, frame, k: int = 1, threshold: float = 0.0, unknown=None) -> Result:
+    """One decoded (or failed) frame through preprocess, invoke and postprocess, timed; with `unknown`
+    (a threshold), the result is answered `unknown` when its top-1 score is under it."""
     if frame.rgb is None and frame.tensor is None:
         return Result(frame.name, [], Timing(decode=frame.decode_ms, wait=frame.wait_ms), frame.error)
     if frame.tensor is None:
@@ -102,7 +111,7 @@ def classify_frame(classifier, frame, k: int = 1, threshold: float = 0.0) -> Res
     done = time.perf_counter()
     pre, inv, post = frame.preprocess_ms, (invoked - start) * 1e3, (done - invoked) * 1e3
     timing = Timing(frame.decode_ms, pre, inv, post, frame.decode_ms + pre + inv + post, frame.wait_ms)
-    return Result(frame.name, classes, timing, None, scores.reshape(-1))
+    return Result(frame.name, classes, timing, None, scores.reshape(-1), unknown)
 
 
 def decoded(item):
@@ -124,8 +133,7 @@ def run(
     classifier,
     frames,
     *,
-    top_k: int = 1,
-    threshold: float = 0.0,
+    ranking: Ranking = Ranking(),
     warmup: int = 1,
     limit: Optional[int] = None,
     prefetch: int = 4,
@@ -142,7 +150,7 @@ def run(
     """
     stop = stop if stop is not None else Stop()
     warm = warm_up(classifier, warmup)
-    tally = Tally()
+    tally = Tally(counting_unknown=ranking.unknown is not None)
     probe = []  # the first PROBE results, to decide on reading ahead
     first_invoke = warm[0] if warm else None
     source = current = iter(frames)
@@ -152,7 +160,7 @@ def run(
     try:
         while (item := next(current, None)) is not None:
             pending = pending or isinstance(item, Pending)
-            result = classify_frame(classifier, decoded(item), top_k, threshold)
+            result = classify_frame(classifier, decoded(item), ranking.top_k, ranking.threshold, ranking.unknown)
             if first_invoke is None and result.ok:
                 first_invoke = result.timing.invoke
             tally.add(result)
@@ -185,14 +193,16 @@ def run(
 class Tally:
     """What the summary needs of every result, in a fixed size whatever the number of frames."""
 
-    def __init__(self):
-        self.done = self.failed = 0
+    def __init__(self, counting_unknown: bool = False):
+        self.done = self.failed = self.unknown = 0  # unknown: answered `unknown` (loop/unknown.py)
+        self.counting_unknown = counting_unknown  # the run has an unknown threshold: the count means something
         self.stages = {stage: stats.Running() for stage in Timing._fields}
         self.failures = []  # the first FAILURES_LISTED
 
     def add(self, result: Result) -> None:
         if result.ok:
             self.done += 1
+            self.unknown += result.unknown
             for stage, running in self.stages.items():
                 running.add(getattr(result.timing, stage))
         else:
@@ -228,7 +238,11 @@ def summary(classifier, tally: Tally, warm, first_invoke, wall, stopped_by, deco
         "threads": classifier.threads,
         "labels_source": classifier.labels_source,
         "normalisation_source": classifier.normalisation.source,
-        "images": {"done": tally.done, "failed": tally.failed},
+        "images": {
+            "done": tally.done,
+            "failed": tally.failed,
+            **({"unknown": tally.unknown} if tally.counting_unknown else {}),
+        },
         "stopped_by": stopped_by,
         "warmup": {
             "runs": len(warm),

@@ -2,8 +2,10 @@
 
 `edgecell export` stores one JSON document in the model's flatbuffer `metadata` list under the
 name `edgecell`: labels, input size, colour order, pixel range and normalisation, the decode rule
-(`decode_scale`), the accuracy of the source model and the edgecell version. The board needs
-nothing but the .tflite file.
+(`decode_scale`), the accuracy of the source model, the edgecell version, and `unknown`: the
+top-1 score under which the answer is `unknown`, with its guarantee (converters/unknown_threshold.py),
+and `reference`, what drift is judged against (converters/reference.py).
+The board needs nothing but the .tflite file.
 
 Reading uses `tflite_reader`'s bounds-checked walk of the flatbuffer, so it works with any runtime,
 tflite-runtime 2.14 included.
@@ -44,9 +46,15 @@ def _check_fields(meta: dict) -> None:
             f"its edgecell metadata has a label of {longest} characters; "
             f"a class name may have at most {MAX_LABEL_CHARS}"
         )
-    for part in ("input", "source"):
+    for part in ("input", "source", "unknown", "reference"):
         if not isinstance(meta.get(part, {}), dict):
             raise MetadataError(f"its edgecell metadata has an {part!r} that is not an object")
+    threshold = (meta.get("unknown") or {}).get("threshold")
+    if threshold is not None and not (_is_number(threshold) and 0.0 <= threshold <= 1.0):
+        raise MetadataError(
+            f"its edgecell metadata unknown threshold {json.dumps(threshold)[:40]} is not a score between 0 and 1"
+        )
+    _check_reference(meta.get("reference"))
     model_input = meta.get("input", {})
     for key in ("mean", "std"):
         value = model_input.get(key, 0.0 if key == "mean" else 1.0)
@@ -65,6 +73,25 @@ def _check_fields(meta: dict) -> None:
             raise MetadataError(
                 f"its edgecell metadata input {key} {json.dumps(value)[:40]} is not a positive whole number"
             )
+
+
+def _check_reference(found) -> None:
+    """The drift reference (converters/reference.py) is counts a runner can index, or absent."""
+    if not found:
+        return
+    edges, scores, classes = found.get("score_edges"), found.get("score_counts"), found.get("class_counts")
+    lists = all(isinstance(v, list) for v in (edges, scores, classes))
+    if not (
+        lists
+        and all(_is_number(e) for e in edges)
+        and all(isinstance(c, int) and c >= 0 for c in [*scores, *classes])
+        and len(scores) == len(edges) + 1
+        and len(edges) < 1000
+        and 0 < len(classes) <= 100_000
+        and isinstance(found.get("images"), int)
+        and found["images"] > 0
+    ):
+        raise MetadataError("its edgecell metadata drift reference is not score edges and counts")
 
 
 def _is_number(value) -> bool:

@@ -13,6 +13,7 @@ memory and any fault is a MetadataError.
 """
 
 import io
+import math
 import struct
 from dataclasses import dataclass
 from typing import Optional
@@ -39,6 +40,7 @@ class StandardMetadata:
     labels: Optional[tuple] = None
     labels_file: str = ""  # the associated file the labels came from
     labels_locale: str = ""  # its locale ("" for the file without one)
+    score_threshold: Optional[float] = None  # the output's ScoreThresholdingOptions: below it, low confidence
 
 
 schema = None  # the generated reader: imported by the first model that has standard metadata (37 ms)
@@ -72,6 +74,7 @@ def read(model: bytes, locale: str = "en", labels: bool = True) -> Optional[Stan
             found.update(input_description=_text(inputs.Description()), **_normalisation(inputs))
         if outputs is not None:
             found["output_description"] = _text(outputs.Description())
+            found["score_threshold"] = _score_threshold(outputs)
             chosen = _labels_file(outputs, locale) if labels else None
             if chosen is not None:
                 found.update(labels_file=chosen[0], labels_locale=chosen[1], labels=_labels(model, chosen[0]))
@@ -116,6 +119,20 @@ def _normalisation(tensor) -> dict:
             raise MetadataError(f"its standard metadata NormalizationOptions std {list(std)} has a zero")
         return {"mean": mean, "std": std}
     return {}
+
+
+def _score_threshold(tensor):
+    """The output's global_score_threshold, or None when it has no ScoreThresholdingOptions."""
+    for index in range(_count(tensor.ProcessUnitsLength(), "process units")):
+        unit = tensor.ProcessUnits(index)
+        if unit.OptionsType() != schema.ProcessUnitOptions.ScoreThresholdingOptions:
+            continue
+        options = schema.ScoreThresholdingOptions()
+        table = unit.Options()
+        options.Init(table.Bytes, table.Pos)
+        value = float(options.GlobalScoreThreshold())
+        return value if math.isfinite(value) else None  # a NaN threshold says nothing
+    return None
 
 
 def _channels(length: int, value, what: str):

@@ -6,6 +6,8 @@ questions instead of telling them apart by type.
 - `event(event)`: a class change settled by the loop's detector (`loop/events.py`);
 - `tap(frames)`: the frames on their way to the model, for a sink that shows pixels (it sets
   `taps_frames`, so a folder's files reach it decoded rather than for the decode pool to decode);
+- `follow(drift)`: the run's drift tracker (`loop/drift.py`), once at the start when the model has a
+  reference, for a sink that reports its figures as they are (`drift.report()`, any thread);
 - `close()`: the run is over (flush, join threads);
 - `report()`: after `close`, the sink's part of the summary under `key` (None: no part);
 - `lines(report)`: that part as text for the closing summary.
@@ -27,6 +29,9 @@ class Sink:
 
     def tap(self, frames: Iterable) -> Iterable:
         return frames
+
+    def follow(self, drift) -> None:
+        pass
 
     def close(self) -> None:
         pass

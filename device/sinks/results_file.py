@@ -166,7 +166,17 @@ class ResultWriter(Sink):
             self.sync()
 
     def event(self, event):
-        """A class-change event as a row (see the module's docstring)."""
+        """A class-change event as a row (see the module's docstring); a drift event (loop/drift.py)
+        is a row with status `drift`, `label` its state and `score` the top-1 scores' PSI."""
+        found = event.as_dict()
+        if found["type"] == "drift":
+            if self.format == "csv":
+                values = {"source": event.source, "status": "drift", "label": event.state, "score": event.score_psi}
+                line = self._csv_line(["" if values.get(k) is None else values[k] for k in FIELDS])
+            else:
+                line = json.dumps({**found, "status": "drift"}, ensure_ascii=False) + "\n"
+            self._write(line)
+            return
         if self.format == "csv":
             values = {"source": event.source, "status": "event", "label": event.label, "score": event.score}
             values["top_k"] = event.previous
@@ -174,6 +184,8 @@ class ResultWriter(Sink):
         else:
             values = {"source": event.source, "status": "event", "label": event.label, "score": event.score}
             values.update(previous=event.previous, frame=event.frame, time=event.time)
+            if event.unknown_threshold is not None:
+                values["unknown_threshold"] = event.unknown_threshold
             line = json.dumps(values, ensure_ascii=False) + "\n"
         self._write(line)
 

@@ -6,6 +6,7 @@ import time
 from typing import Optional
 
 from edgecell.core.printable import printable
+from edgecell.device.loop import drift
 from edgecell.device.sinks.base import Sink, report_lines
 
 PROGRESS_BAR_FROM = 200  # inputs; fewer get a line each on a terminal
@@ -19,6 +20,8 @@ def line(result) -> str:
     ranked = (
         ", ".join(f"{printable(c.label)} {c.score:.3f}" for c in result.classes) or "(no class above the threshold)"
     )
+    if result.unknown:
+        ranked = f"{result.answer} (under {result.unknown_threshold:g}: {ranked})"
     return (
         f"ok  {printable(result.name)}  {ranked}  [decode {t.decode:.1f} + pre {t.preprocess:.1f} + "
         f"invoke {t.invoke:.1f} + post {t.postprocess:.1f} = {t.total:.1f} ms]"
@@ -88,6 +91,13 @@ def summary_text(summary: dict, sinks=()) -> str:
         )
     if summary.get("events") is not None:
         lines.append(f"{summary['events']} class-change event(s)")
+    if summary.get("unknown") is not None:
+        lines.append(
+            f"{images['unknown']} of {images['done']} answered unknown "
+            f"(top-1 score under {summary['unknown']['threshold']:g}, from {summary['unknown']['source']})"
+        )
+    if summary.get("drift") is not None:
+        lines.append(drift.line(summary["drift"]))
     lines += report_lines(summary, sinks)
     camera = summary.get("camera")
     if camera:

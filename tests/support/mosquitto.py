@@ -133,7 +133,19 @@ class Recorder:
             return [payload for topic, payload, _ in self.messages if topic.endswith(suffix)]
 
     def results(self) -> list:
-        return [json.loads(payload) for payload in self.on("/result")]
+        """Every result received, in order: each alone on `.../result`, or several in one `.../results`
+        message (device/connect/mqtt.py)."""
+        with self.lock:
+            messages = [(topic, payload) for topic, payload, _ in self.messages]
+        results = []
+        for topic, payload in messages:
+            if topic.endswith("/result"):
+                results.append(json.loads(payload))
+            elif topic.endswith("/results"):
+                batch = json.loads(payload)
+                assert batch["format"] == "edgecell.results/1" and batch["count"] == len(batch["results"]), batch
+                results += batch["results"]
+        return results
 
     def wait_for(self, predicate, timeout=10.0) -> bool:
         deadline = time.monotonic() + timeout
@@ -146,3 +158,61 @@ class Recorder:
     def close(self):
         self.client.disconnect()
         self.client.loop_stop()
+
+
+class Mqtt311Only:
+    """A broker that speaks MQTT 3.1.1 and not 5, as Mosquitto before 1.6 does: a proxy on loopback
+    in front of the real one that answers a CONNECT of protocol level 5 as MQTT 3.1.1 says a
+    server must (section 3.1.2.2: CONNACK with return code 0x01, then close), and passes every
+    other connection through untouched. `refused` counts the MQTT 5 attempts."""
+
+    def __init__(self, broker: Mosquitto):
+        self.upstream = broker.port
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.url = f"mqtt://127.0.0.1:{self.port}/edgecell"
+        self.refused = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:  # closed
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client):
+        first = b""
+        while len(first) < 16 and (chunk := client.recv(4096)):
+            first += chunk
+        end = 1  # the fixed header's remaining length: 1 to 4 bytes of 7 bits each
+        while first[end] & 0x80:
+            end += 1
+        level = first[end + 7]  # after the protocol name: 0x00 0x04 "MQTT"
+        if level == 5:
+            self.refused += 1
+            client.sendall(b"\x20\x02\x00\x01")
+            client.close()
+            return
+        upstream = socket.create_connection(("127.0.0.1", self.upstream))
+        upstream.sendall(first)
+        for source, sink in ((client, upstream), (upstream, client)):
+            threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.server.close()

@@ -1,4 +1,5 @@
-"""`edgecell ... --serve 127.0.0.1:0` in a subprocess for the tests: started, found, stopped."""
+"""The HTTP server for the tests: `edgecell ... --serve 127.0.0.1:0` in a subprocess (started,
+found, stopped), and the `serve` fixture: a `Server` with the demo model in the test's process."""
 
 import re
 import signal
@@ -37,3 +38,37 @@ def stop(process):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+TOKEN = "s3cret-token-of-22-ch"
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    from edgecell.device.model.classifier import Classifier
+    from edgecell.models import DEMO_MODEL
+
+    if not DEMO_MODEL.exists():
+        pytest.skip("the demo model is not built here")
+    return Classifier(DEMO_MODEL)
+
+
+@pytest.fixture
+def serve(classifier):
+    """`serve(port=0, **Server's options)`: a started server on 127.0.0.1 (port 0: a free one),
+    closed after the test (or by it)."""
+    from edgecell.device.http import server
+    from edgecell.device.http.live_state import Live
+
+    started = []
+
+    def start(port=0, **options):
+        live = Live(str(classifier.path), classifier.runtime.name)
+        one = server.Server(server.Address("127.0.0.1", port), live, server.Classify(classifier), **options).start()
+        started.append(one)
+        return one
+
+    yield start
+    for one in started:
+        if one.socket.fileno() != -1:
+            one.close()

@@ -52,6 +52,26 @@ CheckData = Annotated[
 CheckVal = Annotated[
     bool, typer.Option("--check-val", help="Also check accuracy on the validation split of split.json.")
 ]
+UnknownTarget = Annotated[
+    float,
+    typer.Option(
+        metavar="SHARE",
+        help="The accuracy the answers `edgecell infer --unknown auto` gives must reach: each variant records "
+        "the top-1 score under which it answers unknown, chosen on the held-out images.",
+    ),
+]
+CheckUnknown = Annotated[
+    Optional[Path],
+    typer.Option(
+        metavar="DIR",
+        help="Images of none of the classes (what the board should call unknown), for choosing the unknown "
+        "threshold only: every answer on them counts as wrong.",
+    ),
+]
+UnknownConfidence = Annotated[
+    float,
+    typer.Option(metavar="SHARE", help="How sure --unknown-target is, over the draw of the held-out images."),
+]
 Strict = Annotated[
     bool,
     typer.Option(
@@ -80,6 +100,9 @@ def export(
     quiet: Quiet = False,
     full_decode: FullDecode = False,
     strict: Strict = False,
+    check_unknown: CheckUnknown = None,
+    unknown_target: UnknownTarget = context.DEFAULT_UNKNOWN_TARGET,
+    unknown_confidence: UnknownConfidence = context.DEFAULT_UNKNOWN_CONFIDENCE,
 ):
     """Export to TFLite (float32, float16, dynamic, int8), each checked against Keras on held-out images."""
     from edgecell.converters.convert import ALL
@@ -99,6 +122,9 @@ def export(
             inconclusive=inconclusive,
             check_val=check_val,
             check_data=check_data,
+            check_unknown=check_unknown,
+            unknown_target=unknown_target,
+            unknown_confidence=unknown_confidence,
         )
         report = run(model_dir, settings, log=(lambda *_: None) if quiet else typer.echo)
     typer.echo(f"Wrote {len(report['variants'])} model(s) and {MARKDOWN_FILE} to {report['export_dir']}.")

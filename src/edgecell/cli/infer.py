@@ -5,6 +5,7 @@ import typer
 
 from edgecell.cli.options import (
     SERVING,
+    AllowHost,
     Append,
     Camera,
     Collect,
@@ -14,6 +15,7 @@ from edgecell.cli.options import (
     CollectShare,
     Confusion,
     DeviceId,
+    DriftWindow,
     FullDecode,
     HaDiscovery,
     Hold,
@@ -28,6 +30,7 @@ from edgecell.cli.options import (
     Mean,
     ModelFile,
     Mqtt,
+    MqttBatch,
     MqttCa,
     MqttOutbox,
     MqttOutboxMb,
@@ -43,6 +46,7 @@ from edgecell.cli.options import (
     Threshold,
     Token,
     TopK,
+    Unknown,
     Warmup,
     Webhook,
     open_classifier,
@@ -85,6 +89,8 @@ def infer(
     std: Std = None,
     top_k: TopK = 1,
     threshold: Threshold = 0.0,
+    unknown: Unknown = None,
+    window: DriftWindow = 500,
     threads: Threads = None,
     limit: Limit = None,
     warmup: Warmup = 1,
@@ -107,6 +113,7 @@ def infer(
     ha_discovery: HaDiscovery = False,
     mqtt_outbox: MqttOutbox = None,
     mqtt_outbox_mb: MqttOutboxMb = 64.0,
+    mqtt_batch: MqttBatch = True,
     webhook: Webhook = None,
     smooth: Smooth = None,
     hold: Hold = None,
@@ -114,6 +121,7 @@ def infer(
     serve_for: ServeFor = None,
     token: Token = None,
     max_body_mb: MaxBodyMb = 10.0,
+    allow_host: AllowHost = None,
     collect: Collect = None,
     collect_margin: CollectMargin = 0.1,
     collect_share: CollectShare = 0.01,
@@ -127,7 +135,7 @@ def infer(
 
     with user_errors():
         source = infer_run.Source(tuple(sources or ()), camera, picamera, max_fps, max_pixels)
-        options = infer_run.Options(top_k, threshold, limit, warmup, output, append, max_output_mb)
+        options = infer_run.Options(top_k, threshold, limit, warmup, output, append, max_output_mb, unknown, window)
         reach = from_flags.Connections(
             mqtt=mqtt,
             mqtt_ca=mqtt_ca,
@@ -136,6 +144,7 @@ def infer(
             ha_discovery=ha_discovery,
             outbox=mqtt_outbox,
             outbox_mb=mqtt_outbox_mb,
+            batch=mqtt_batch,
             webhook=webhook,
             smooth=smooth,
             hold=hold,
@@ -146,26 +155,26 @@ def infer(
         _check_outputs(serve, serve_for, confusion)
         load = partial(open_classifier, model, labels, mean, std, threads, runtime, full_decode, locale)
         classifier, log = load(), partial(typer.echo, err=True)
-        sinks, detector = _connect(reach, classifier, threshold, serve is not None, log)
+        sinks, detector = _connect(reach, classifier, options, serve is not None, log)
         kept = _kept(source, classifier, confusion, collecting)  # a class folder's accuracy, --collect DIR
         shown = partial(terminal.Terminal, quiet=quiet, echo=typer.echo)
-        with _serving(serve, load, classifier, top_k, threshold, token, max_body_mb, log) as page:
+        with _serving(serve, load, classifier, top_k, threshold, token, max_body_mb, allow_host, log) as page:
             every = [*sinks, *page, *kept]
             summary = infer_run.run(
                 classifier, source, options, sinks=every, terminal=shown, log=log, on_signals=True, events=detector
             )
-            _finish(summary, json_file, [*sinks, *kept], serve, serve_for, log)
+            _report(summary, json_file, [*sinks, *kept])  # before --serve lingers: it stays up after
+            if serve is not None and summary["stopped_by"] is None:  # the source ended, not the user
+                _linger(serve_for, log)
     raise typer.Exit(infer_run.exit_status(summary))
 
 
-def _finish(summary, json_file, sinks, serve, serve_for, log) -> None:
-    """The summary to --json FILE and stdout; then, with --serve, the page stays up as asked."""
+def _report(summary: dict, json_file, sinks) -> None:
+    """The run's summary to --json, and the sinks' closing lines."""
     if json_file is not None:
         summary["summary_file"] = str(json_file)
         write_json(json_file, summary)
-    _say(summary, sinks)  # before --serve lingers: the summary while the page stays up
-    if serve is not None and summary["stopped_by"] is None:  # the source ended, not the user
-        _linger(serve_for, log)
+    _say(summary, sinks)
 
 
 def _kept(source, classifier, confusion, collecting) -> list:
@@ -196,11 +205,15 @@ def _check_outputs(serve, serve_for, confusion) -> None:
         raise EdgecellError("--serve-for says how long --serve stays up; give --serve [HOST:]PORT too.")
 
 
-def _connect(reach, classifier, threshold: float, serving: bool, log):
+def _connect(reach, classifier, options, serving: bool, log):
     """(MQTT and webhook sinks, the class-change detector or None); with `serving` a detector always,
-    since the live page lists class changes too."""
+    since the live page lists class changes too. A model with no recorded `--unknown auto` threshold
+    is one sentence before anything connects."""
     from edgecell.device.connect import from_flags
+    from edgecell.device.loop import unknown
 
+    unknown.rule(options.unknown, classifier)
+    threshold = options.threshold
     sinks, detector = from_flags.start(reach, classifier, threshold, log)
     if serving and detector is None:
         from edgecell.device.loop.events import Detector
@@ -225,7 +238,7 @@ def _linger(seconds, log) -> None:
     server.linger(seconds, log)
 
 
-def _serving(address, load, classifier, top_k, threshold, token, max_body_mb, log):
+def _serving(address, load, classifier, top_k, threshold, token, max_body_mb, allow_host, log):
     """`--serve`: the server beside the run, yielding its sinks; imported only when asked for."""
     if address is None:
         import contextlib
@@ -233,4 +246,5 @@ def _serving(address, load, classifier, top_k, threshold, token, max_body_mb, lo
         return contextlib.nullcontext([])
     from edgecell.device.http import server
 
-    return server.beside(server.Serving(address, token, max_body_mb, top_k, threshold), load, classifier, log)
+    serving = server.Serving(address, token, max_body_mb, top_k, threshold, allow_hosts=tuple(allow_host or ()))
+    return server.beside(serving, load, classifier, log)

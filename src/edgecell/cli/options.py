@@ -123,6 +123,23 @@ Mean = Annotated[
 Std = Annotated[Optional[str], typer.Option(callback=channels, help="Divides pixels after --mean: one value or R,G,B.")]
 TopK = Annotated[int, typer.Option(min=1, help="Classes shown per image.")]
 Threshold = Annotated[float, typer.Option(min=0.0, help="Hide classes scoring below this.")]
+DriftWindow = Annotated[
+    int,
+    typer.Option(
+        "--drift-window",
+        metavar="N",
+        min=0,
+        help="Judge drift on the last N frames against the reference export recorded in the model (0: not at all).",
+    ),
+]
+Unknown = Annotated[
+    Optional[str],
+    typer.Option(
+        metavar="auto|SCORE",
+        help="Answer 'unknown' when the top-1 score is under a threshold: auto takes the one export chose "
+        "and recorded in the model, with its accuracy guarantee; a score such as 0.7 sets it by hand.",
+    ),
+]
 
 
 def chosen_model(model: Optional[Path]) -> Path:
@@ -173,6 +190,20 @@ Token = Annotated[
         envvar="EDGECELL_TOKEN",
         show_envvar=True,
         help="Required of every client (Authorization: Bearer TOKEN), and needed to serve beyond 127.0.0.1.",
+        rich_help_panel=SERVING,
+    ),
+]
+AllowHost = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--allow-host",
+        metavar="NAME",
+        envvar="EDGECELL_ALLOW_HOST",
+        show_envvar=True,
+        help="A host name the server answers to besides IP addresses, localhost and the board's own name "
+        "(NAME and NAME.local); repeatable (the variable: names separated by spaces). Others get 421, "
+        "which stops DNS-rebinding pages.",
+        show_default=False,
         rich_help_panel=SERVING,
     ),
 ]
@@ -276,6 +307,16 @@ MqttOutboxMb = Annotated[
     typer.Option(
         envvar="EDGECELL_MQTT_OUTBOX_MB",
         help="Cap of that folder; past it results are dropped and counted.",
+        rich_help_panel=CONNECT,
+    ),
+]
+MqttBatch = Annotated[
+    bool,
+    typer.Option(
+        "--mqtt-batch/--no-mqtt-batch",
+        envvar="EDGECELL_MQTT_BATCH",
+        help="Results that come faster than 20 a second go several to a message on .../results; "
+        "--no-mqtt-batch sends each alone on .../result.",
         rich_help_panel=CONNECT,
     ),
 ]

@@ -5,6 +5,7 @@ import typer
 
 from edgecell.cli.options import (
     SERVING,
+    AllowHost,
     FullDecode,
     Labels,
     Locale,
@@ -47,6 +48,7 @@ def serve(
     ] = "127.0.0.1:8080",
     token: Token = None,
     max_body_mb: MaxBodyMb = 10.0,
+    allow_host: AllowHost = None,
 ):
     """Classify images POSTed to /classify (and show the last one on a live page) until Ctrl-C."""
     from edgecell.device.http import server
@@ -55,7 +57,7 @@ def serve(
     stop = runner.Stop()
     with user_errors():
         classifier = open_classifier(model, labels, mean, std, threads, runtime, full_decode, locale)
-        serving = server.Serving(address, token, max_body_mb, top_k, threshold)
+        serving = server.Serving(address, token, max_body_mb, top_k, threshold, allow_hosts=tuple(allow_host or ()))
         status = server.run(
             classifier,
             serving,

@@ -25,6 +25,9 @@ def watch(
     duration: Annotated[
         Optional[float], typer.Option(min=0.1, help="Stop after this many seconds (default: until Ctrl-C).")
     ] = None,
+    forget: Annotated[
+        float, typer.Option(min=1, metavar="SECONDS", help="Drop a board from the table after this long silent.")
+    ] = 86400.0,
 ):
     """A live table of every board publishing under PREFIX: online, images/s, latency, last label."""
     from edgecell.core import atomic
@@ -45,5 +48,11 @@ def watch(
     with user_errors():
         target = broker.parse_url(url, "URL")
         watch_table.watch(
-            target, ca=mqtt_ca, every=every, duration=duration, on_update=show, log=lambda m: typer.echo(m, err=True)
+            target,
+            ca=mqtt_ca,
+            every=every,
+            duration=duration,
+            on_update=show,
+            log=lambda m: typer.echo(m, err=True),
+            forget_s=forget,
         )

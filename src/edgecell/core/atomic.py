@@ -44,7 +44,7 @@ def replacing(target: Path, suffix: str = "", sweep: bool = True):
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
         if sweep:
             _sweep(target)
     except OSError as error:  # a full disk names the file the user asked for, not the temporary one
@@ -69,7 +69,7 @@ def write_json(target: Path, obj) -> Path:
     return write_text(target, json.dumps(obj, indent=2, sort_keys=False) + "\n")
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:

@@ -2,12 +2,14 @@
 goes away mid-run, Home Assistant discovery, and the URLs a user may get wrong."""
 
 import json
+import re
+import time
 
 import pytest
 from support.mosquitto import Recorder
 
 from edgecell.core.errors import EdgecellError
-from edgecell.device.connect import broker
+from edgecell.device.connect import broker, ha_discovery
 from edgecell.device.connect.mqtt import Publisher, Publishing
 from edgecell.device.input import sources
 from edgecell.device.loop import events, runner
@@ -27,9 +29,38 @@ def frames(images, count, on_frame=None):
         yield images[i % len(images)]._replace(name=f"frame#{i}")
 
 
-def publisher(mosquitto, tmp_path, log=lambda message: None, **publishing):
+def publisher(mosquitto, tmp_path, log=lambda message: None, device="pi-1", **publishing):
     settings = Publishing(reconnect=(0.1, 0.5), **publishing)
-    return Publisher(broker.parse_url(mosquitto.url), "pi-1", tmp_path / "outbox", settings, log=log)
+    return Publisher(broker.parse_url(mosquitto.url), device, tmp_path / f"outbox-{device}", settings, log=log)
+
+
+def test_fast_results_go_several_to_a_message_and_slow_ones_alone(demo, mosquitto, tmp_path):
+    """A folder's pace: results that came together in one `results` message (versioned, counted,
+    at most MOST_IN_BATCH); a result that came alone, and every result with batch=False, on `result`."""
+    from edgecell.device.connect.mqtt import BATCH_FORMAT, MOST_IN_BATCH
+
+    classifier, images = demo
+    recorder = Recorder(mosquitto.port, ["edgecell/+/result", "edgecell/+/results"])
+    fast = publisher(mosquitto, tmp_path, device="fast")
+    alone = publisher(mosquitto, tmp_path, device="alone", batch=False)
+    try:
+        for sink in (fast, alone):
+            runner.run(classifier, frames(images, 500), on_result=sink.write, prefetch=0)
+        slow = publisher(mosquitto, tmp_path, device="slow")
+        runner.run(classifier, frames(images, 3, on_frame=lambda i: time.sleep(0.3)), on_result=slow.write, prefetch=0)
+    finally:
+        for sink in (fast, alone, slow):
+            sink.close()
+    assert recorder.wait_for(lambda r: len(r.results()) >= 1003, 15)
+    batches = [json.loads(p) for p in recorder.on("/fast/results")]
+    assert batches and all(b["format"] == BATCH_FORMAT and b["device"] == "fast" for b in batches)
+    assert all(1 < b["count"] == len(b["results"]) <= MOST_IN_BATCH for b in batches)
+    for device in ("fast", "alone", "slow"):
+        mine = [r for r in recorder.results() if r["device"] == device]
+        assert [r["seq"] for r in mine] == list(range(1, len(mine) + 1)) and len({r["run"] for r in mine}) == 1
+    assert sum(b["count"] for b in batches) + len(recorder.on("/fast/result")) == 500 == fast.report()["delivered"]
+    assert len(recorder.on("/alone/result")) == 500 and not recorder.on("/alone/results")
+    assert len(recorder.on("/slow/result")) == 3 and not recorder.on("/slow/results")
 
 
 def test_results_arrive_whole_and_in_order_with_status_and_events(demo, mosquitto, tmp_path):
@@ -48,7 +79,7 @@ def test_results_arrive_whole_and_in_order_with_status_and_events(demo, mosquitt
         assert recorder.wait_for(lambda r: len(r.on("/stats")) >= 1, 5)
     finally:
         sink.close()
-    assert recorder.wait_for(lambda r: len(r.on("/result")) >= 300)
+    assert recorder.wait_for(lambda r: len(r.results()) >= 300)
     results = recorder.results()
     assert [r["seq"] for r in results] == list(range(1, 301))
     assert [r["source"] for r in results] == [f"frame#{i}" for i in range(300)]
@@ -66,7 +97,7 @@ def test_results_arrive_whole_and_in_order_with_status_and_events(demo, mosquitt
 
 def test_a_broker_that_goes_away_mid_run_gets_every_result_in_order(demo, mosquitto, tmp_path):
     classifier, images = demo
-    recorder = Recorder(mosquitto.port, ["edgecell/+/result"])
+    recorder = Recorder(mosquitto.port, ["edgecell/+/result", "edgecell/+/results"])
     lines = []
     sink = publisher(mosquitto, tmp_path, log=lines.append)
 
@@ -103,7 +134,7 @@ def test_results_wait_on_disk_for_the_next_run(demo, mosquitto, tmp_path):
     assert sink.report()["waiting_on_disk"] == 50 and sink.report()["delivered"] == 0
     assert any("cannot reach" in line for line in lines)
     mosquitto.start()
-    recorder = Recorder(mosquitto.port, ["edgecell/+/result"])
+    recorder = Recorder(mosquitto.port, ["edgecell/+/result", "edgecell/+/results"])
     later = publisher(mosquitto, tmp_path)  # the same outbox folder: a restarted service
     assert recorder.wait_for(lambda r: later.connected, 10)
     later.close()
@@ -133,6 +164,47 @@ def test_home_assistant_discovery(mosquitto, tmp_path):
     label = configs["homeassistant/sensor/edgecell_pi_1/label/config"]
     assert label["state_topic"] == "edgecell/pi-1/event" and label["availability_topic"] == "edgecell/pi-1/status"
     assert label["value_template"] == "{{ value_json.label }}" and label["device"]["model"] == "digits"
+    recorder.close()
+
+
+# Home Assistant's own pattern for a discovery topic (homeassistant/components/mqtt/discovery.py)
+HA_TOPIC = re.compile(r"(?P<component>\w+)/(?:(?P<node_id>[a-zA-Z0-9_-]+)/)?(?P<object_id>[a-zA-Z0-9_-]+)/config")
+
+
+def test_home_assistant_ids_are_ones_it_reads(mosquitto, tmp_path):
+    """`my pi` and `pi.kitchen` gave discovery topics Home Assistant ignores."""
+    recorder = Recorder(mosquitto.port, ["homeassistant/#"])
+    sinks = [publisher(mosquitto, tmp_path, device=name, ha_discovery=True) for name in ("my pi", "Pi.Kitchen")]
+    try:
+        assert recorder.wait_for(lambda r: len(r.messages) >= 6, 5)
+    finally:
+        for sink in sinks:
+            sink.close()
+    topics = sorted({topic for topic, _, _ in recorder.messages})
+    assert all(HA_TOPIC.fullmatch(topic.split("/", 1)[1]) for topic in topics), topics
+    assert {topic.split("/")[2] for topic in topics} == {"edgecell_my_pi", "edgecell_pi_kitchen"}
+    recorder.close()
+
+
+def test_two_boards_meeting_on_one_home_assistant_id_do_not_overwrite(mosquitto, tmp_path):
+    """`pi_1` announced first; `pi-1` would become the same Home Assistant device and overwrite
+    its configs: it says so in one sentence and does not announce. `pi_1` again is not refused."""
+    first = publisher(mosquitto, tmp_path, device="pi_1", ha_discovery=True)
+    recorder = Recorder(mosquitto.port, ["homeassistant/#"])
+    assert recorder.wait_for(lambda r: len(r.messages) >= 3, 5)
+    first.close()
+    said = []
+    second = publisher(mosquitto, tmp_path, device="pi-1", ha_discovery=True, log=said.append)
+    assert recorder.wait_for(lambda r: said, 5)
+    second.close()
+    assert said == [ha_discovery.refusal("pi-1", "edgecell/pi_1/status")] and "'pi-1'" in said[0]
+    configs = [json.loads(payload) for _, payload, _ in recorder.messages]
+    assert len(configs) == 3 and {c["availability_topic"] for c in configs} == {"edgecell/pi_1/status"}
+    again_said = []
+    again = publisher(mosquitto, tmp_path, device="pi_1", ha_discovery=True, log=again_said.append)
+    assert recorder.wait_for(lambda r: len(r.messages) >= 6, 5)
+    again.close()
+    assert again_said == []
     recorder.close()
 
 

@@ -64,3 +64,25 @@ def test_one_run_at_a_time(tmp_path):
         Outbox(tmp_path / "q", max_bytes=1 << 20)
     box.close()
     Outbox(tmp_path / "q", max_bytes=1 << 20).close()
+
+
+def test_a_record_cut_short_by_a_crash_is_cut_off(tmp_path):
+    """What a power cut mid-write leaves: a segment ending in part of a record, or in zeros."""
+    items = records(10)
+    box = Outbox(tmp_path / "q", max_bytes=1 << 20)
+    for record in items:
+        box.append(record)
+    box.close()
+    (segment,) = (tmp_path / "q").glob("*.q")
+    whole = segment.read_bytes()
+    segment.write_bytes(whole[:-40])
+    again = Outbox(tmp_path / "q", max_bytes=1 << 20)
+    assert again.torn == 1 and len(again) == 9 and segment.read_bytes() == whole[: whole.rfind(b"\n", 0, -1) + 1]
+    again.append(items[9])  # a new record starts on a line of its own
+    assert drain(again) == items
+    again.close()
+    segment = tmp_path / "q" / "000000000001.q"
+    segment.write_bytes(items[0] + b"\n" + b"\x00" * 4096)
+    zeros = Outbox(tmp_path / "q", max_bytes=1 << 20)
+    assert zeros.torn == 1 and drain(zeros) == items[:1]
+    zeros.close()

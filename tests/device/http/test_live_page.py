@@ -19,7 +19,6 @@ from support.serving import start_serving, stop
 
 from edgecell.models import DEMO_MODEL
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 IMAGES = DEMO_MODEL.parent / "images"
 BLOCKS = ["3", "7", "3", "7", "3"]  # the class of each second of the video
 
@@ -41,37 +40,6 @@ def class_video(path: Path, fps: int = 10) -> Path:
     finally:
         writer.release()
     return path
-
-
-@pytest.fixture
-def browser(tmp_path, monkeypatch):
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.skip("Debian's chromium and chromium-driver are not installed (.ci/run installs them)")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-        "--window-size=1100,800",
-    ):
-        options.add_argument(flag)
-    # The driver's and the browser's paths are given, so Selenium Manager has nothing to look for;
-    # SE_OFFLINE keeps it from the network should it run anyway.
-    monkeypatch.setenv("SE_OFFLINE", "true")
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def keep(path: Path):

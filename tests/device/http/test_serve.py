@@ -29,7 +29,7 @@ from edgecell.models import DEMO_MODEL
 pytestmark = pytest.mark.skipif(not DEMO_MODEL.exists(), reason="the demo model is not built here")
 IMAGES = DEMO_MODEL.parent / "images"
 EXPECTED = json.loads((DEMO_MODEL.parent / "expected.json").read_text())
-TOKEN = "s3cret-token"
+TOKEN = "s3cret-token-of-22-ch"
 
 
 @pytest.fixture(scope="module")
@@ -108,10 +108,9 @@ def test_wrong_or_missing_token_is_401_and_the_right_one_passes(guarded):
         assert status == 401 and "token" in json.loads(body)["error"]
         assert answer_headers["WWW-Authenticate"].startswith("Bearer")
     assert request(guarded, "GET", "/status.json")[0] == 401
-    assert request(guarded, "GET", "/?token=wrong")[0] == 401
     status, _, body = request(guarded, "POST", "/classify", png(), {"Authorization": f"Bearer {TOKEN}"})
     assert status == 200 and json.loads(body)["label"] == "3"
-    assert request(guarded, "GET", f"/?token={TOKEN}")[0] == 200
+    assert request(guarded, "GET", "/")[0] == 200  # the page itself: the same bytes for all, no data
     assert request(guarded, "GET", "/metrics", headers={"Authorization": f"Bearer {TOKEN}"})[0] == 200
 
 
@@ -125,6 +124,9 @@ def test_addresses_and_exposure():
     with pytest.raises(EdgecellError, match="give --token"):
         server.check_exposure(server.parse_address("0.0.0.0:8080"), None)
     server.check_exposure(server.parse_address("0.0.0.0:8080"), TOKEN)  # allowed: nothing is bound here
+    with pytest.raises(EdgecellError, match="--token is 1 characters, too short .* at least 16"):
+        server.check_exposure(server.parse_address("0.0.0.0:8080"), "x")
+    server.check_exposure(server.parse_address("127.0.0.1:8080"), "x")  # loopback: the token is the user's choice
     server.check_exposure(server.parse_address("localhost:8080"), None)
 
 
@@ -238,3 +240,32 @@ def test_serving_beyond_loopback_without_a_token_is_one_sentence(command):
     assert result.exit_code == 2
     assert "would answer anyone on the network; give --token" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", [["infer", str(IMAGES), "--model", "demo"], ["serve", "--model", "demo"]])
+def test_a_short_token_beyond_loopback_is_one_sentence(command):
+    result = CliRunner().invoke(app, [*command, "--serve", "0.0.0.0:8080", "--token", "x"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "--token is 1 characters, too short" in result.output and "at least 16" in result.output
+
+
+def answers_names(process, url) -> dict:
+    """{Host name: status} of /status.json asked under each name; the process is stopped."""
+    from support import rawhttp
+
+    port = int(url.rsplit(":", 1)[1].strip("/"))
+    try:
+        return {
+            name: rawhttp.status(rawhttp.exchange(port, rawhttp.get("/status.json", host=f"{name}:{port}")))
+            for name in ("feeder.local", "PI.lan.", "evil.example")
+        }
+    finally:
+        stop(process)
+
+
+def test_allow_host_names_the_board_on_serve_and_infer(tmp_path, monkeypatch):
+    expected = {"feeder.local": 200, "PI.lan.": 200, "evil.example": 421}
+    flags = ["--allow-host", "feeder.local", "--allow-host", "pi.lan"]
+    assert answers_names(*start_serving(["infer", str(IMAGES), "--model", "demo", "-q", *flags], tmp_path)) == expected
+    monkeypatch.setenv("EDGECELL_ALLOW_HOST", "feeder.local pi.lan")  # as the unit's environment file sets it
+    assert answers_names(*start_serving(["serve", "--model", "demo"], tmp_path)) == expected

@@ -74,6 +74,22 @@ def test_failed_frames_change_nothing(digits):
     assert changes(detector, [results[0], failed, results[1]]) == [(None, "3", 3)]
 
 
+def test_the_running_mean_is_the_mean_of_the_window(monkeypatch):
+    """The detector keeps a running sum of its window; over a long stream (and across its fresh
+    sums) its mean equals numpy's mean of the last `smooth` score vectors."""
+    import numpy as np
+
+    monkeypatch.setattr(events, "EXACT_EVERY", 37)
+    rng = np.random.default_rng(5)
+    detector = events.Detector(["a", "b", "c"], smooth=5)
+    seen = []
+    for i in range(500):
+        scores = rng.dirichlet((1.0, 1.0, 1.0)).astype(np.float32)
+        seen.append(scores)
+        mean = detector._mean(scores)
+        assert np.allclose(mean, np.mean(seen[-5:], axis=0, dtype=np.float64), atol=1e-6), i
+
+
 def test_bad_counts_are_one_sentence():
     with pytest.raises(EdgecellError, match="--smooth 0"):
         events.Detector(["a", "b"], smooth=0)
