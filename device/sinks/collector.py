@@ -182,7 +182,7 @@ class Collector(Sink):
             "margin": None if unsure.margin(result) is None else round(unsure.margin(result), 6),
             "scores": dict(zip(labels, scores)),
             "labels": labels,
-            "unknown_threshold": getattr(result, "unknown_threshold", None),
+            "unknown_threshold": result.unknown_threshold,
             "model": self.model,
         }
 

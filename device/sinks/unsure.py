@@ -33,7 +33,7 @@ def unsure(result, within: float = MARGIN) -> Optional[str]:
     failed frame."""
     if result.error is not None:
         return None
-    if getattr(result, "unknown", False):  # answered `unknown` under --unknown's threshold
+    if result.unknown:  # answered `unknown` under --unknown's threshold (loop/unknown.py)
         return UNKNOWN
     gap = margin(result)
     if gap is not None and gap < within:

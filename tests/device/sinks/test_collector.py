@@ -4,7 +4,6 @@ rate, the queue and the size cap, with a summary that counts each; real files, t
 import json
 import subprocess
 import time
-import types
 
 import cv2
 import numpy as np
@@ -57,8 +56,8 @@ def test_the_reasons_a_frame_is_kept():
     assert unsure.unsure(result("x", [0.5, 0.45, 0.05])) == unsure.MARGIN_REASON
     assert unsure.unsure(result("x", [0.9, 0.05, 0.05])) is None
     assert unsure.unsure(result("x", [0.5, 0.45, 0.05]), within=0.01) is None
-    answered_unknown = types.SimpleNamespace(error=None, unknown=True, scores=np.array([0.9, 0.1]), classes=[])
-    assert unsure.unsure(answered_unknown) == unsure.UNKNOWN  # Result.unknown, with --unknown
+    answered_unknown = result("x", [0.9, 0.05, 0.05])._replace(unknown_threshold=0.95)  # --unknown 0.95
+    assert answered_unknown.unknown and unsure.unsure(answered_unknown) == unsure.UNKNOWN
     failed = Result("x", [], Timing(), "cannot be decoded")
     assert unsure.unsure(failed) is None
 
@@ -156,6 +155,24 @@ def test_infer_collect_writes_frames_with_their_sidecars(tmp_path):
         assert sidecar["guess"] == sidecar["source"].rsplit("/", 1)[-1].split("_")[0]  # the demo's answers are right
     jpeg = cv2.imread(str(sorted(folder.glob("*.jpg"))[0]))
     assert jpeg is not None and jpeg.shape[2] == 3
+
+
+def test_frames_answered_unknown_are_kept_as_unknown(tmp_path):
+    folder = tmp_path / "collected"
+    done = subprocess.run(
+        edgecell_command(
+            *("infer", DEMO_IMAGES, "--model", "demo", "--unknown", "0.999", "--collect", folder),
+            *("--collect-share", "0", "-q"),
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    sidecars = [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+    assert len(sidecars) == len(list(DEMO_IMAGES.glob("*.png")))  # the demo's top scores are all under 0.999
+    assert all(s["why"] == "unknown" and s["unknown_threshold"] == 0.999 for s in sidecars)
+    assert "(10 unknown, 0 margin, 0 sample)" in done.stdout
 
 
 @pytest.mark.parametrize(
