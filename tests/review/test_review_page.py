@@ -112,8 +112,18 @@ def test_the_server_answers_only_its_token_and_loopback_names(tmp_path):
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(form, timeout=10)
         assert refused.value.code == 409 and "send JSON" in json.loads(refused.value.read())["error"]
+        elsewhere = urllib.request.Request(
+            url + "undo",
+            data=b"{}",
+            headers={"Content-Type": "application/json", "Origin": "http://evil.example"},
+            method="POST",
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(elsewhere, timeout=10)
+        assert refused.value.code == 403
         with urllib.request.urlopen(url + "state.json", timeout=10) as answer:
             state = json.loads(answer.read())
+            assert answer.headers["X-Frame-Options"] == "DENY" and answer.headers["Referrer-Policy"] == "no-referrer"
         assert state["classes"] == list("0123456789") and state["remaining"] == len(list(DEMO_IMAGES.glob("*.png")))
         outside = urllib.request.Request(
             url + "label",

@@ -1,8 +1,9 @@
 """The review page's server: Python's own `http.server` on 127.0.0.1 only, every path under a
 random token (`/<token>/...`), so another local user or a web page open in the browser cannot
-label or read frames. A request naming another Host is refused (DNS rebinding); a POST must be
-JSON (a cross-site form cannot send that without the browser asking first) and is at most
-`MAX_BODY` bytes; a bad request is a 4xx with its reason as JSON."""
+label or read frames. A request naming another Host is refused (DNS rebinding); a POST from
+another origin is refused, and must be JSON (a cross-site form cannot send that without the
+browser asking first) of at most `MAX_BODY` bytes; a bad request is a 4xx with its reason as
+JSON. The page may not be framed, and sends no Referer (its address holds the token)."""
 
 import json
 import secrets
@@ -66,6 +67,10 @@ class Handler(BaseHTTPRequestHandler):
         if routed is None:
             return
         path, _ = routed
+        port = self.server.server_address[1]
+        origin = self.headers.get("Origin")
+        if origin is not None and origin not in (f"http://{HOST}:{port}", f"http://localhost:{port}"):
+            return self._json(403, {"error": "a POST from another origin is refused"})
         try:
             body = self._body()
             if path == "label":
@@ -110,8 +115,11 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header(
-            "Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'"
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; frame-ancestors 'none'",
         )
+        self.send_header("X-Frame-Options", "DENY")
+        self.send_header("Referrer-Policy", "no-referrer")  # the token is in the address
         self.end_headers()
         self.wfile.write(data)
 
