@@ -27,6 +27,7 @@ mqtt=""
 webhook=""
 device_id=""
 ha_discovery=0
+collect=0
 model=""
 unit_only=0
 user=""
@@ -59,6 +60,9 @@ Usage: bash install.sh [options]
                       The URLs and the device id go to DIR/edgecell.env (mode 600, read by the
                       unit's EnvironmentFile=), never into the world-readable unit; a --serve
                       address other than 127.0.0.1 gets a random token there, printed once
+  --collect           the service keeps the frames its model was unsure of in DIR/collected,
+                      for edgecell collect and edgecell review (docs/board.md); set in
+                      DIR/edgecell.env as EDGECELL_COLLECT, its cap as EDGECELL_COLLECT_MB
   --model PATH        the model the service runs (default: the shipped demo model)
   --user NAME         the account the service runs as (default: you; required when run as
                       root, which the service never runs as); run as root, a missing NAME is
@@ -90,6 +94,7 @@ while [ $# -gt 0 ]; do
         --mqtt) mqtt="${2:?--mqtt needs a URL, e.g. mqtt://192.168.1.10/edgecell}"; shift 2 ;;
         --device-id) device_id="${2:?--device-id needs a name}"; shift 2 ;;
         --ha-discovery) ha_discovery=1; shift ;;
+        --collect) collect=1; shift ;;
         --model) model="${2:?--model needs a .tflite path}"; shift 2 ;;
         --unit-only) unit_only=1; shift ;;
         --webhook) webhook="${2:?--webhook needs a URL, e.g. http://nodered.lan:1880/edgecell}"; shift 2 ;;
@@ -244,6 +249,7 @@ env_settings=()
 [ -z "$mqtt" ] || env_settings+=(EDGECELL_MQTT "$mqtt")
 [ -z "$device_id" ] || env_settings+=(EDGECELL_DEVICE_ID "$device_id")
 [ -z "$webhook" ] || env_settings+=(EDGECELL_WEBHOOK "$webhook")
+[ "$collect" = 0 ] || env_settings+=(EDGECELL_COLLECT "$prefix/collected")
 serve_host="${serve%:*}"
 [ "$serve_host" = "$serve" ] && serve_host=""   # a port alone: 127.0.0.1
 needs_token=0
@@ -359,10 +365,10 @@ elif [ "$pip_no_deps" = 1 ]; then
 else
     run "${pip[@]}" "$from" "${pip_extra[@]}"
 fi
-run mkdir -p "$prefix/results" "$prefix/outbox"
-# The only folders the service may write to (results, and MQTT messages kept while the broker is
-# away); the rest of the prefix it reads.
-if [ "$(id -u)" = 0 ]; then run chown "$user:" "$prefix/results" "$prefix/outbox"; fi
+run mkdir -p "$prefix/results" "$prefix/outbox" "$prefix/collected"
+# The only folders the service may write to (results, MQTT messages kept while the broker is
+# away, and the frames --collect keeps); the rest of the prefix it reads.
+if [ "$(id -u)" = 0 ]; then run chown "$user:" "$prefix/results" "$prefix/outbox" "$prefix/collected"; fi
 if [ "$dry_run" = 0 ]; then
     demo_model="$("$venv/bin/python" -c 'from edgecell.models import DEMO_MODEL; print(DEMO_MODEL)')"
     [ -n "$model" ] || model="$demo_model"
@@ -392,9 +398,9 @@ To undo:
 EOF
 echo "  sudo systemctl disable --now edgecell-infer; sudo rm -f /etc/systemd/system/edgecell-infer.service   # if you enabled it"
 if [ "$created_venv" = 1 ]; then
-    echo "  rm -rf $venv $unit $env_file $prefix/results $prefix/outbox   # the results folder too"
+    echo "  rm -rf $venv $unit $env_file $prefix/results $prefix/outbox $prefix/collected   # the results folder too"
 else
-    echo "  rm -rf $venv $unit $env_file $prefix/results $prefix/outbox   # the venv existed before: this removes it whole"
+    echo "  rm -rf $venv $unit $env_file $prefix/results $prefix/outbox $prefix/collected   # the venv existed before: this removes it whole"
 fi
 if [ "${#apt_installed[@]}" -gt 0 ]; then
     echo "  sudo apt-get remove ${apt_installed[*]}"

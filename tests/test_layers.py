@@ -27,6 +27,8 @@ ALLOWED = {
     "edgecell.models": {"edgecell.core"},
     # deploy runs on the laptop and drives boards: the local reference run uses the device's classifier
     "edgecell.deploy": {"edgecell.core", "edgecell.device", "edgecell.models"},
+    # review labels collected frames on the laptop: files and a local page, nothing of the board's
+    "edgecell.review": {"edgecell.core"},
     "edgecell": {"edgecell.core"},  # the package's __init__: the version only
 }
 TOP = {"edgecell.cli", "edgecell.digits_demo", "edgecell.__main__"}  # may import every layer

@@ -283,7 +283,10 @@ def test_serving_beyond_the_board_gets_a_token_kept_out_of_the_unit(installed):
 def test_the_written_unit_is_locked_down_to_an_exposure_of_4_or_lower(installed):
     prefix, _ = installed
     service = dict(read_unit(prefix / UNIT)["Service"])
-    assert service["User"] != "root" and service["ReadWritePaths"] == f"{prefix}/results {prefix}/outbox"
+    assert (
+        service["User"] != "root"
+        and service["ReadWritePaths"] == f"{prefix}/results {prefix}/outbox {prefix}/collected"
+    )
     assert service["ProtectHome"] in ("yes", "read-only") and service["NoNewPrivileges"] == "yes"
     done = run("systemd-analyze", "security", "--offline=true", prefix / UNIT, ok=False)
     score = float(re.search(r"Overall exposure level for \S+: ([0-9.]+)", done.stdout).group(1))

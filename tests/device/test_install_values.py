@@ -137,3 +137,24 @@ def test_the_help_promises_only_what_the_script_writes():
     webhook = done.stdout.split("--webhook URL", 1)[1].split("\n  --", 1)[0]
     assert "user:pass@ in it is sent as HTTP Basic auth" in webhook
     assert "a random token" not in webhook.split("The URLs")[0]  # the token is --serve's, not the webhook's
+
+
+def test_collect_turns_on_keeping_frames_through_edgecell_env(tmp_path):
+    from support.cli import edgecell_command
+
+    from edgecell.models import DEMO_IMAGES
+
+    prefix = tmp_path / "edgecell"
+    done = install(prefix, "--collect")
+    assert done.returncode == 0, done.stderr
+    folder = read_env(prefix / "edgecell.env", "EDGECELL_COLLECT")
+    assert folder == str(prefix / "collected")
+    unit = (prefix / UNIT).read_text()
+    assert "Environment=EDGECELL_COLLECT=\n" in unit and f" {prefix}/collected" in unit  # off unless edgecell.env says
+    verify(prefix)
+    command = edgecell_command("infer", DEMO_IMAGES, "--model", "demo", "--collect-share", "1", "-q")
+    for value, kept in ((folder, len(list(DEMO_IMAGES.glob("*.png")))), ("", 0)):  # the unit's empty default: off
+        env = {**os.environ, "EDGECELL_COLLECT": value}
+        run = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+        assert run.returncode == 0 and ("collected" in run.stdout) == bool(kept), run.stderr
+    assert len(list(Path(folder).glob("*.jpg"))) == len(list(DEMO_IMAGES.glob("*.png")))

@@ -8,6 +8,11 @@ from edgecell.cli.options import (
     AllowHost,
     Append,
     Camera,
+    Collect,
+    CollectMargin,
+    CollectMb,
+    CollectPerMinute,
+    CollectShare,
     Confusion,
     DeviceId,
     DriftWindow,
@@ -117,11 +122,16 @@ def infer(
     token: Token = None,
     max_body_mb: MaxBodyMb = 10.0,
     allow_host: AllowHost = None,
+    collect: Collect = None,
+    collect_margin: CollectMargin = 0.1,
+    collect_share: CollectShare = 0.01,
+    collect_per_minute: CollectPerMinute = 30,
+    collect_mb: CollectMb = 256.0,
 ):
     """Classify images, videos or camera frames with a .tflite model, timing every image."""
     from edgecell.device import infer_run
     from edgecell.device.connect import from_flags
-    from edgecell.device.sinks import labelled_report, terminal
+    from edgecell.device.sinks import terminal
 
     with user_errors():
         source = infer_run.Source(tuple(sources or ()), camera, picamera, max_fps, max_pixels)
@@ -139,20 +149,21 @@ def infer(
             smooth=smooth,
             hold=hold,
         )
-        for settings in (source, options, reach):  # every bad flag is one sentence before the model loads
+        collecting = _collecting(collect, collect_margin, collect_share, collect_per_minute, collect_mb)
+        for settings in (source, options, reach, *collecting):  # every bad flag is one sentence before the model loads
             settings.check()
         _check_outputs(serve, serve_for, confusion)
         load = partial(open_classifier, model, labels, mean, std, threads, runtime, full_decode, locale)
         classifier, log = load(), partial(typer.echo, err=True)
         sinks, detector = _connect(reach, classifier, options, serve is not None, log)
-        labelled = labelled_report.sinks(source.paths, classifier.labels, confusion)  # a class folder: accuracy too
+        kept = _kept(source, classifier, confusion, collecting)  # a class folder's accuracy, --collect DIR
         shown = partial(terminal.Terminal, quiet=quiet, echo=typer.echo)
         with _serving(serve, load, classifier, top_k, threshold, token, max_body_mb, allow_host, log) as page:
-            every = [*sinks, *page, *labelled]
+            every = [*sinks, *page, *kept]
             summary = infer_run.run(
                 classifier, source, options, sinks=every, terminal=shown, log=log, on_signals=True, events=detector
             )
-            _report(summary, json_file, [*sinks, *labelled])  # before --serve lingers: it stays up after
+            _report(summary, json_file, [*sinks, *kept])  # before --serve lingers: it stays up after
             if serve is not None and summary["stopped_by"] is None:  # the source ended, not the user
                 _linger(serve_for, log)
     raise typer.Exit(infer_run.exit_status(summary))
@@ -164,6 +175,26 @@ def _report(summary: dict, json_file, sinks) -> None:
         summary["summary_file"] = str(json_file)
         write_json(json_file, summary)
     _say(summary, sinks)
+
+
+def _kept(source, classifier, confusion, collecting) -> list:
+    """The sinks that keep something of the run here: a class folder's report, --collect DIR."""
+    from edgecell.core.digest import sha256
+    from edgecell.device.sinks import labelled_report
+    from edgecell.device.sinks.collector import Collector
+
+    kept = labelled_report.sinks(source.paths, classifier.labels, confusion)
+    sha = sha256(classifier.path) if collecting else None
+    return [*kept, *(Collector(c, sha, classifier.path.name, classifier.labels) for c in collecting)]
+
+
+def _collecting(folder, margin, share, per_minute, max_mb) -> list:
+    """`--collect DIR` and its limits as settings to check, or none without it."""
+    if folder is None:
+        return []
+    from edgecell.device.sinks.collector import Collecting
+
+    return [Collecting(folder, margin, share, per_minute, max_mb)]
 
 
 def _check_outputs(serve, serve_for, confusion) -> None:

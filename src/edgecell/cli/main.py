@@ -1,7 +1,7 @@
 """The `edgecell` command: wires one file per command; the work lives in the library.
 
 `edgecell COMMAND ...` imports and builds that one command only: Typer turns every registered
-command's signature into click options before it parses anything, which for all eleven costs
+command's signature into click options before it parses anything, which for every one costs
 more than a one-image `edgecell infer` should (benchmarks/startup.py). `edgecell --help` and
 `app` (what the tests drive) have every command.
 """
@@ -16,7 +16,21 @@ import typer
 from edgecell.cli import deprecated
 from edgecell.core.version import __version__
 
-COMMANDS = ("demo", "train", "evaluate", "export", "info", "infer", "serve", "bench", "deploy", "watch", "pretrained")
+COMMANDS = (
+    "demo",
+    "train",
+    "evaluate",
+    "export",
+    "info",
+    "infer",
+    "serve",
+    "bench",
+    "deploy",
+    "collect",
+    "review",
+    "watch",
+    "pretrained",
+)
 
 
 def _version(value: bool):

@@ -347,3 +347,42 @@ Hold = Annotated[
         rich_help_panel=CONNECT,
     ),
 ]
+
+# What `edgecell infer --collect` keeps for labelling (docs/board.md).
+COLLECTING = "Collecting frames to label (docs/board.md)"
+Collect = Annotated[
+    Optional[Path],
+    typer.Option(
+        envvar="EDGECELL_COLLECT",
+        show_envvar=True,
+        file_okay=False,
+        help="Keep the frames the model was unsure of (and a few others) here, as JPEG and JSON, to label later.",
+        rich_help_panel=COLLECTING,
+    ),
+]
+CollectMargin = Annotated[
+    float,
+    typer.Option(
+        metavar="GAP", help="Keep a frame whose two best scores are closer than this.", rich_help_panel=COLLECTING
+    ),
+]
+CollectShare = Annotated[
+    float,
+    typer.Option(
+        metavar="SHARE",
+        help="Also keep this share of confident frames, at random (seeded).",
+        rich_help_panel=COLLECTING,
+    ),
+]
+CollectPerMinute = Annotated[
+    int, typer.Option(metavar="N", help="Keep at most N frames a minute.", rich_help_panel=COLLECTING)
+]
+CollectMb = Annotated[
+    float,
+    typer.Option(
+        envvar="EDGECELL_COLLECT_MB",
+        metavar="MB",
+        help="Cap of the --collect folder, counting what is there; past it the oldest frames go.",
+        rich_help_panel=COLLECTING,
+    ),
+]

@@ -22,10 +22,13 @@ from pathlib import Path
 
 
 @contextlib.contextmanager
-def replacing(target: Path, suffix: str = ""):
+def replacing(target: Path, suffix: str = "", sweep: bool = True):
     """Yield a temporary path beside `target`; on success fsync it and rename it over `target`.
 
     `suffix` keeps an extension writers insist on (Keras saves only to names ending `.keras`).
+    `sweep=False` leaves out the look for what killed writes of `target` left: a writer of many
+    new names in one large folder (infer --collect) sweeps it once with `sweep_folder` instead,
+    since each look lists the whole folder.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -42,7 +45,8 @@ def replacing(target: Path, suffix: str = ""):
             os.fsync(f.fileno())
         os.replace(tmp, target)
         fsync_dir(target.parent)
-        _sweep(target)
+        if sweep:
+            _sweep(target)
     except OSError as error:  # a full disk names the file the user asked for, not the temporary one
         if error.filename in (None, str(tmp)):
             raise OSError(error.errno, error.strerror, str(target)) from None
@@ -51,14 +55,14 @@ def replacing(target: Path, suffix: str = ""):
         tmp.unlink(missing_ok=True)
 
 
-def write_bytes(target: Path, data: bytes) -> Path:
-    with replacing(target) as tmp:
+def write_bytes(target: Path, data: bytes, sweep: bool = True) -> Path:
+    with replacing(target, sweep=sweep) as tmp:
         tmp.write_bytes(data)
     return Path(target)
 
 
-def write_text(target: Path, text: str) -> Path:
-    return write_bytes(target, text.encode("utf-8"))
+def write_text(target: Path, text: str, sweep: bool = True) -> Path:
+    return write_bytes(target, text.encode("utf-8"), sweep=sweep)
 
 
 def write_json(target: Path, obj) -> Path:
@@ -98,6 +102,15 @@ def _umask() -> int:
     return mask
 
 
+def sweep_folder(folder: Path) -> None:
+    """Remove what killed writes left anywhere in `folder` (the temporary files of processes that
+    are gone), in one look."""
+    for stale in Path(folder).glob(".*.partial-*"):
+        pid = stale.name.split(".partial-", 1)[1].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            stale.unlink(missing_ok=True)
+
+
 def _sweep(target: Path) -> None:
     """Remove what earlier writes of `target` left when they were killed part-way: the temporary
     files of processes that are gone (a live one, this one included, may be writing its own)."""
@@ -115,7 +128,7 @@ def _sweep(target: Path) -> None:
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # OverflowError: a number no process id can be
         return False
     except OSError:  # PermissionError: it exists, as another user's
         return True

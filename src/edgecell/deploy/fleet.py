@@ -88,7 +88,7 @@ def deploy(model: Path, hosts: list, ssh: Ssh, settings: Settings, on_board=None
         def one(host: Host) -> BoardReport:
             return _guarded(host, ssh, lambda link: _deploy_one(host, link, settings, release))
 
-        return _each(hosts, one, settings.parallel, on_board)
+        return each_board(hosts, one, settings.parallel, on_board)
 
 
 def rollback(hosts: list, ssh: Ssh, settings: Settings, on_board=None) -> list:
@@ -99,10 +99,10 @@ def rollback(hosts: list, ssh: Ssh, settings: Settings, on_board=None) -> list:
     def one(host: Host) -> BoardReport:
         return _guarded(host, ssh, lambda link: _rollback_one(host, link, settings))
 
-    return _each(hosts, one, settings.parallel, on_board)
+    return each_board(hosts, one, settings.parallel, on_board)
 
 
-def _each(hosts, one, parallel: int, on_board) -> list:
+def each_board(hosts, one, parallel: int, on_board) -> list:
     def run(host):
         report = one(host)
         if on_board is not None:

@@ -93,6 +93,11 @@ class Ssh:
         input; an Answer. The login shell only sees quoted words, whatever shell it is, and a value
         from this side is one of `args`, never pasted into `script`. What the board answers is
         capped (deploy/replies.py): past the cap, ReplyTooLarge."""
+        done = self.call(host, script, args, data, timeout)
+        return Answer(done.code, done.out.decode(errors="replace"), done.err.decode(errors="replace"))
+
+    def call(self, host: Host, script: str, args=(), data: Union[bytes, Path, None] = None, timeout: float = 300):
+        """`run`, answering bytes (a Reply): for a board's files, such as a tar of them."""
         words = ["sh", "-c", script, "sh", *map(str, args)]
         argv = self.argv(host, " ".join(shlex.quote(w) for w in words))
         try:
@@ -103,10 +108,9 @@ class Ssh:
             ) from None
         except FileNotFoundError:
             raise BoardUnreachable("this machine has no `ssh` command; install OpenSSH's client.") from None
-        out, err = done.out.decode(errors="replace"), done.err.decode(errors="replace")
         if done.code == CONNECTION_FAILED:
-            raise BoardUnreachable(why(host, err))
-        return Answer(done.code, out, err)
+            raise BoardUnreachable(why(host, done.err.decode(errors="replace")))
+        return done
 
 
 def why(host: Host, stderr: str) -> str:

@@ -5,10 +5,10 @@ A different runtime, numpy, OpenCV or CPU can change answers (a tie broken the o
 emulated arm64 is one seen case), so the board is asked, not assumed.
 """
 
-import hashlib
 from pathlib import Path
 from typing import NamedTuple
 
+from edgecell.core.digest import sha256
 from edgecell.core.errors import EdgecellError
 from edgecell.core.modelfolder import LABELS_FILE, SPLIT_FILE
 from edgecell.device.input import classfolder, sources
@@ -39,14 +39,6 @@ class Verdict(NamedTuple):
     @property
     def ok(self) -> bool:
         return self.identical == self.total
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def held_out_images(model: Path, images=None) -> list:

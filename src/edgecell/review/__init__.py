@@ -1,0 +1,1 @@
+"""`edgecell review`: label the frames `edgecell collect` brought home, in a local page."""
