@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pytest
 from support import sshd
-from support.browser import chromium, keep
+from support.chromium import keep
 from support.cli import edgecell_command
 from support.reviewing import start_review, stop
 
@@ -55,7 +55,7 @@ def on_board(server, *words):
     return subprocess.run(ssh, capture_output=True, text=True, timeout=300)
 
 
-def test_collected_on_the_board_fetched_labelled_and_seen_by_train(server, tmp_path):
+def test_collected_on_the_board_fetched_labelled_and_seen_by_train(server, tmp_path, browser):
     from selenium.webdriver.common.by import By
 
     board = tmp_path / "board"
@@ -88,26 +88,25 @@ def test_collected_on_the_board_fetched_labelled_and_seen_by_train(server, tmp_p
     process, url = start_review(inbox, data, tmp_path)
     labelled = []
     try:
-        with chromium(tmp_path / "profile") as browser:
-            browser.get(url)
-            body = browser.find_element(By.TAG_NAME, "body")
-            for _ in range(3):  # three frames, each labelled by the key of the model's guess
-                deadline = time.monotonic() + 10
-                while not (key := browser.find_element(By.ID, "frame").get_attribute("data-key")) or key in [
-                    k for k, _ in labelled
-                ]:
-                    assert time.monotonic() < deadline, "the page did not show the next frame"
-                    time.sleep(0.05)
-                guess = browser.find_element(By.ID, "guess").text.removeprefix("guess: ")
-                labelled.append((key, guess))
-                body.send_keys(guess)
+        browser.get(url)
+        body = browser.find_element(By.TAG_NAME, "body")
+        for _ in range(3):  # three frames, each labelled by the key of the model's guess
             deadline = time.monotonic() + 10
-            while browser.find_element(By.ID, "labelled").text != "3":
-                assert time.monotonic() < deadline, "the page did not count three labels"
+            while not (key := browser.find_element(By.ID, "frame").get_attribute("data-key")) or key in [
+                k for k, _ in labelled
+            ]:
+                assert time.monotonic() < deadline, "the page did not show the next frame"
                 time.sleep(0.05)
-            shot = tmp_path / "review-loop.png"
-            browser.save_screenshot(str(shot))
-            keep(shot)
+            guess = browser.find_element(By.ID, "guess").text.removeprefix("guess: ")
+            labelled.append((key, guess))
+            body.send_keys(guess)
+        deadline = time.monotonic() + 10
+        while browser.find_element(By.ID, "labelled").text != "3":
+            assert time.monotonic() < deadline, "the page did not count three labels"
+            time.sleep(0.05)
+        shot = tmp_path / "review-loop.png"
+        browser.save_screenshot(str(shot))
+        keep(shot)
     finally:
         stop(process)
 

@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from support.browser import chromium, keep
+from support.chromium import keep
 from support.cli import edgecell_command
 from support.reviewing import start_review, stop
 
@@ -44,7 +44,7 @@ def wait_for(browser, key, deadline_s=10):
     pytest.fail(f"the page did not move to {key}")
 
 
-def test_frames_are_labelled_by_button_and_key_with_none_and_undo(tmp_path):
+def test_frames_are_labelled_by_button_and_key_with_none_and_undo(tmp_path, browser):
     from selenium.webdriver.common.by import By
 
     inbox, data = tmp_path / "inbox", tmp_path / "data"
@@ -57,33 +57,32 @@ def test_frames_are_labelled_by_button_and_key_with_none_and_undo(tmp_path):
     hostile.write_text(json.dumps({**json.loads(hostile.read_text()), "guess": "<img src=x onerror=alert(1)>"}))
     process, url = start_review(inbox, data, tmp_path)
     try:
-        with chromium(tmp_path / "profile") as browser:
-            browser.get(url)
-            wait_for(browser, f"board-a/{names[0]}")
-            assert browser.find_element(By.ID, "guess").text == "guess: 0"  # the model's guess, from the sidecar
-            assert "sample" in browser.find_element(By.ID, "why").text
-            buttons = browser.find_elements(By.CSS_SELECTOR, "#classes button")
-            assert [b.find_element(By.TAG_NAME, "span").text for b in buttons] == list("0123456789")
-            assert [b.find_element(By.TAG_NAME, "kbd").text for b in buttons] == list("0123456789")  # their own keys
-            buttons[0].click()  # the first frame: button 0
-            wait_for(browser, f"board-a/{names[1]}")
-            body = browser.find_element(By.TAG_NAME, "body")
-            body.send_keys("1")  # the second frame, by key
-            wait_for(browser, f"board-a/{names[2]}")
-            body.send_keys("n")  # none of these
-            wait_for(browser, f"board-a/{names[3]}")
-            assert (inbox / "_none" / names[2]).exists()
-            body.send_keys("u")  # undo the last move: the third frame is back, first in line
-            wait_for(browser, f"board-a/{names[2]}")
-            body.send_keys("s")  # skip it: the next one comes, the skipped one goes last
-            wait_for(browser, f"board-a/{names[3]}")
-            assert browser.find_element(By.ID, "remaining").text == str(len(names) - 2)
-            assert browser.find_element(By.ID, "guess").text == "guess: <img src=x onerror=alert(1)>"
-            assert not browser.find_elements(By.CSS_SELECTOR, "#right img")
-            shot = tmp_path / "review-page.png"
-            browser.save_screenshot(str(shot))
-            keep(shot)
-            source = browser.page_source
+        browser.get(url)
+        wait_for(browser, f"board-a/{names[0]}")
+        assert browser.find_element(By.ID, "guess").text == "guess: 0"  # the model's guess, from the sidecar
+        assert "sample" in browser.find_element(By.ID, "why").text
+        buttons = browser.find_elements(By.CSS_SELECTOR, "#classes button")
+        assert [b.find_element(By.TAG_NAME, "span").text for b in buttons] == list("0123456789")
+        assert [b.find_element(By.TAG_NAME, "kbd").text for b in buttons] == list("0123456789")  # their own keys
+        buttons[0].click()  # the first frame: button 0
+        wait_for(browser, f"board-a/{names[1]}")
+        body = browser.find_element(By.TAG_NAME, "body")
+        body.send_keys("1")  # the second frame, by key
+        wait_for(browser, f"board-a/{names[2]}")
+        body.send_keys("n")  # none of these
+        wait_for(browser, f"board-a/{names[3]}")
+        assert (inbox / "_none" / names[2]).exists()
+        body.send_keys("u")  # undo the last move: the third frame is back, first in line
+        wait_for(browser, f"board-a/{names[2]}")
+        body.send_keys("s")  # skip it: the next one comes, the skipped one goes last
+        wait_for(browser, f"board-a/{names[3]}")
+        assert browser.find_element(By.ID, "remaining").text == str(len(names) - 2)
+        assert browser.find_element(By.ID, "guess").text == "guess: <img src=x onerror=alert(1)>"
+        assert not browser.find_elements(By.CSS_SELECTOR, "#right img")
+        shot = tmp_path / "review-page.png"
+        browser.save_screenshot(str(shot))
+        keep(shot)
+        source = browser.page_source
         assert "<script src" not in source and "<link" not in source and "http" not in source.split("<body", 1)[1]
     finally:
         stop(process)

@@ -2,6 +2,8 @@
 the `browser` fixture, skipped where they are not installed. It resolves `REBOUND` to 127.0.0.1,
 as a DNS-rebinding attack makes a name do."""
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -40,3 +42,11 @@ def browser(tmp_path, monkeypatch):
         yield driver
     finally:
         driver.quit()
+
+
+def keep(path: Path) -> None:
+    """A screenshot kept in $EDGECELL_ARTIFACTS too, when that is set."""
+    folder = os.environ.get("EDGECELL_ARTIFACTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(folder) / path.name)

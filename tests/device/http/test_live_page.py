@@ -5,8 +5,6 @@ and the run are stopped by the test that started them. The screenshot is kept in
 $EDGECELL_ARTIFACTS when that is set."""
 
 import json
-import os
-import shutil
 import subprocess
 import time
 import urllib.request
@@ -14,6 +12,7 @@ from pathlib import Path
 
 import cv2
 import pytest
+from support.chromium import keep
 from support.cli import edgecell_command
 from support.serving import start_serving, stop
 
@@ -40,13 +39,6 @@ def class_video(path: Path, fps: int = 10) -> Path:
     finally:
         writer.release()
     return path
-
-
-def keep(path: Path):
-    folder = os.environ.get("EDGECELL_ARTIFACTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(folder) / path.name)
 
 
 def test_the_live_page_follows_the_frames_and_classify_agrees_with_infer(browser, tmp_path):
