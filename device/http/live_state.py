@@ -33,6 +33,41 @@ EVENTS = 20  # events kept for the page
 PENDING = 64  # tapped frames awaiting their result at most (read-ahead keeps ~5 in flight)
 DISPLAY_WIDTH = (320, 640)  # the page's frame is scaled to this range of widths
 JPEG_EVERY_S = 0.4  # the page asks twice a second; more viewers get the same picture
+HOUR = 60  # minutes the page's charts go back
+
+
+class Hour:
+    """The last `HOUR` minutes, minute by minute: frames classified, answered `unknown`, and the
+    drift indices (loop/drift.py) at the minute's last frame. A fixed-size ring: a run of months
+    keeps 60 rows. `clock` is the wall clock (time.time), so each row says which minute it is."""
+
+    def __init__(self, clock=time.time):
+        self._rows: deque = deque(maxlen=HOUR)  # [minute start (epoch s), frames, unknown, score PSI, class PSI]
+        self._clock = clock
+
+    def add(self, result, drift_latest: Optional[tuple] = None) -> None:
+        minute = int(self._clock() // 60) * 60
+        if not self._rows or self._rows[-1][0] != minute:
+            self._rows.append([minute, 0, 0, None, None])
+        found = self._rows[-1]
+        found[1] += 1
+        found[2] += result.unknown
+        if drift_latest is not None:
+            found[3], found[4] = (round(float(v), 4) for v in drift_latest)
+
+    def rows(self) -> list:
+        return [
+            {
+                "minute": datetime.fromtimestamp(minute, timezone.utc).isoformat(timespec="minutes"),
+                "frames": frames,
+                "unknown": unknown,
+                "score_psi": score_psi,
+                "class_psi": class_psi,
+            }
+            for minute, frames, unknown, score_psi, class_psi in list(self._rows)
+        ]
+
+
 STAGES = ("wait", "decode", "preprocess", "invoke")  # shown apart on the page (p50 over the recent window)
 
 
@@ -50,6 +85,7 @@ class Live(Sink):
         self.latency_sum_ms = 0.0
         self.events: deque = deque(maxlen=EVENTS)
         self.drift = None  # the run's drift tracker (loop/drift.py), when the model has a reference
+        self.hour = Hour()  # the page's charts of the last hour
         self._recent: deque = deque(maxlen=RECENT)  # (monotonic time, Timing)
         self._pending: deque = deque(maxlen=PENDING)  # (name, rgb)
         self._lock = threading.Lock()
@@ -86,6 +122,7 @@ class Live(Sink):
             if not result.ok:
                 self.failed += 1
                 return
+            self.hour.add(result, self.drift.latest if self.drift is not None else None)
             self.done += 1
             total = result.timing.total
             self._recent.append((now, result.timing))
@@ -162,6 +199,7 @@ class Live(Sink):
             "frame": {"seq": shown[0], **row(shown[3])} if shown else None,
             "events": events,
             **({"drift": self.drift.report()} if self.drift is not None else {}),
+            "hour": self.hour.rows(),  # minute by minute: frames, unknown answers, drift indices
         }
 
     def jpeg(self, seq: Optional[int] = None) -> Optional[bytes]:

@@ -48,7 +48,8 @@ class DriftEvent(NamedTuple):
 
 
 class Drift:
-    def __init__(self, reference: dict, window: int = WINDOW):
+    def __init__(self, reference: dict, window: int = WINDOW, labels=()):
+        self.labels = [str(label) for label in labels]  # the classes' names, for the page's chart
         self.edges = [float(e) for e in reference["score_edges"]]
         self.reference_scores = [int(c) for c in reference["score_counts"]]
         self.reference_classes = [int(c) for c in reference["class_counts"]]
@@ -112,6 +113,11 @@ class Drift:
             "thresholds": {"enter": _rounded(self.enter), "leave": _rounded(self.leave)},
             "drifting": self.drifting,
             "events": self.events,
+            # what the live page draws: the window's counts beside the reference's, bin by bin
+            "score_edges": self.edges,
+            "score_counts": {"window": list(self._scores), "reference": self.reference_scores},
+            "class_counts": {"window": list(self._classes), "reference": self.reference_classes},
+            "labels": self.labels,
         }
 
 
@@ -120,7 +126,7 @@ def from_model(metadata, window: int = WINDOW) -> Optional[Drift]:
     reference = (metadata or {}).get("reference")
     if not reference or window <= 0:
         return None
-    return Drift(reference, window)
+    return Drift(reference, window, (metadata or {}).get("labels") or ())
 
 
 def line(report: dict) -> str:
