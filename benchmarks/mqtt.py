@@ -48,13 +48,15 @@ from edgecell.models import DEMO_MODEL  # noqa: E402
 TARGET = 1.05
 
 
-def start_broker(folder: Path):
-    """Mosquitto on a free loopback port: (process, port)."""
+def start_broker(folder: Path, extra: str = ""):
+    """Mosquitto on a free loopback port: (process, port); `extra`, more lines of its config."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     config = folder / "mosquitto.conf"
-    config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\nuser {getpass.getuser()}\nlog_dest none\n")
+    config.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\nuser {getpass.getuser()}\nlog_dest none\n{extra}"
+    )
     process = subprocess.Popen([shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(config)])
     for _ in range(100):
         try:

@@ -11,11 +11,8 @@ is an older checkout, for before/after figures; the ratios are each prefix's pea
 """
 
 import argparse
-import getpass
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,23 +32,10 @@ GOOD = json.dumps({"images_per_second": 5.0, "latency_ms": {"p50": 12.0}, "last_
 def start_broker(folder: Path):
     """Mosquitto on a free loopback port, queueing up to 100,000 messages a subscriber has not
     taken yet (its default, 1000, would drop most of the fake boards before watch saw them)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = folder / "mosquitto.conf"
-    config.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\nuser {getpass.getuser()}\nlog_dest none\n"
-        "max_queued_messages 100000\n"
-    )
-    process = subprocess.Popen([shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(config)])
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process, port
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    raise SystemExit(f"mosquitto did not start on port {port}")
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
+    from benchmarks.mqtt import start_broker as started
+
+    return started(folder, "max_queued_messages 100000\n")
 
 
 def publish(port: int, messages) -> None:

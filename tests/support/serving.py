@@ -14,19 +14,25 @@ from support.cli import edgecell_command
 def start_serving(args, tmp_path):
     """`edgecell ARGS --serve 127.0.0.1:0` and the URL it says it serves on (from its stderr);
     its output goes to tmp_path/stdout.txt and stderr.txt."""
-    log = tmp_path / "stderr.txt"
-    with (tmp_path / "stdout.txt").open("w") as out, log.open("w") as err:
-        process = subprocess.Popen(edgecell_command(*args, "--serve", "127.0.0.1:0"), stdout=out, stderr=err)
+    return started([*args, "--serve", "127.0.0.1:0"], tmp_path, r"http://127\.0\.0\.1:\d+/")
+
+
+def started(args, tmp_path, url_pattern: str, name: str = ""):
+    """(process, URL): `edgecell ARGS` in a subprocess, once its stderr names a URL matching
+    `url_pattern`; its output in tmp_path/{name}stdout.txt and {name}stderr.txt."""
+    log = tmp_path / f"{name}stderr.txt"
+    with (tmp_path / f"{name}stdout.txt").open("w") as out, log.open("w") as err:
+        process = subprocess.Popen(edgecell_command(*args), stdout=out, stderr=err)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        found = re.search(r"http://127\.0\.0\.1:\d+/", log.read_text())
+        found = re.search(url_pattern, log.read_text())
         if found:
             return process, found.group(0)
         if process.poll() is not None:
             break
         time.sleep(0.1)
     process.kill()
-    pytest.fail(f"edgecell did not start serving: {log.read_text()[-2000:]}")
+    pytest.fail(f"edgecell {args[0]} did not start serving: {log.read_text()[-2000:]}")
 
 
 def stop(process):
