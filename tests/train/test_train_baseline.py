@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -117,7 +118,9 @@ def test_ctrl_c_ends_with_the_line_that_continues(tmp_path, when):
     if when == "Epoch 1/":  # nothing saved yet: the line says to start again, not to resume
         assert last.startswith("Interrupted in epoch 1 of 20, before any was saved") and "--resume" not in last
     else:
-        assert last.startswith("Interrupted after epoch 1 of 20") and last.endswith("--resume")
+        # 0.3 s into epoch 2, a quick machine may have finished it: the line names the last one saved
+        done = re.match(r"Interrupted after epoch (\d+) of 20", last)
+        assert done and int(done.group(1)) >= 1 and last.endswith("--resume"), last
     assert "\b" not in output  # no progress bar when the output is not a terminal
 
 
