@@ -48,11 +48,13 @@ def test_exported_variants_load_in_214_exactly_when_the_report_says(exported_dir
             mine = np.stack([here.classify(load_rgb(image)) for image in images])
             assert found[str(path)]["runtime"] == "tflite-runtime 2.14.0"
             assert np.array_equal(there.argmax(axis=1), mine.argmax(axis=1))
-            # Integer kernels of the two runtimes may round one step apart: allow one output step. A
-            # float output of a dynamic-range model quantizes its activations on the fly, which the two
-            # runtimes' kernels do a little differently (1.2e-3 seen): allow 5e-3 there.
+            # Integer kernels of the two runtimes may round apart: two output steps on 1 of 12 images
+            # were seen for one training of the test model (with and without the int8 input's float
+            # step), one step for others; allow two. A float output of a dynamic-range model
+            # quantizes its activations on the fly, which the two runtimes' kernels do a little
+            # differently (1.2e-3 seen): allow 5e-3 there.
             step = here.interpreter.get_output_details()[0]["quantization"][0]
-            assert np.abs(there - mine).max() <= max(5e-3, 1.01 * step)
+            assert np.abs(there - mine).max() <= max(5e-3, 2.01 * step)
 
 
 @pytest.fixture(scope="module")
