@@ -18,14 +18,16 @@ from edgecell.device.loop import events
 
 @dataclass(frozen=True)
 class Connections:
+    """The flags of `edgecell infer` that reach the house, under the flags' own names."""
+
     mqtt: Optional[str] = None  # mqtt://[user:pass@]host[:port]/PREFIX or mqtts://...
     mqtt_ca: Optional[Path] = None
     device_id: Optional[str] = None  # default: the host name
     stats_every: float = 10.0
     ha_discovery: bool = False
-    outbox: Optional[Path] = None  # default: ~/.cache/edgecell/outbox/DEVICE
-    outbox_mb: float = 64.0
-    batch: bool = True  # results that come together go as one MQTT message (mqtt.Publishing.batch)
+    mqtt_outbox: Optional[Path] = None  # default: ~/.cache/edgecell/outbox/DEVICE
+    mqtt_outbox_mb: float = 64.0
+    mqtt_batch: bool = True  # results that come together go as one MQTT message (mqtt.Publishing.batch)
     webhook: Optional[str] = None
     smooth: Optional[int] = None  # frames in the scores' moving mean
     hold: Optional[int] = None  # frames the new class must hold
@@ -47,12 +49,12 @@ class Connections:
             from edgecell.device.connect import webhook  # urllib.request only when asked for
 
             webhook.check_url(self.webhook)
-        if self.outbox_mb <= 0 or self.stats_every <= 0:
+        if self.mqtt_outbox_mb <= 0 or self.stats_every <= 0:
             raise EdgecellError("--mqtt-outbox-mb and --stats-every must be above 0.")
 
     def outbox_folder(self, device: str) -> Path:
-        if self.outbox is not None:
-            return Path(self.outbox)
+        if self.mqtt_outbox is not None:
+            return Path(self.mqtt_outbox)
         cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
         return cache / "edgecell" / "outbox" / device
 
@@ -76,12 +78,12 @@ def start(connections: Connections, classifier, threshold: float = 0.0, log=prin
                 device,
                 connections.outbox_folder(device),
                 Publishing(
-                    outbox_mb=connections.outbox_mb,
+                    outbox_mb=connections.mqtt_outbox_mb,
                     stats_every=connections.stats_every,
                     ca=connections.mqtt_ca,
                     ha_discovery=connections.ha_discovery,
                     model=classifier.path.name,
-                    batch=connections.batch,
+                    batch=connections.mqtt_batch,
                 ),
                 log=log,
             )

@@ -49,6 +49,7 @@ from edgecell.cli.options import (
     Unknown,
     Warmup,
     Webhook,
+    by_name,
     open_classifier,
     write_json,
 )
@@ -129,6 +130,7 @@ def infer(
     collect_mb: CollectMb = 256.0,
 ):
     """Classify images, videos or camera frames with a .tflite model, timing every image."""
+    flags = dict(locals())  # the flags by name, for the settings whose fields carry the same names
     from edgecell.device import infer_run
     from edgecell.device.connect import from_flags
     from edgecell.device.sinks import terminal
@@ -136,19 +138,7 @@ def infer(
     with user_errors():
         source = infer_run.Source(tuple(sources or ()), camera, picamera, max_fps, max_pixels)
         options = infer_run.Options(top_k, threshold, limit, warmup, output, append, max_output_mb, unknown, window)
-        reach = from_flags.Connections(
-            mqtt=mqtt,
-            mqtt_ca=mqtt_ca,
-            device_id=device_id,
-            stats_every=stats_every,
-            ha_discovery=ha_discovery,
-            outbox=mqtt_outbox,
-            outbox_mb=mqtt_outbox_mb,
-            batch=mqtt_batch,
-            webhook=webhook,
-            smooth=smooth,
-            hold=hold,
-        )
+        reach = by_name(from_flags.Connections, flags)
         collecting = _collecting(collect, collect_margin, collect_share, collect_per_minute, collect_mb)
         for settings in (source, options, reach, *collecting):  # every bad flag is one sentence before the model loads
             settings.check()

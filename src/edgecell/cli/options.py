@@ -7,6 +7,7 @@
 Nothing here imports numpy, OpenCV or a runtime: `edgecell --help` stays fast.
 """
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -386,3 +387,9 @@ CollectMb = Annotated[
         rich_help_panel=COLLECTING,
     ),
 ]
+
+
+def by_name(settings, flags: dict):
+    """The settings dataclass `settings` made from a command's `flags` (its parameters, by name)
+    that carry its fields' names, so a new setting is one field and one flag of the same name."""
+    return settings(**{field.name: flags[field.name] for field in dataclasses.fields(settings)})
