@@ -105,14 +105,21 @@ def _first_tensors(meta):
     return first_input, first_output
 
 
-def _normalisation(tensor) -> dict:
+def _options(tensor, kind: str):
+    """The first process unit of `tensor` whose options are `kind` (a ProcessUnitOptions name), as
+    that options table, or None."""
     for index in range(_count(tensor.ProcessUnitsLength(), "process units")):
         unit = tensor.ProcessUnits(index)
-        if unit.OptionsType() != schema.ProcessUnitOptions.NormalizationOptions:
-            continue
-        options = schema.NormalizationOptions()
-        table = unit.Options()
-        options.Init(table.Bytes, table.Pos)
+        if unit.OptionsType() == getattr(schema.ProcessUnitOptions, kind):
+            options, table = getattr(schema, kind)(), unit.Options()
+            options.Init(table.Bytes, table.Pos)
+            return options
+    return None
+
+
+def _normalisation(tensor) -> dict:
+    options = _options(tensor, "NormalizationOptions")
+    if options is not None:
         mean = _channels(options.MeanLength(), options.Mean, "mean")
         std = _channels(options.StdLength(), options.Std, "std")
         if std is not None and any(abs(v) < 1e-30 for v in std):
@@ -123,16 +130,11 @@ def _normalisation(tensor) -> dict:
 
 def _score_threshold(tensor):
     """The output's global_score_threshold, or None when it has no ScoreThresholdingOptions."""
-    for index in range(_count(tensor.ProcessUnitsLength(), "process units")):
-        unit = tensor.ProcessUnits(index)
-        if unit.OptionsType() != schema.ProcessUnitOptions.ScoreThresholdingOptions:
-            continue
-        options = schema.ScoreThresholdingOptions()
-        table = unit.Options()
-        options.Init(table.Bytes, table.Pos)
-        value = float(options.GlobalScoreThreshold())
-        return value if math.isfinite(value) else None  # a NaN threshold says nothing
-    return None
+    options = _options(tensor, "ScoreThresholdingOptions")
+    if options is None:
+        return None
+    value = float(options.GlobalScoreThreshold())
+    return value if math.isfinite(value) else None  # a NaN threshold says nothing
 
 
 def _channels(length: int, value, what: str):
