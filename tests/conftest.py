@@ -3,8 +3,9 @@ import shutil
 import pytest
 from support.imagegen import colour_dataset
 
-# `mosquitto`: a real broker on a free loopback port; `serve`: the HTTP server; `browser`: headless Chromium
-pytest_plugins = ["support.mosquitto", "support.serving", "support.chromium"]
+# `mosquitto`: a real broker on a free loopback port; `serve`: the HTTP server; `browser`: headless Chromium;
+# `server` and `hostile`: a loopback SSH board and what it does before each command
+pytest_plugins = ["support.mosquitto", "support.serving", "support.chromium", "support.sshd"]
 
 
 @pytest.fixture(scope="session")

@@ -23,22 +23,6 @@ sys.stdout.buffer.write(d)'
 """
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    process, server = sshd.start(tmp_path_factory.mktemp("sshd"))
-    yield server
-    sshd.stop(process)
-
-
-@pytest.fixture
-def hostile(server):
-    def write(script: str):
-        server.before.write_text(script + "\n")
-
-    yield write
-    server.before.unlink(missing_ok=True)
-
-
 def collected(folder: Path) -> Path:
     """What a real run keeps: every demo image (--collect-share 1), as JPEG and sidecar."""
     done = subprocess.run(

@@ -47,13 +47,6 @@ def deploy_cli(*args, ok=None):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    process, server = sshd.start(tmp_path_factory.mktemp("sshd"))
-    yield server
-    sshd.stop(process)
-
-
-@pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
     dist = tmp_path_factory.mktemp("dist")
     run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", dist, REPO)

@@ -23,20 +23,6 @@ from edgecell.models import DEMO_MODEL
 pytestmark = pytest.mark.skipif(bool(sshd.unavailable()), reason=sshd.unavailable() or "sshd runs here")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    process, server = sshd.start(tmp_path_factory.mktemp("sshd"))
-    yield server
-    sshd.stop(process)
-
-
-@pytest.fixture
-def hostile(server):
-    """Write the board's behaviour (a sh snippet run before each command); removed after the test."""
-    yield lambda script: server.before.write_text(script)
-    server.before.unlink(missing_ok=True)
-
-
 def host(server, port):
     return hosts.parse(server.host(port))
 

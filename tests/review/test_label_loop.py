@@ -29,13 +29,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    process, server = sshd.start(tmp_path_factory.mktemp("sshd"))
-    yield server
-    sshd.stop(process)
-
-
 def stream(folder):
     """The demo digits, and every pair of them blended half and half: some leave the model torn."""
     folder.mkdir(parents=True)

@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
+import pytest
+
 SSHD = "/usr/sbin/sshd"
 
 CORRUPT = """#!/bin/sh
@@ -151,3 +153,18 @@ def stop(process) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A loopback sshd for the test module (`start`), stopped after it."""
+    process, found = start(tmp_path_factory.mktemp("sshd"))
+    yield found
+    stop(process)
+
+
+@pytest.fixture
+def hostile(server):
+    """Write the board's behaviour (a sh snippet run before each command); removed after the test."""
+    yield lambda script: server.before.write_text(script + "\n")
+    server.before.unlink(missing_ok=True)
