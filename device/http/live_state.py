@@ -7,8 +7,7 @@ counts. Everything costly — drawing the label, JPEG encoding, percentiles, rea
 temperature — happens on request, in the server's thread, at most once per new frame.
 
 The loop drops a frame's pixels once the model's input tensor is made, so `tap(frames)` keeps a
-reference to each frame on its way in; results come out in the order frames go in, so the oldest
-tapped frame is the one a result belongs to (checked by name).
+reference to each frame's pixels until its result arrives (device/sinks/awaiting.py).
 """
 
 import threading
@@ -23,6 +22,7 @@ import numpy as np
 
 from edgecell.device.loop.result import row
 from edgecell.device.measure import stats, thermal
+from edgecell.device.sinks.awaiting import Awaiting
 from edgecell.device.sinks.base import Sink
 
 # Latency histogram bounds in milliseconds (Prometheus' le buckets, in seconds, are these / 1000).
@@ -87,7 +87,7 @@ class Live(Sink):
         self.drift = None  # the run's drift tracker (loop/drift.py), when the model has a reference
         self.hour = Hour()  # the page's charts of the last hour
         self._recent: deque = deque(maxlen=RECENT)  # (monotonic time, Timing)
-        self._pending: deque = deque(maxlen=PENDING)  # (name, rgb)
+        self._pending = Awaiting(PENDING)  # each tapped frame's pixels, by name
         self._lock = threading.Lock()
         self._latest = None  # (seq, result)
         self._frame = None  # (seq, rgb, result): the latest result that has pixels
@@ -99,17 +99,11 @@ class Live(Sink):
     def tap(self, frames):
         """`frames`, unchanged, remembering each one's pixels until its result arrives."""
         for frame in frames:
-            self._pending.append((frame.name, frame.rgb))
+            self._pending.hold(frame.name, frame.rgb)
             yield frame
 
     def write(self, result) -> None:
-        rgb = None
-        while self._pending:
-            name, pixels = self._pending.popleft()
-            if name == result.name:
-                rgb = pixels
-                break
-        self.show(result, rgb)
+        self.show(result, self._pending.take(result.name))
 
     def show(self, result, rgb: Optional[np.ndarray] = None) -> None:
         """Make `result` (and its frame's pixels, when known) the latest, and count it."""

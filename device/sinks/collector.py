@@ -29,6 +29,7 @@ from edgecell.core.errors import EdgecellError
 from edgecell.core.printable import printable
 from edgecell.device.input.sources import Pending
 from edgecell.device.sinks import unsure
+from edgecell.device.sinks.awaiting import Awaiting
 from edgecell.device.sinks.base import Sink
 from edgecell.device.sinks.collect_folder import CollectFolder
 
@@ -76,7 +77,7 @@ class Collector(Sink):
         self._random = random.Random(settings.seed)
         self._margin, self._share = settings.margin, settings.share  # read on every frame
         self._times: deque = deque(maxlen=settings.per_minute)  # when the last frames were kept
-        self._pending: deque = deque(maxlen=PENDING)  # (name, pixels or a Pending file)
+        self._pending = Awaiting(PENDING)  # pixels, or a Pending file, by frame name
         self._queue: queue.Queue = queue.Queue(maxsize=QUEUE)
         self._queued_bytes = 0  # pixels in the queue; the loop adds, the writer takes away
         self._bytes_lock = threading.Lock()
@@ -89,18 +90,13 @@ class Collector(Sink):
         """`frames`, unchanged, remembering each one's pixels (or file) until its result arrives."""
         for frame in frames:
             if isinstance(frame, Pending):  # a file, decoded by the loop: its name is its path
-                self._pending.append((frame.path, frame))
+                self._pending.hold(frame.path, frame)
             else:
-                self._pending.append((frame.name, frame.rgb))
+                self._pending.hold(frame.name, frame.rgb)
             yield frame
 
     def write(self, result) -> None:
-        picture = None
-        while self._pending:
-            name, held = self._pending.popleft()
-            if name == result.name:
-                picture = held
-                break
+        picture = self._pending.take(result.name)
         why = self.why(result)
         if why is None or picture is None:
             return

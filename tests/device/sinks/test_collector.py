@@ -193,3 +193,16 @@ def test_a_bad_collect_flag_is_one_sentence(tmp_path, flags, said):
     )
     assert done.returncode == 2 and said in done.stderr and "Traceback" not in done.stderr, done.stderr
     assert not (tmp_path / "c").exists()  # refused before anything is made
+
+
+def test_held_frames_are_matched_to_their_results_in_order_and_bounded():
+    from edgecell.device.sinks.awaiting import Awaiting
+
+    held = Awaiting(3)
+    for name in ("a", "b", "c", "d"):  # four frames tapped into room for three: "a" goes
+        held.hold(name, name.upper())
+    assert len(held) == 3 and held.take("a") is None and len(held) == 0  # not there: all let go
+    for name in ("a", "b", "c"):
+        held.hold(name, name.upper())
+    assert held.take("b") == "B" and len(held) == 1  # "a", older and without a result, let go on the way
+    assert held.take("c") == "C" and len(held) == 0
